@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Runs a command where TorchSharp can load.
+#
+# libLibTorchSharp.so needs GLIBCXX_3.4.32 (the libstdc++ of GCC 13+). Hosts that have it
+# (Debian 13, Ubuntu 24.04, the .NET 10 container images) run the command directly. Older
+# hosts (Debian 12) run it inside a cached Debian 13 userland entered with bubblewrap; the
+# host's .NET SDK, NuGet caches, home, /tmp and the repository's parent folder are bound in.
+#
+#   eng/in-sandbox.sh dotnet test
+#
+# Environment:
+#   DISTATTN_SANDBOX_ROOT   where the Debian 13 userland is cached
+#                           (default: ~/.cache/distributed-attention/debian13)
+#   DISTATTN_SANDBOX=always|never   force or skip the sandbox (default: when needed)
+set -euo pipefail
+
+if [ $# -eq 0 ]; then
+  echo "usage: $0 COMMAND [ARGS...]" >&2
+  exit 2
+fi
+
+needs_sandbox() {
+  case "${DISTATTN_SANDBOX:-auto}" in
+    always) return 0 ;;
+    never) return 1 ;;
+  esac
+  local lib
+  for lib in /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6 /usr/lib/libstdc++.so.6; do
+    if [ -e "$lib" ]; then
+      if grep -qa 'GLIBCXX_3\.4\.32' "$lib"; then return 1; fi
+      return 0
+    fi
+  done
+  return 0
+}
+
+if ! needs_sandbox; then
+  exec "$@"
+fi
+
+root="${DISTATTN_SANDBOX_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/distributed-attention/debian13}"
+
+ensure_tools() {
+  local missing=()
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  command -v bwrap >/dev/null || missing+=(bubblewrap)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: this host's libstdc++ is too old for TorchSharp and ${missing[*]} is not installed." >&2
+    echo "       install it (apt-get install ${missing[*]}) or run on a host with GCC 13+ libstdc++." >&2
+    exit 1
+  fi
+  echo "[sandbox] installing ${missing[*]}" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# The Debian mirror the host already uses; naming it keeps mmdebstrap from adding a
+# security suite whose Release file may be expired on snapshot-pinned hosts.
+host_mirror() {
+  local uri=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '/^deb / && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }' /etc/apt/sources.list)
+  fi
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+ensure_tools
+if [ ! -f "$root/.distattn-ready" ]; then
+  echo "[sandbox] creating a Debian 13 userland in $root (one time, ~15 s)" >&2
+  mkdir -p "$(dirname "$root")"
+  tmp="$root.tmp.$$"
+  rm -rf "$tmp"
+  mmdebstrap --quiet --variant=minbase --include=libicu76,ca-certificates,libgomp1 trixie "$tmp" "$(host_mirror)" >&2
+  rm -rf "$root"
+  mv "$tmp" "$root"
+  touch "$root/.distattn-ready"
+fi
+
+dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
+repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel 2>/dev/null || (cd "$(dirname "$0")/.." && pwd))
+args=(
+  --bind "$root" /
+  --proc /proc --dev /dev
+  --ro-bind "$dotnet_root" "$dotnet_root"
+  --bind /tmp /tmp
+  --bind "$HOME" "$HOME"
+  --bind "$(dirname "$repo")" "$(dirname "$repo")"
+  --ro-bind /etc/resolv.conf /etc/resolv.conf
+  --ro-bind /etc/ssl /etc/ssl
+  --ro-bind /etc/hosts /etc/hosts
+  --die-with-parent
+  --chdir "$PWD"
+  --setenv PATH "$dotnet_root:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  --setenv DOTNET_ROOT "$dotnet_root"
+  --setenv HOME "$HOME"
+)
+# Extra read-only folders the build may need (e.g. an offline NuGet package folder).
+for extra in /opt/nuget "${DISTATTN_SANDBOX_EXTRA_BINDS:-}"; do
+  [ -n "$extra" ] && [ -e "$extra" ] && args+=(--ro-bind "$extra" "$extra")
+done
+# The working directory must exist inside too (e.g. when run from outside the repo).
+case "$PWD" in
+  "$(dirname "$repo")"*|/tmp*|"$HOME"*) ;;
+  *) args+=(--bind "$PWD" "$PWD") ;;
+esac
+exec bwrap "${args[@]}" "$@"

@@ -1,0 +1,26 @@
+namespace DistributedAttention.Core.Attention;
+
+/// <summary>The attention mechanisms the core implements.</summary>
+public enum AttentionKind
+{
+    /// <summary>Exact full attention, computed blockwise with online softmax (returns lse).</summary>
+    Full,
+
+    /// <summary>Sliding window (Longformer), optional dilation and global tokens.</summary>
+    Window,
+
+    /// <summary>BigBird: window + global tokens + seeded random key blocks.</summary>
+    BigBird,
+
+    /// <summary>Linformer: seeded projection of the key/value length to a fixed size.</summary>
+    Linformer,
+
+    /// <summary>Performer FAVOR+: positive orthogonal random features (non-causal or causal).</summary>
+    Performer,
+
+    /// <summary>Transformer-XL: causal attention within a segment plus a memory of the previous tokens.</summary>
+    TransformerXl,
+
+    /// <summary>Compressive Transformer: Transformer-XL memory plus mean-pooled compressed memory.</summary>
+    Compressive,
+}

@@ -1,0 +1,108 @@
+namespace DistributedAttention.Core.Attention;
+
+/// <summary>
+/// What one attention call computes. Positions are absolute positions in the whole sequence,
+/// so a result never depends on how the sequence is split.
+/// </summary>
+/// <remarks>
+/// Query <c>i</c> may see key <c>j</c> when <c>i - WindowLeft &lt;= j &lt;= i + WindowRight</c>
+/// (a <c>null</c> side is unbounded) and, with <see cref="Dilation"/> δ, only when
+/// <c>(j - i) mod δ == 0</c>. <see cref="Causal"/> adds <c>j &lt;= i</c>. Global tokens are
+/// symmetric (Longformer): a global query sees every key and every query sees every global key,
+/// both subject to causality.
+/// </remarks>
+public sealed record AttentionSpec
+{
+    /// <summary>The mechanism.</summary>
+    public AttentionKind Kind { get; init; } = AttentionKind.Window;
+
+    /// <summary>Keys visible to the left of a query; <c>null</c> is unbounded.</summary>
+    public int? WindowLeft { get; init; } = 256;
+
+    /// <summary>Keys visible to the right of a query; <c>null</c> is unbounded. Ignored (0) when causal.</summary>
+    public int? WindowRight { get; init; } = 256;
+
+    /// <summary>Window dilation δ ≥ 1: only keys at <c>i + k·δ</c> are visible.</summary>
+    public int Dilation { get; init; } = 1;
+
+    /// <summary>Queries see only keys at positions ≤ their own.</summary>
+    public bool Causal { get; init; }
+
+    /// <summary>Absolute positions of global tokens (window and BigBird).</summary>
+    public IReadOnlyList<long> GlobalPositions { get; init; } = [];
+
+    /// <summary>Score scale; <c>null</c> means 1/sqrt(d).</summary>
+    public double? SoftmaxScale { get; init; }
+
+    /// <summary>Seed of every random choice (BigBird blocks, Linformer projection, Performer features).</summary>
+    public ulong Seed { get; init; } = 0x5EED;
+
+    /// <summary>BigBird block size (queries and random keys come in blocks of this many tokens).</summary>
+    public int BlockSize { get; init; } = 64;
+
+    /// <summary>BigBird random key blocks per query block.</summary>
+    public int RandomBlocks { get; init; } = 3;
+
+    /// <summary>Linformer projected length k.</summary>
+    public int ProjectedLength { get; init; } = 256;
+
+    /// <summary>Performer random feature count m.</summary>
+    public int Features { get; init; } = 256;
+
+    /// <summary>Transformer-XL / compressive segment length S.</summary>
+    public int SegmentLength { get; init; } = 512;
+
+    /// <summary>Transformer-XL / compressive memory length M (tokens before the segment that stay visible).</summary>
+    public int MemoryLength { get; init; } = 512;
+
+    /// <summary>Compression rate c: this many older tokens pool into one compressed memory slot.</summary>
+    public int CompressionRate { get; init; } = 4;
+
+    /// <summary>Compressed memory length Mc in slots.</summary>
+    public int CompressedLength { get; init; } = 128;
+
+    /// <summary>The effective right window: 0 when causal.</summary>
+    public int? EffectiveRight => Causal ? 0 : WindowRight;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException(message);
+        }
+
+        Require(WindowLeft is null or >= 0, $"window left must be >= 0 (got {WindowLeft}).");
+        Require(WindowRight is null or >= 0, $"window right must be >= 0 (got {WindowRight}).");
+        Require(Dilation >= 1, $"dilation must be >= 1 (got {Dilation}).");
+        Require(SoftmaxScale is null || (double.IsFinite(SoftmaxScale.Value) && SoftmaxScale.Value > 0),
+            $"softmax scale must be a positive finite number (got {SoftmaxScale}).");
+        Require(GlobalPositions.All(p => p >= 0), "global positions must be >= 0.");
+        switch (Kind)
+        {
+            case AttentionKind.BigBird:
+                Require(BlockSize >= 1, $"BigBird block size must be >= 1 (got {BlockSize}).");
+                Require(RandomBlocks >= 0, $"BigBird random blocks must be >= 0 (got {RandomBlocks}).");
+                break;
+            case AttentionKind.Linformer:
+                Require(ProjectedLength >= 1, $"Linformer projected length must be >= 1 (got {ProjectedLength}).");
+                Require(!Causal, "Linformer is not defined for causal attention (its projection mixes future positions).");
+                break;
+            case AttentionKind.Performer:
+                Require(Features >= 1, $"Performer feature count must be >= 1 (got {Features}).");
+                break;
+            case AttentionKind.TransformerXl:
+            case AttentionKind.Compressive:
+                Require(SegmentLength >= 1, $"segment length must be >= 1 (got {SegmentLength}).");
+                Require(MemoryLength >= 0, $"memory length must be >= 0 (got {MemoryLength}).");
+                if (Kind == AttentionKind.Compressive)
+                {
+                    Require(CompressionRate >= 1, $"compression rate must be >= 1 (got {CompressionRate}).");
+                    Require(CompressedLength >= 0, $"compressed length must be >= 0 (got {CompressedLength}).");
+                    Require(SegmentLength % CompressionRate == 0 && MemoryLength % CompressionRate == 0,
+                        $"segment length ({SegmentLength}) and memory length ({MemoryLength}) must be multiples of the compression rate ({CompressionRate}).");
+                }
+                break;
+        }
+    }
+}

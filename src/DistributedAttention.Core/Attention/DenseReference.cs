@@ -1,0 +1,113 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Core.Attention;
+
+/// <summary>
+/// The oracle: softmax(QKᵀ·scale + mask)·V with an explicit (n × n) mask. O(n²) time and
+/// memory, for tests at small n only. Every optimised path is asserted against it.
+/// </summary>
+public static class DenseReference
+{
+    /// <summary>
+    /// The (nq × nk) boolean visibility mask of <paramref name="spec"/> for queries and keys at
+    /// positions 0..n-1 (true = visible). Defined for Full, Window, BigBird and TransformerXl.
+    /// </summary>
+    public static Tensor Mask(AttentionSpec spec, long n, Device? device = null)
+    {
+        using var scope = NewDisposeScope();
+        var i = arange(n, dtype: int64, device: device).unsqueeze(1);
+        var j = arange(n, dtype: int64, device: device).unsqueeze(0);
+        var visible = ones(n, n, dtype: @bool, device: device);
+
+        switch (spec.Kind)
+        {
+            case AttentionKind.Full:
+                break;
+            case AttentionKind.Window:
+            case AttentionKind.BigBird:
+                visible = WindowMask(spec, i, j);
+                if (spec.Kind == AttentionKind.BigBird) visible = visible.logical_or(RandomBlockMask(spec, n, device));
+                visible = visible.logical_or(GlobalMask(spec.GlobalPositions, n, device));
+                break;
+            case AttentionKind.TransformerXl:
+                var segmentStart = i.div(spec.SegmentLength, rounding_mode: RoundingMode.floor).mul(spec.SegmentLength);
+                visible = j.ge(segmentStart - spec.MemoryLength).expand(n, n).contiguous();
+                break;
+            default:
+                throw new ArgumentException($"no dense mask for {spec.Kind}; it has its own reference.", nameof(spec));
+        }
+        if (spec.Causal) visible = visible.logical_and(j.le(i));
+        return visible.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Dense masked attention of <paramref name="spec"/> over the whole sequence.</summary>
+    /// <param name="spec">Mechanism and parameters.</param>
+    /// <param name="q">(batch, heads, n, d) queries.</param>
+    /// <param name="k">(batch, heads, n, d) keys.</param>
+    /// <param name="v">(batch, heads, n, dv) values.</param>
+    public static AttentionResult Forward(AttentionSpec spec, Tensor q, Tensor k, Tensor v)
+    {
+        spec.Validate();
+        using var mask = Mask(spec, q.shape[2], q.device);
+        return Attend(q, k, v, mask, spec.SoftmaxScale ?? 1.0 / Math.Sqrt(q.shape[3]));
+    }
+
+    /// <summary>softmax(QKᵀ·scale masked)·V and its lse; rows with no visible key give o = 0, lse = -inf.</summary>
+    /// <param name="q">(batch, heads, nq, d) queries.</param>
+    /// <param name="k">(batch, heads, nk, d) keys.</param>
+    /// <param name="v">(batch, heads, nk, dv) values.</param>
+    /// <param name="mask">(nq, nk) boolean, true = visible.</param>
+    /// <param name="scale">Score scale.</param>
+    public static AttentionResult Attend(Tensor q, Tensor k, Tensor v, Tensor mask, double scale)
+    {
+        using var scope = NewDisposeScope();
+        // similarity
+        var scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+        // masking
+        scores = scores.masked_fill(mask.logical_not(), float.NegativeInfinity);
+        // attend
+        var lse = scores.logsumexp(-1, keepdim: true);
+        var safeLse = lse.masked_fill(lse.isinf(), 0);
+        var p = scores.sub(safeLse).exp();
+        // aggregate
+        var o = p.matmul(v);
+        return new AttentionResult(o, lse.squeeze(-1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The banded (and dilated) window part of the mask.</summary>
+    internal static Tensor WindowMask(AttentionSpec spec, Tensor i, Tensor j)
+    {
+        var delta = j - i;
+        var visible = ones_like(delta, dtype: @bool);
+        if (spec.WindowLeft is { } left) visible = visible.logical_and(delta.ge(-(long)left * spec.Dilation));
+        if (spec.EffectiveRight is { } right) visible = visible.logical_and(delta.le((long)right * spec.Dilation));
+        if (spec.Dilation > 1) visible = visible.logical_and(delta.remainder(spec.Dilation).eq(0));
+        return visible;
+    }
+
+    /// <summary>Rows and columns of global tokens (positions beyond n are ignored).</summary>
+    internal static Tensor GlobalMask(IReadOnlyList<long> globals, long n, Device? device)
+    {
+        var isGlobal = zeros(n, dtype: @bool, device: device);
+        var inRange = globals.Where(g => g < n).ToArray();
+        if (inRange.Length > 0) isGlobal.index_fill_(0, tensor(inRange, device: device), true);
+        return isGlobal.unsqueeze(1).logical_or(isGlobal.unsqueeze(0));
+    }
+
+    /// <summary>BigBird's random key blocks for every query block.</summary>
+    internal static Tensor RandomBlockMask(AttentionSpec spec, long n, Device? device)
+    {
+        var b = spec.BlockSize;
+        var blocks = (int)((n + b - 1) / b);
+        var blockMask = zeros(blocks, blocks, dtype: @bool);
+        for (var qb = 0; qb < blocks; qb++)
+        {
+            foreach (var kb in BigBirdPattern.RandomKeyBlocks(spec.Seed, qb, blocks, spec.RandomBlocks, spec.Causal))
+            {
+                blockMask[qb, kb] = true;
+            }
+        }
+        return blockMask.repeat_interleave(b, 0).repeat_interleave(b, 1)[..(int)n, ..(int)n].to(device ?? CPU);
+    }
+}
