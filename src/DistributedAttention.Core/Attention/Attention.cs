@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 namespace DistributedAttention.Core.Attention;
 
 /// <summary>
-/// The entry point: computes the attention <paramref name="spec"/> describes with its efficient
-/// kernel. Shapes follow flash-attn: (batch, heads, n, d).
+/// The entry point: computes the attention an <see cref="AttentionSpec"/> describes with its
+/// efficient kernel. Shapes follow flash-attn: (batch, heads, n, d).
 /// </summary>
 public static class Attention
 {
@@ -14,10 +14,20 @@ public static class Attention
     /// <param name="k">(batch, heads, n, d) keys.</param>
     /// <param name="v">(batch, heads, n, dv) values.</param>
     /// <returns>Output (batch, heads, n, dv) and lse (batch, heads, n) where defined. The caller disposes it.</returns>
+    /// <exception cref="ArgumentException">The spec or the tensor shapes are invalid; the message names the problem.</exception>
     public static AttentionResult Forward(AttentionSpec spec, Tensor q, Tensor k, Tensor v)
     {
+        ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
-        // TODO(kernels): route every kind to its efficient kernel.
-        return DenseReference.Forward(spec, q, k, v);
+        HeadLayout.CheckInputs(q, k, v);
+        return spec.Kind switch
+        {
+            AttentionKind.Full => FullAttention.Forward(q, k, v, spec.Causal, spec.SoftmaxScale),
+            AttentionKind.Window or AttentionKind.BigBird => WindowAttention.Forward(spec, q, k, v),
+            AttentionKind.Linformer => LinformerAttention.Forward(spec, q, k, v),
+            AttentionKind.Performer => PerformerAttention.Forward(spec, q, k, v),
+            AttentionKind.TransformerXl or AttentionKind.Compressive => SegmentMemoryAttention.Forward(spec, q, k, v),
+            _ => throw new ArgumentException($"unknown attention kind {spec.Kind}.", nameof(spec)),
+        };
     }
 }

@@ -53,6 +53,41 @@ public static class DenseReference
         return Attend(q, k, v, mask, spec.SoftmaxScale ?? 1.0 / Math.Sqrt(q.shape[3]));
     }
 
+    /// <summary>
+    /// Dense Compressive Transformer reference: keys are the n raw keys followed by the n / c
+    /// mean-pooled slots, with the mask written out per (query, key) from the definition.
+    /// </summary>
+    public static AttentionResult Compressive(AttentionSpec spec, Tensor q, Tensor k, Tensor v)
+    {
+        spec.Validate();
+        using var scope = NewDisposeScope();
+        var n = q.shape[2];
+        var c = spec.CompressionRate;
+        var slots = n / c;
+        var pooledK = new List<Tensor> { k };
+        var pooledV = new List<Tensor> { v };
+        for (long t = 0; t < slots; t++)
+        {
+            pooledK.Add(k.narrow(2, t * c, c).mean([2], keepdim: true));
+            pooledV.Add(v.narrow(2, t * c, c).mean([2], keepdim: true));
+        }
+        var mask = zeros(n, n + slots, dtype: @bool);
+        var xl = spec with { Kind = AttentionKind.TransformerXl };
+        mask.narrow(1, 0, n).copy_(Mask(xl, n));
+        for (long i = 0; i < n; i++)
+        {
+            var memoryStart = i / spec.SegmentLength * spec.SegmentLength - spec.MemoryLength;
+            for (long t = 0; t < slots; t++)
+            {
+                // Slot t is compressed memory once all its tokens precede the raw memory, and it is among the last Mc such slots.
+                var slotEnd = (t + 1) * c;
+                if (slotEnd <= memoryStart && slotEnd > memoryStart - (long)spec.CompressedLength * c) mask[i, n + t] = true;
+            }
+        }
+        return Attend(q, cat(pooledK, 2), cat(pooledV, 2), mask.to(q.device), spec.SoftmaxScale ?? 1.0 / Math.Sqrt(q.shape[3]))
+            .MoveToOuterDisposeScope();
+    }
+
     /// <summary>softmax(QKᵀ·scale masked)·V and its lse; rows with no visible key give o = 0, lse = -inf.</summary>
     /// <param name="q">(batch, heads, nq, d) queries.</param>
     /// <param name="k">(batch, heads, nk, d) keys.</param>

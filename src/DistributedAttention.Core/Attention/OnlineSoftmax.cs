@@ -1,0 +1,49 @@
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Core.Attention;
+
+/// <summary>
+/// Running softmax over key chunks: keeps the row max m, the row sum l of exp(s - m) and the
+/// unnormalised output, rescaling them when a later chunk raises the max. Rows that have seen
+/// only masked keys keep m = -inf, l = 0 and a zero output.
+/// </summary>
+internal sealed class OnlineSoftmax
+{
+    // Stand-in for -inf when subtracting a row max, so fully masked rows give exp(-inf) = 0, not NaN.
+    private const float FloorMax = -1e30f;
+    private Tensor? max;
+    private Tensor? sum;
+    private Tensor? acc;
+
+    /// <summary>Adds one chunk.</summary>
+    /// <param name="scores">(bh, rows, c) scaled, masked scores; consumed (overwritten) here.</param>
+    /// <param name="v">(bh, c, dv) values of the chunk.</param>
+    public void Add(Tensor scores, Tensor v)
+    {
+        var chunkMax = scores.amax([-1], keepdim: true);
+        if (max is null)
+        {
+            max = chunkMax;
+            scores.sub_(max.clamp_min(FloorMax)).exp_();
+            sum = scores.sum(-1, keepdim: true);
+            acc = bmm(scores, v);
+            return;
+        }
+        var newMax = max.maximum(chunkMax);
+        var safeMax = newMax.clamp_min(FloorMax);
+        var correction = max.sub(safeMax).exp_();
+        scores.sub_(safeMax).exp_();
+        sum = sum!.mul_(correction).add_(scores.sum(-1, keepdim: true));
+        acc = acc!.mul_(correction).add_(bmm(scores, v));
+        max = newMax;
+    }
+
+    /// <summary>The normalised output (bh, rows, dv) and lse (bh, rows).</summary>
+    public (Tensor Output, Tensor Lse) Finish()
+    {
+        if (max is null) throw new InvalidOperationException("no chunk was added.");
+        var output = acc!.div(sum!.clamp_min(float.Epsilon));
+        var lse = max.clamp_min(FloorMax).add(sum!.log()).squeeze(-1);
+        return (output, lse);
+    }
+}

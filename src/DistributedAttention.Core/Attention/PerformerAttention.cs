@@ -1,0 +1,70 @@
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Core.Attention;
+
+/// <summary>
+/// Performer (FAVOR+): o_i = φ(q_i)·S / φ(q_i)·z with S = Σ_j φ(k_j) v_jᵀ and z = Σ_j φ(k_j)
+/// over all keys, or over j ≤ i when causal (prefix sums, chunk by chunk). Linear in n. There
+/// is no softmax normaliser, so no lse.
+/// </summary>
+public static class PerformerAttention
+{
+    private const long Chunk = 256;
+
+    /// <summary>Performer attention over the whole sequence.</summary>
+    /// <param name="spec">A Performer spec (Features, Seed, Causal).</param>
+    /// <param name="q">(batch, heads, n, d) queries.</param>
+    /// <param name="k">(batch, heads, n, d) keys.</param>
+    /// <param name="v">(batch, heads, n, dv) values.</param>
+    /// <returns>Output (batch, heads, n, dv); Lse is null.</returns>
+    public static AttentionResult Forward(AttentionSpec spec, Tensor q, Tensor k, Tensor v)
+    {
+        spec.Validate();
+        HeadLayout.CheckInputs(q, k, v);
+        using var scope = NewDisposeScope();
+        var scale = HeadLayout.Scale(spec, q);
+        var omega = PerformerFeatures.Omega(spec.Seed, spec.Features, q.shape[3], q.device);
+        var phiQ = PerformerFeatures.Queries(HeadLayout.Flatten(q), omega, scale);
+        var phiK = PerformerFeatures.Keys(HeadLayout.Flatten(k), omega, scale);
+        var vf = HeadLayout.Flatten(v);
+        var o = spec.Causal ? Causal(phiQ, phiK, vf) : NonCausal(phiQ, phiK, vf);
+        var output = o.reshape(q.shape[0], q.shape[1], q.shape[2], v.shape[3]);
+        return new AttentionResult(output, null).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>φ(Q)·(φ(K)ᵀV) / φ(Q)·Σφ(K).</summary>
+    internal static Tensor NonCausal(Tensor phiQ, Tensor phiK, Tensor v)
+    {
+        var state = phiK.transpose(1, 2).bmm(v);
+        var normaliser = phiK.sum(1).unsqueeze(-1);
+        return Normalise(phiQ.bmm(state), phiQ.bmm(normaliser));
+    }
+
+    /// <summary>Causal prefix sums: within a chunk a masked quadratic term, across chunks the running state.</summary>
+    internal static Tensor Causal(Tensor phiQ, Tensor phiK, Tensor v)
+    {
+        var (bh, n, m) = (phiQ.shape[0], phiQ.shape[1], phiQ.shape[2]);
+        var output = empty(bh, n, v.shape[2], dtype: v.dtype, device: v.device);
+        var state = zeros(bh, m, v.shape[2], dtype: v.dtype, device: v.device);
+        var normaliser = zeros(bh, m, 1, dtype: v.dtype, device: v.device);
+        for (long s = 0; s < n; s += Chunk)
+        {
+            using var scope = NewDisposeScope();
+            var c = Math.Min(Chunk, n - s);
+            var fq = phiQ.narrow(1, s, c);
+            var fk = phiK.narrow(1, s, c);
+            var vc = v.narrow(1, s, c);
+            var local = fq.bmm(fk.transpose(1, 2)).tril_();
+            var numerator = local.bmm(vc).add_(fq.bmm(state));
+            var denominator = local.sum(-1, keepdim: true).add_(fq.bmm(normaliser));
+            output.narrow(1, s, c).copy_(Normalise(numerator, denominator));
+            state.add_(fk.transpose(1, 2).bmm(vc));
+            normaliser.add_(fk.sum(1).unsqueeze(-1));
+        }
+        return output;
+    }
+
+    // A row whose features all underflowed has a zero denominator; give it a zero output, not NaN.
+    private static Tensor Normalise(Tensor numerator, Tensor denominator) =>
+        numerator.div(denominator.clamp_min(1e-30f)).masked_fill_(denominator.eq(0), 0);
+}
