@@ -32,7 +32,8 @@ public static class DenseReference
                 break;
             case AttentionKind.TransformerXl:
                 var segmentStart = i.div(spec.SegmentLength, rounding_mode: RoundingMode.floor).mul(spec.SegmentLength);
-                visible = j.ge(segmentStart - spec.MemoryLength).expand(n, n).contiguous();
+                // Transformer-XL is causal by construction: memory and the segment up to the query.
+                visible = j.ge(segmentStart - spec.MemoryLength).logical_and(j.le(i));
                 break;
             default:
                 throw new ArgumentException($"no dense mask for {spec.Kind}; it has its own reference.", nameof(spec));
