@@ -12,6 +12,8 @@
 #   DISTATTN_SANDBOX_ROOT   where the Debian 13 userland is cached
 #                           (default: ~/.cache/distributed-attention/debian13)
 #   DISTATTN_SANDBOX=always|never   force or skip the sandbox (default: when needed)
+#   DISTATTN_SANDBOX_PACKAGES       extra Debian 13 packages the userland must have
+#                                   (e.g. "python3-safetensors python3-numpy"; needs root)
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
@@ -78,6 +80,21 @@ if [ ! -f "$root/.distattn-ready" ]; then
   rm -rf "$root"
   mv "$tmp" "$root"
   touch "$root/.distattn-ready"
+fi
+
+# Extra packages (e.g. Python's safetensors for interop tests), installed once into the userland.
+extra_packages=()
+for package in ${DISTATTN_SANDBOX_PACKAGES:-}; do
+  [ -e "$root/var/lib/dpkg/info/$package.list" ] || extra_packages+=("$package")
+done
+if [ ${#extra_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: the sandbox lacks ${extra_packages[*]}; run once as root to install them." >&2
+    exit 1
+  fi
+  echo "[sandbox] installing ${extra_packages[*]} into the userland" >&2
+  bwrap --bind "$root" / --proc /proc --dev /dev --ro-bind /etc/resolv.conf /etc/resolv.conf --tmpfs /tmp \
+    bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${extra_packages[*]}" >&2
 fi
 
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")

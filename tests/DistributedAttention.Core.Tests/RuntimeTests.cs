@@ -1,0 +1,63 @@
+using DistributedAttention.Core.Runtime;
+using TorchSharp;
+
+namespace DistributedAttention.Core.Tests;
+
+public sealed class RuntimeTests
+{
+    [Fact]
+    public void Torch_loads_here() => TorchRuntime.EnsureLoaded();
+
+    [Fact]
+    public void Load_failure_on_an_old_libstdcxx_explains_the_fix()
+    {
+        var fake = Path.GetTempFileName();
+        File.WriteAllText(fake, "GLIBCXX_3.4.30 GLIBCXX_3.4.31");
+        try
+        {
+            var message = TorchRuntime.Explain(new DllNotFoundException("libLibTorchSharp.so: version `GLIBCXX_3.4.32' not found"), fake);
+            Assert.Contains("GLIBCXX_3.4.32", message);
+            Assert.Contains("eng/in-sandbox.sh", message);
+        }
+        finally
+        {
+            File.Delete(fake);
+        }
+    }
+
+    [Fact]
+    public void Load_failure_on_a_new_libstdcxx_points_at_the_package()
+    {
+        var fake = Path.GetTempFileName();
+        File.WriteAllText(fake, "GLIBCXX_3.4.32");
+        try
+        {
+            var message = TorchRuntime.Explain(new DllNotFoundException("libtorch_cpu.so: cannot open shared object file"), fake);
+            Assert.Contains("libtorch-cpu-linux-x64", message);
+            Assert.Contains("libtorch_cpu.so", message);
+        }
+        finally
+        {
+            File.Delete(fake);
+        }
+    }
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData(" CPU ")]
+    public void Cpu_parses(string name) => Assert.Equal(DeviceType.CPU, DeviceSelector.Parse(name).type);
+
+    [Theory]
+    [InlineData("gpu")]
+    [InlineData("cuda:-1")]
+    [InlineData("cuda:x")]
+    public void Malformed_devices_are_rejected(string name) =>
+        Assert.Contains("not valid", Assert.Throws<ArgumentException>(() => DeviceSelector.Parse(name)).Message);
+
+    [Fact]
+    public void Missing_cuda_is_reported_clearly()
+    {
+        if (torch.cuda.is_available()) return; // a GPU host: nothing to check here
+        Assert.Contains("CUDA", Assert.Throws<ArgumentException>(() => DeviceSelector.Parse("cuda:0")).Message);
+    }
+}
