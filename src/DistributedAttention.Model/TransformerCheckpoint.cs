@@ -1,0 +1,79 @@
+using DistributedAttention.Core.IO;
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Model;
+
+/// <summary>
+/// A <see cref="TransformerModel"/> as a safetensors file: its state dict as tensors, and under
+/// <c>__metadata__</c> a format tag and the options as JSON, so the file alone rebuilds the model.
+/// </summary>
+internal static class TransformerCheckpoint
+{
+    /// <summary>Metadata key of the format tag.</summary>
+    public const string FormatKey = "format";
+
+    /// <summary>The format tag of this layout.</summary>
+    public const string Format = "distributed-attention.transformer/1";
+
+    /// <summary>Metadata key of the options JSON.</summary>
+    public const string OptionsKey = "options";
+
+    public static void Save(TransformerModel model, string path)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            [FormatKey] = Format,
+            [OptionsKey] = model.Options.ToJson(),
+        };
+        // state_dict hands out the live parameters: write them, never dispose them.
+        Safetensors.Save(path, model.state_dict(), metadata);
+    }
+
+    public static TransformerOptions ReadOptions(string path)
+    {
+        var metadata = Safetensors.LoadMetadata(path);
+        if (!metadata.TryGetValue(FormatKey, out var format) || format != Format)
+        {
+            throw new InvalidDataException($"{path}: not a transformer checkpoint (metadata '{FormatKey}' is '{format ?? "missing"}', expected '{Format}').");
+        }
+        if (!metadata.TryGetValue(OptionsKey, out var json)) throw new InvalidDataException($"{path}: transformer checkpoint has no '{OptionsKey}' metadata.");
+        try
+        {
+            return TransformerOptions.FromJson(json);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: transformer options in the checkpoint are invalid: {e.Message}", e);
+        }
+    }
+
+    public static void LoadWeights(TransformerModel model, string path)
+    {
+        using var reader = SafetensorsReader.Open(path);
+        var expected = model.state_dict();
+        var missing = expected.Keys.Where(name => !reader.Contains(name)).ToList();
+        var unexpected = reader.Tensors.Select(t => t.Name).Where(name => !expected.ContainsKey(name)).ToList();
+        if (missing.Count > 0 || unexpected.Count > 0)
+        {
+            throw new InvalidDataException(
+                $"{path}: weights do not match the model: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}].");
+        }
+        foreach (var (name, parameter) in expected)
+        {
+            var info = reader.GetInfo(name);
+            if (!info.Shape.SequenceEqual(parameter.shape))
+            {
+                throw new InvalidDataException(
+                    $"{path}: weight '{name}' has shape [{string.Join(", ", info.Shape)}], the model expects [{string.Join(", ", parameter.shape)}].");
+            }
+        }
+
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in expected)
+        {
+            using var loaded = reader.Read(name, parameter.device);
+            using var converted = loaded.to(parameter.dtype);
+            parameter.copy_(converted);
+        }
+    }
+}
