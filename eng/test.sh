@@ -1,6 +1,24 @@
 #!/usr/bin/env bash
 # The project's test command: restore, build and run every test project (Release).
 # Runs inside the Debian 13 sandbox when the host's libstdc++ is too old for TorchSharp.
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
-exec eng/in-sandbox.sh dotnet test DistributedAttention.sln -c Release --logger "console;verbosity=normal" "$@"
+# The interop tests read our safetensors files with Python's own safetensors library.
+export DISTATTN_SANDBOX_PACKAGES="${DISTATTN_SANDBOX_PACKAGES:-python3 python3-numpy python3-safetensors}"
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+eng/in-sandbox.sh dotnet test DistributedAttention.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# One closing line over all test projects.
+passed=$(awk '/^ +Passed: [0-9]+$/ { s += $2 } END { print s + 0 }' "$log")
+failed=$(awk '/^ +Failed: [0-9]+$/ { s += $2 } END { print s + 0 }' "$log")
+skipped=$(awk '/^ +Skipped: [0-9]+$/ { s += $2 } END { print s + 0 }' "$log")
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
+  echo "error: no test ran" >&2
+  exit 1
+fi
+exit "$status"

@@ -11,30 +11,26 @@ public sealed class RuntimeTests
     [Fact]
     public void Load_failure_on_an_old_libstdcxx_explains_the_fix()
     {
-        var fake = Path.GetTempFileName();
-        File.WriteAllText(fake, "GLIBCXX_3.4.30 GLIBCXX_3.4.31");
-        try
-        {
-            var message = TorchRuntime.Explain(new DllNotFoundException("libLibTorchSharp.so: version `GLIBCXX_3.4.32' not found"), fake);
-            Assert.Contains("GLIBCXX_3.4.32", message);
-            Assert.Contains("eng/in-sandbox.sh", message);
-        }
-        finally
-        {
-            File.Delete(fake);
-        }
+        var message = ExplainWithLibStdCxx("GLIBCXX_3.4.30 GLIBCXX_3.4.31", "libLibTorchSharp.so: version `GLIBCXX_3.4.32' not found");
+        Assert.Contains("GLIBCXX_3.4.32", message);
+        Assert.Contains("eng/in-sandbox.sh", message);
     }
 
     [Fact]
     public void Load_failure_on_a_new_libstdcxx_points_at_the_package()
     {
+        var message = ExplainWithLibStdCxx("GLIBCXX_3.4.32", "libtorch_cpu.so: cannot open shared object file");
+        Assert.Contains("libtorch-cpu-linux-x64", message);
+        Assert.Contains("libtorch_cpu.so", message);
+    }
+
+    private static string ExplainWithLibStdCxx(string symbols, string loaderError)
+    {
         var fake = Path.GetTempFileName();
-        File.WriteAllText(fake, "GLIBCXX_3.4.32");
         try
         {
-            var message = TorchRuntime.Explain(new DllNotFoundException("libtorch_cpu.so: cannot open shared object file"), fake);
-            Assert.Contains("libtorch-cpu-linux-x64", message);
-            Assert.Contains("libtorch_cpu.so", message);
+            File.WriteAllText(fake, symbols);
+            return TorchRuntime.Explain(new DllNotFoundException(loaderError), fake);
         }
         finally
         {
