@@ -69,6 +69,8 @@ public sealed class ChapterDetectorTests
     [InlineData("Part one, of course, was the easiest.")]
     [InlineData("Part mild, part wild.")]
     [InlineData("Book did. It did.")]
+    [InlineData("BOOK CLUB MEETING")]
+    [InlineData("CHAPTER MILD")]
     public void ProseIsNotAHeading(string line)
     {
         string text = "CHAPTER I\n\n" + Body + line + "\n\n" + Body;

@@ -24,10 +24,10 @@ internal static partial class HeadingPatterns
     private const string Ordinals =
         "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|last|final";
 
-    // Well-formed Roman numerals only, so words such as "mild" or "did" are not numbers.
+    // Well-formed, non-empty Roman numerals only, so words such as "mild" or "club" are not numbers.
     private const string Roman =
-        "(?=[MDCLXVI])M{0,4}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
-        + "|(?=[mdclxvi])m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})";
+        "M{0,4}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})(?<=[MDCLXVI])"
+        + "|m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})(?<=[mdclxvi])";
 
     private const string Number =
         @"(?:\d{1,4}|" + Roman + "|(?i:(?:" + NumberWords + ")(?:-(?:" + NumberWords + "))?)|(?i:" + Ordinals + "))";
