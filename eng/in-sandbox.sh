@@ -76,7 +76,9 @@ if [ ! -f "$root/.distattn-ready" ]; then
   mkdir -p "$(dirname "$root")"
   tmp="$root.tmp.$$"
   rm -rf "$tmp"
-  mmdebstrap --quiet --variant=minbase --include=libicu76,ca-certificates,libgomp1 trixie "$tmp" "$(host_mirror)" >&2
+  include="libicu76,ca-certificates,libgomp1"
+  for package in ${DISTATTN_SANDBOX_PACKAGES:-}; do include="$include,$package"; done
+  mmdebstrap --quiet --variant=minbase --include="$include" trixie "$tmp" "$(host_mirror)" >&2
   rm -rf "$root"
   mv "$tmp" "$root"
   touch "$root/.distattn-ready"
@@ -93,8 +95,9 @@ if [ ${#extra_packages[@]} -gt 0 ]; then
     exit 1
   fi
   echo "[sandbox] installing ${extra_packages[*]} into the userland" >&2
-  bwrap --bind "$root" / --proc /proc --dev /dev --ro-bind /etc/resolv.conf /etc/resolv.conf --tmpfs /tmp \
-    bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${extra_packages[*]}" >&2
+  # apt runs as root here: its privilege drop to _apt cannot write in the unshared /tmp.
+  bwrap --bind "$root" / --proc /proc --dev /dev --ro-bind /etc/resolv.conf /etc/resolv.conf --perms 1777 --tmpfs /tmp \
+    bash -c "apt-get -o APT::Sandbox::User=root update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o APT::Sandbox::User=root install -y -qq --no-install-recommends ${extra_packages[*]}" >&2
 fi
 
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
