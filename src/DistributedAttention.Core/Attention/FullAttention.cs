@@ -18,7 +18,7 @@ public static class FullAttention
     /// <param name="queryBlock">Queries per block.</param>
     /// <param name="keyChunk">Keys per online-softmax step.</param>
     public static AttentionResult Forward(Tensor q, Tensor k, Tensor v, bool causal = false, double? softmaxScale = null,
-        int queryBlock = 256, int keyChunk = 2048)
+        int queryBlock = 256, int keyChunk = 1024)
     {
         HeadLayout.CheckInputs(q, k, v);
         using var scope = NewDisposeScope();
