@@ -7,7 +7,7 @@ namespace DistributedAttention.Core.Attention;
 /// <see cref="AttentionSpec.RandomBlocks"/> seeded key blocks, minus keys it already sees through
 /// its window (global keys leave out random-block keys in turn, so the merge counts each key once).
 /// </summary>
-internal static class BigBirdRandomBlocks
+public static class BigBirdRandomBlocks
 {
     private const int QueryBlocksPerStep = 64;
 
@@ -35,51 +35,90 @@ internal static class BigBirdRandomBlocks
     }
 
     /// <summary>The random-block partial for every query, on flattened pre-scaled inputs (bh, n, d).</summary>
-    public static AttentionResult Partial(AttentionSpec spec, Tensor qs, Tensor k, Tensor v)
+    internal static AttentionResult Partial(AttentionSpec spec, Tensor qs, Tensor k, Tensor v) =>
+        Partial(spec, qs, 0, k, v, 0, qs.shape[1]);
+
+    /// <summary>
+    /// The random-block partial of the queries at <paramref name="queryStart"/>.. over the keys
+    /// held at <paramref name="keyStart"/>.. (keys of other shards are left out: merge the
+    /// partials of every shard's keys). Only query blocks with a random block in the held keys
+    /// are computed; the other rows get lse = -inf.
+    /// </summary>
+    /// <param name="spec">A BigBird spec.</param>
+    /// <param name="qs">(bh, nq, d) pre-scaled queries.</param>
+    /// <param name="queryStart">Absolute position of the first query.</param>
+    /// <param name="k">(bh, nk, d) keys.</param>
+    /// <param name="v">(bh, nk, dv) values.</param>
+    /// <param name="keyStart">Absolute position of the first key.</param>
+    /// <param name="n">Length of the whole sequence.</param>
+    public static AttentionResult Partial(AttentionSpec spec, Tensor qs, long queryStart, Tensor k, Tensor v, long keyStart, long n)
     {
+        ArgumentNullException.ThrowIfNull(spec);
         using var scope = NewDisposeScope();
-        var n = qs.shape[1];
+        var (bh, nq, nk) = (qs.shape[0], qs.shape[1], k.shape[1]);
         var b = (long)spec.BlockSize;
         var r = Math.Max(spec.RandomBlocks, 1);
-        var bh = qs.shape[0];
-        var table = Table(spec, n, qs.device);
-        var blocks = table.shape[0];
+        var output = zeros(bh, nq, v.shape[2], dtype: qs.dtype, device: qs.device);
+        var lse = full(bh, nq, float.NegativeInfinity, dtype: qs.dtype, device: qs.device);
+        if (nq == 0 || nk == 0) return new AttentionResult(output, lse).MoveToOuterDisposeScope();
 
-        var output = empty(bh, n, v.shape[2], dtype: qs.dtype, device: qs.device);
-        var lse = empty(bh, n, dtype: qs.dtype, device: qs.device);
+        var table = Table(spec, n, qs.device);
+        var firstBlock = queryStart / b;
+        var blockCount = (queryStart + nq - 1) / b - firstBlock + 1;
+        var touching = TouchingBlocks(table, firstBlock, blockCount, b, keyStart, keyStart + nk);
+        if (touching.Length == 0) return new AttentionResult(output, lse).MoveToOuterDisposeScope();
+
+        // Queries padded to whole blocks: (bh, blocks, b, d); outputs likewise, cut back at the end.
+        var front = queryStart - firstBlock * b;
+        var padded = PadRows(qs, front, blockCount * b - front - nq).reshape(bh, blockCount, b, -1);
+        var blockOutput = zeros(bh, blockCount, b, v.shape[2], dtype: qs.dtype, device: qs.device);
+        var blockLse = full(bh, blockCount, b, float.NegativeInfinity, dtype: qs.dtype, device: qs.device);
         var offsets = arange(b, dtype: int64, device: qs.device);
-        for (long first = 0; first < blocks; first += QueryBlocksPerStep)
+        for (var first = 0; first < touching.Length; first += QueryBlocksPerStep)
         {
             using var stepScope = NewDisposeScope();
-            var count = Math.Min(QueryBlocksPerStep, blocks - first);
-            // Key positions (count, r·b); -1 blocks and positions past n are masked below.
-            var keyBlocks = table.narrow(0, first, count);
+            var count = Math.Min(QueryBlocksPerStep, touching.Length - first);
+            var local = tensor(touching.AsSpan(first, count).ToArray(), device: qs.device);
+            var absolute = local.add(firstBlock);
+            // Key positions (count, r·b); -1 blocks, positions past n and keys not held here are masked.
+            var keyBlocks = table.index_select(0, absolute);
             var keyPos = keyBlocks.unsqueeze(-1).mul(b).add(offsets).reshape(count, r * b);
-            var validKey = keyBlocks.ge(0).unsqueeze(-1).expand(count, r, b).reshape(count, r * b).logical_and(keyPos.lt(n));
-            var safeKeyPos = keyPos.clamp(0, n - 1);
-            // Query positions (count, b), padded past n.
-            var queryPos = arange(first * b, (first + count) * b, dtype: int64, device: qs.device).reshape(count, b);
-            var rows = Math.Min(count * b, n - first * b);
+            var validKey = keyBlocks.ge(0).unsqueeze(-1).expand(count, r, b).reshape(count, r * b)
+                .logical_and(keyPos.lt(n)).logical_and(keyPos.ge(keyStart)).logical_and(keyPos.lt(keyStart + nk));
+            var localKey = keyPos.sub(keyStart).clamp(0, nk - 1);
+            var queryPos = absolute.unsqueeze(-1).mul(b).add(offsets);
 
             var i = queryPos.unsqueeze(-1);
-            var j = safeKeyPos.unsqueeze(1);
+            var j = keyPos.clamp(0, n - 1).unsqueeze(1);
             var visible = validKey.unsqueeze(1).logical_and(WindowAttention.InWindow(spec, i, j).logical_not());
             if (spec.Causal) visible = visible.logical_and(j.le(i));
 
-            var qBlocks = PadRows(qs.narrow(1, first * b, rows), count * b).reshape(bh * count, b, -1);
-            var kGathered = k.index_select(1, safeKeyPos.flatten()).reshape(bh * count, r * b, -1);
-            var vGathered = v.index_select(1, safeKeyPos.flatten()).reshape(bh * count, r * b, -1);
+            var qBlocks = padded.index_select(1, local).reshape(bh * count, b, -1);
+            var kGathered = k.index_select(1, localKey.flatten()).reshape(bh * count, r * b, -1);
+            var vGathered = v.index_select(1, localKey.flatten()).reshape(bh * count, r * b, -1);
             var scores = bmm(qBlocks, kGathered.transpose(1, 2)).reshape(bh, count, b, r * b);
             scores.masked_fill_(visible.logical_not(), float.NegativeInfinity);
             var softmax = new OnlineSoftmax();
             softmax.Add(scores.reshape(bh * count, b, r * b), vGathered);
             var (o, l) = softmax.Finish();
-            output.narrow(1, first * b, rows).copy_(o.reshape(bh, count * b, -1).narrow(1, 0, rows));
-            lse.narrow(1, first * b, rows).copy_(l.reshape(bh, count * b).narrow(1, 0, rows));
+            blockOutput.index_copy_(1, local, o.reshape(bh, count, b, -1));
+            blockLse.index_copy_(1, local, l.reshape(bh, count, b));
         }
+        output = blockOutput.reshape(bh, blockCount * b, -1).narrow(1, front, nq).contiguous();
+        lse = blockLse.reshape(bh, blockCount * b).narrow(1, front, nq).contiguous();
         return new AttentionResult(output, lse).MoveToOuterDisposeScope();
     }
 
-    private static Tensor PadRows(Tensor x, long rows) =>
-        x.shape[1] == rows ? x : nn.functional.pad(x, [0, 0, 0, rows - x.shape[1]]);
+    /// <summary>Local indices of the query blocks with a random key block overlapping [keyLo, keyHi).</summary>
+    private static long[] TouchingBlocks(Tensor table, long firstBlock, long blockCount, long b, long keyLo, long keyHi)
+    {
+        using var scope = NewDisposeScope();
+        var keyBlocks = table.narrow(0, firstBlock, blockCount);
+        var starts = keyBlocks.mul(b);
+        var hit = keyBlocks.ge(0).logical_and(starts.lt(keyHi)).logical_and(starts.add(b).gt(keyLo)).any(1);
+        return hit.nonzero().flatten().data<long>().ToArray();
+    }
+
+    private static Tensor PadRows(Tensor x, long front, long back) =>
+        front == 0 && back == 0 ? x : nn.functional.pad(x, [0, 0, front, back]);
 }

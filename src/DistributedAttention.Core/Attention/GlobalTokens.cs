@@ -5,35 +5,54 @@ namespace DistributedAttention.Core.Attention;
 /// <summary>
 /// Longformer's symmetric global tokens: every query sees the global keys (a small partial
 /// merged into the window result), and every global query sees all keys (its rows replaced by
-/// exact blockwise attention).
+/// exact blockwise attention). The shard-level pieces take absolute positions, so a ring of
+/// shards computes the same numbers as one device.
 /// </summary>
-internal static class GlobalTokens
+public static class GlobalTokens
 {
     private const int QueryChunk = 4096;
 
     /// <summary>Sorted, distinct global positions below n.</summary>
-    public static long[] Positions(AttentionSpec spec, long n) =>
-        spec.GlobalPositions.Where(p => p < n).Distinct().Order().ToArray();
+    public static long[] Positions(AttentionSpec spec, long n)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return spec.GlobalPositions.Where(p => p < n).Distinct().Order().ToArray();
+    }
 
-    /// <summary>
-    /// Partial over the global keys for every query, leaving out keys the query already sees
-    /// through its window (and, for BigBird, its random blocks), so the merge counts each key once.
-    /// </summary>
-    public static AttentionResult KeysPartial(AttentionSpec spec, long[] globals, Tensor qs, Tensor k, Tensor v)
+    /// <summary>Whole-sequence form of <see cref="KeysPartial(AttentionSpec, long[], Tensor, long, Tensor, Tensor, long)"/>.</summary>
+    internal static AttentionResult KeysPartial(AttentionSpec spec, long[] globals, Tensor qs, Tensor k, Tensor v)
     {
         using var scope = NewDisposeScope();
-        var n = qs.shape[1];
         var g = tensor(globals, device: qs.device);
-        var kg = k.index_select(1, g);
-        var vg = v.index_select(1, g);
-        var output = empty(qs.shape[0], n, v.shape[2], dtype: qs.dtype, device: qs.device);
-        var lse = empty(qs.shape[0], n, dtype: qs.dtype, device: qs.device);
+        return KeysPartial(spec, globals, qs, 0, k.index_select(1, g), v.index_select(1, g), qs.shape[1]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Partial over the global keys for queries at <paramref name="queryStart"/>.., leaving out
+    /// keys a query already sees through its window (and, for BigBird, its random blocks), so
+    /// the merge counts each key once.
+    /// </summary>
+    /// <param name="spec">Window or BigBird spec.</param>
+    /// <param name="globals">Sorted global positions.</param>
+    /// <param name="qs">(bh, nq, d) pre-scaled queries.</param>
+    /// <param name="queryStart">Absolute position of the first query.</param>
+    /// <param name="kg">(bh, G, d) keys of the global positions.</param>
+    /// <param name="vg">(bh, G, dv) values of the global positions.</param>
+    /// <param name="n">Length of the whole sequence.</param>
+    public static AttentionResult KeysPartial(AttentionSpec spec, long[] globals, Tensor qs, long queryStart, Tensor kg, Tensor vg, long n)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        using var scope = NewDisposeScope();
+        var nq = qs.shape[1];
+        var g = tensor(globals, device: qs.device);
+        var output = empty(qs.shape[0], nq, vg.shape[2], dtype: qs.dtype, device: qs.device);
+        var lse = empty(qs.shape[0], nq, dtype: qs.dtype, device: qs.device);
         var randomBlocks = spec.Kind == AttentionKind.BigBird ? BigBirdRandomBlocks.Table(spec, n, qs.device) : null;
-        for (long start = 0; start < n; start += QueryChunk)
+        for (long start = 0; start < nq; start += QueryChunk)
         {
             using var chunkScope = NewDisposeScope();
-            var rows = Math.Min(QueryChunk, n - start);
-            var i = arange(start, start + rows, dtype: int64, device: qs.device).unsqueeze(1);
+            var rows = Math.Min(QueryChunk, nq - start);
+            var i = arange(queryStart + start, queryStart + start + rows, dtype: int64, device: qs.device).unsqueeze(1);
             var j = g.unsqueeze(0);
             var hidden = WindowAttention.InWindow(spec, i, j);
             if (randomBlocks is not null) hidden = hidden.logical_or(BigBirdRandomBlocks.InRandomBlocks(spec, randomBlocks, i, j));
@@ -50,15 +69,37 @@ internal static class GlobalTokens
         return new AttentionResult(output, lse).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Partial of the global queries over the keys held at <paramref name="keyStart"/>.. (all
+    /// keys, causal: j ≤ i). Merging these over every shard gives the exact global rows.
+    /// </summary>
+    /// <param name="spec">Window or BigBird spec (only <see cref="AttentionSpec.Causal"/> matters).</param>
+    /// <param name="globals">Sorted global positions (the query positions).</param>
+    /// <param name="qg">(bh, G, d) pre-scaled global queries.</param>
+    /// <param name="k">(bh, nk, d) keys.</param>
+    /// <param name="v">(bh, nk, dv) values.</param>
+    /// <param name="keyStart">Absolute position of the first key.</param>
+    /// <param name="n">Length of the whole sequence.</param>
+    public static AttentionResult RowsPartial(AttentionSpec spec, long[] globals, Tensor qg, Tensor k, Tensor v, long keyStart, long n)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var kernel = new IntervalAttention { QueryBlock = 256, KeyChunk = 4096 };
+        try
+        {
+            return kernel.Forward(qg, k, v, globals, keyStart, i => (0, spec.Causal ? i : n - 1));
+        }
+        finally
+        {
+            kernel.ClearMasks();
+        }
+    }
+
     /// <summary>Overwrites the rows of global queries with attention over every key (causal: j ≤ i).</summary>
-    public static void ReplaceGlobalRows(AttentionSpec spec, long[] globals, Tensor qs, Tensor k, Tensor v, AttentionResult result)
+    internal static void ReplaceGlobalRows(AttentionSpec spec, long[] globals, Tensor qs, Tensor k, Tensor v, AttentionResult result)
     {
         using var scope = NewDisposeScope();
-        var n = k.shape[1];
         var g = tensor(globals, device: qs.device);
-        var kernel = new IntervalAttention { QueryBlock = 256, KeyChunk = 4096 };
-        using var rows = kernel.Forward(qs.index_select(1, g), k, v, globals, 0, i => (0, spec.Causal ? i : n - 1));
-        kernel.ClearMasks();
+        using var rows = RowsPartial(spec, globals, qs.index_select(1, g), k, v, 0, k.shape[1]);
         result.Output.index_copy_(1, g, rows.Output);
         result.Lse!.index_copy_(1, g, rows.Lse!);
     }

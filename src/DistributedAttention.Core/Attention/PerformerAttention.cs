@@ -35,18 +35,51 @@ public static class PerformerAttention
     /// <summary>φ(Q)·(φ(K)ᵀV) / φ(Q)·Σφ(K).</summary>
     internal static Tensor NonCausal(Tensor phiQ, Tensor phiK, Tensor v)
     {
-        var state = phiK.transpose(1, 2).bmm(v);
-        var normaliser = phiK.sum(1).unsqueeze(-1);
-        return Normalise(phiQ.bmm(state), phiQ.bmm(normaliser));
+        using var scope = NewDisposeScope();
+        var (state, normaliser) = State(phiK, v);
+        return Output(phiQ, state, normaliser).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Causal prefix sums: within a chunk a masked quadratic term, across chunks the running state.</summary>
-    internal static Tensor Causal(Tensor phiQ, Tensor phiK, Tensor v)
+    /// <summary>
+    /// The key-side sums of a block of keys: S = Σ φ(k) vᵀ (bh, m, dv) and z = Σ φ(k) (bh, m, 1).
+    /// Sums over disjoint blocks add up, so shards reduce (or prefix-scan) them.
+    /// </summary>
+    /// <param name="phiK">(bh, n, m) key features.</param>
+    /// <param name="v">(bh, n, dv) values.</param>
+    public static (Tensor State, Tensor Normaliser) State(Tensor phiK, Tensor v)
     {
+        ArgumentNullException.ThrowIfNull(phiK);
+        return (phiK.transpose(1, 2).bmm(v), phiK.sum(1).unsqueeze(-1));
+    }
+
+    /// <summary>Non-causal output from the sums of every key: φ(q)·S / φ(q)·z.</summary>
+    public static Tensor Output(Tensor phiQ, Tensor state, Tensor normaliser)
+    {
+        ArgumentNullException.ThrowIfNull(phiQ);
+        using var scope = NewDisposeScope();
+        return Normalise(phiQ.bmm(state), phiQ.bmm(normaliser)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Causal prefix sums: within a chunk a masked quadratic term, across chunks the running
+    /// state, which starts at (<paramref name="initialState"/>, <paramref name="initialNormaliser"/>):
+    /// the sums over every earlier key (other shards' keys, from a prefix scan), or zero.
+    /// </summary>
+    /// <param name="phiQ">(bh, n, m) query features.</param>
+    /// <param name="phiK">(bh, n, m) key features.</param>
+    /// <param name="v">(bh, n, dv) values.</param>
+    /// <param name="initialState">(bh, m, dv) Σ φ(k) vᵀ over earlier keys, or null for none.</param>
+    /// <param name="initialNormaliser">(bh, m, 1) Σ φ(k) over earlier keys, or null for none.</param>
+    public static Tensor Causal(Tensor phiQ, Tensor phiK, Tensor v, Tensor? initialState = null, Tensor? initialNormaliser = null)
+    {
+        ArgumentNullException.ThrowIfNull(phiQ);
+        ArgumentNullException.ThrowIfNull(phiK);
+        ArgumentNullException.ThrowIfNull(v);
+        using var outer = NewDisposeScope();
         var (bh, n, m) = (phiQ.shape[0], phiQ.shape[1], phiQ.shape[2]);
         var output = empty(bh, n, v.shape[2], dtype: v.dtype, device: v.device);
-        var state = zeros(bh, m, v.shape[2], dtype: v.dtype, device: v.device);
-        var normaliser = zeros(bh, m, 1, dtype: v.dtype, device: v.device);
+        var state = initialState?.clone() ?? zeros(bh, m, v.shape[2], dtype: v.dtype, device: v.device);
+        var normaliser = initialNormaliser?.clone() ?? zeros(bh, m, 1, dtype: v.dtype, device: v.device);
         for (long s = 0; s < n; s += Chunk)
         {
             using var scope = NewDisposeScope();
@@ -61,7 +94,7 @@ public static class PerformerAttention
             state.add_(fk.transpose(1, 2).bmm(vc));
             normaliser.add_(fk.sum(1).unsqueeze(-1));
         }
-        return output;
+        return output.MoveToOuterDisposeScope();
     }
 
     // A row whose features all underflowed has a zero denominator; give it a zero output, not NaN.

@@ -44,10 +44,20 @@ public static class WindowAttention
         return HeadLayout.Unflatten(result, q.shape[0], q.shape[1]).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The banded part alone on flattened, pre-scaled inputs (bh, n, d).</summary>
-    internal static AttentionResult Band(AttentionSpec spec, Tensor qs, Tensor k, Tensor v)
+    /// <summary>The banded part alone on flattened, pre-scaled inputs (bh, n, d) of the whole sequence.</summary>
+    internal static AttentionResult Band(AttentionSpec spec, Tensor qs, Tensor k, Tensor v) =>
+        Band(spec, qs, 0, k, v, 0, qs.shape[1]);
+
+    /// <summary>
+    /// The banded part for queries at positions <paramref name="queryStart"/>.. over the keys held
+    /// at <paramref name="keyStart"/>.. (a shard's rows plus its halo), on flattened, pre-scaled
+    /// inputs; <paramref name="n"/> is the whole sequence's length.
+    /// </summary>
+    public static AttentionResult Band(AttentionSpec spec, Tensor qs, long queryStart, Tensor k, Tensor v, long keyStart, long n)
     {
-        var n = qs.shape[1];
+        ArgumentNullException.ThrowIfNull(spec);
+        var nq = qs.shape[1];
+        var nk = k.shape[1];
         var left = (long?)spec.WindowLeft ?? n;
         var right = (long?)spec.EffectiveRight ?? n;
         var kernel = new IntervalAttention { QueryBlock = 64, KeyChunk = 4096 };
@@ -56,21 +66,26 @@ public static class WindowAttention
             var delta = spec.Dilation;
             if (delta == 1)
             {
-                return kernel.Forward(qs, k, v, HeadLayout.Range(0, n), 0, i => (i - left, i + right));
+                return kernel.Forward(qs, k, v, HeadLayout.Range(queryStart, nq), keyStart, i => (i - left, i + right));
             }
 
             using var scope = NewDisposeScope();
-            var output = zeros(qs.shape[0], n, v.shape[2], dtype: qs.dtype, device: qs.device);
-            var lse = full(qs.shape[0], n, float.NegativeInfinity, dtype: qs.dtype, device: qs.device);
-            for (var r = 0; r < Math.Min(delta, n); r++)
+            var output = zeros(qs.shape[0], nq, v.shape[2], dtype: qs.dtype, device: qs.device);
+            var lse = full(qs.shape[0], nq, float.NegativeInfinity, dtype: qs.dtype, device: qs.device);
+            for (var r = 0; r < delta; r++)
             {
-                // Positions r, r+δ, …: in subsequence coordinates the window is plain (left, right).
-                var index = arange(r, n, delta, dtype: int64, device: qs.device);
-                var m = index.shape[0];
-                using var part = kernel.Forward(qs.index_select(1, index), k.index_select(1, index), v.index_select(1, index),
-                    HeadLayout.Range(0, m), 0, i => (i - left, i + right));
-                output.index_copy_(1, index, part.Output);
-                lse.index_copy_(1, index, part.Lse!);
+                // Positions ≡ r (mod δ): in subsequence coordinates (p - r) / δ the window is plain (left, right).
+                var qFirst = Residue(r - queryStart, delta);
+                var kFirst = Residue(r - keyStart, delta);
+                if (qFirst >= nq || kFirst >= nk) continue;
+                var qIndex = arange(qFirst, nq, delta, dtype: int64, device: qs.device);
+                var kIndex = arange(kFirst, nk, delta, dtype: int64, device: qs.device);
+                var subQueryStart = (queryStart + qFirst - r) / delta;
+                var subKeyStart = (keyStart + kFirst - r) / delta;
+                using var part = kernel.Forward(qs.index_select(1, qIndex), k.index_select(1, kIndex), v.index_select(1, kIndex),
+                    HeadLayout.Range(subQueryStart, qIndex.shape[0]), subKeyStart, i => (i - left, i + right));
+                output.index_copy_(1, qIndex, part.Output);
+                lse.index_copy_(1, qIndex, part.Lse!);
             }
             return new AttentionResult(output, lse).MoveToOuterDisposeScope();
         }
@@ -79,6 +94,8 @@ public static class WindowAttention
             kernel.ClearMasks();
         }
     }
+
+    private static long Residue(long x, long m) => ((x % m) + m) % m;
 
     /// <summary>
     /// Whether key position <paramref name="j"/> (any shape) lies in the dilated window of query

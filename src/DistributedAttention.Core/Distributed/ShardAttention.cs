@@ -1,0 +1,130 @@
+using DistributedAttention.Core.Attention;
+using DistributedAttention.Core.Runtime;
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Core.Distributed;
+
+/// <summary>
+/// Attention for the rows of one shard of a ring, equal to those rows of the single-device
+/// <see cref="Attention.Attention.Forward"/>: each mechanism is local compute plus the ring
+/// collectives it needs (see docs/architecture.md for the table). Every shard of the ring calls
+/// this with the same spec and scope at the same time.
+/// </summary>
+public static class ShardAttention
+{
+    /// <summary>Computes this shard's rows of the attention output.</summary>
+    /// <param name="spec">Mechanism and parameters (positions are absolute in the whole sequence).</param>
+    /// <param name="q">(batch, heads, rows, d) this shard's queries.</param>
+    /// <param name="k">(batch, heads, rows, d) this shard's keys.</param>
+    /// <param name="v">(batch, heads, rows, dv) this shard's values.</param>
+    /// <param name="ring">This shard's ring transport; its layout gives the rows.</param>
+    /// <param name="executor">Where tensor work runs (e.g. the device's compute thread).</param>
+    /// <param name="scope">Distinguishes this call's messages from other calls' (e.g. "L3").</param>
+    /// <param name="cancellationToken">Cancels waiting for other shards.</param>
+    /// <returns>Output (batch, heads, rows, dv) and lse where defined; the caller disposes it.</returns>
+    public static async Task<AttentionResult> ForwardAsync(AttentionSpec spec, Tensor q, Tensor k, Tensor v, IRingTransport ring, IComputeExecutor executor,
+        string scope, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(ring);
+        ArgumentNullException.ThrowIfNull(executor);
+        spec.Validate();
+        HeadLayout.CheckInputs(q, k, v);
+        var rows = ring.Layout.Size(ring.Shard);
+        if (q.shape[2] != rows || k.shape[2] != rows)
+            throw new ArgumentException($"shard {ring.Shard} holds {rows} rows, but q has {q.shape[2]} and k {k.shape[2]}.");
+
+        using var bag = new TensorBag();
+        var context = new ShardContext(spec, ring, executor, scope, bag, cancellationToken);
+        var (batch, heads) = (q.shape[0], q.shape[1]);
+        AttentionResult flat;
+        if (spec.Kind == AttentionKind.Performer)
+        {
+            flat = await ShardPerformer.ForwardAsync(context, q, k, v).ConfigureAwait(false);
+        }
+        else
+        {
+            var (qs, kf, vf) = await executor.RunAsync(() =>
+            {
+                using var s = NewDisposeScope();
+                return (HeadLayout.Flatten(q).mul(HeadLayout.Scale(spec, q)).MoveToOuterDisposeScope(),
+                    HeadLayout.Flatten(k).MoveToOuterDisposeScope(), HeadLayout.Flatten(v).MoveToOuterDisposeScope());
+            }, cancellationToken).ConfigureAwait(false);
+            bag.Add(qs);
+            bag.Add(kf);
+            bag.Add(vf);
+            flat = spec.Kind switch
+            {
+                AttentionKind.Full => await ShardFull.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
+                AttentionKind.Window or AttentionKind.BigBird => await ShardWindow.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
+                AttentionKind.Linformer => await ShardLinformer.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
+                AttentionKind.TransformerXl or AttentionKind.Compressive => await ShardSegmentMemory.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
+                _ => throw new ArgumentException($"unknown attention kind {spec.Kind}.", nameof(spec)),
+            };
+        }
+        using (flat)
+        {
+            return await executor.RunAsync(() =>
+            {
+                var o = flat.Output.reshape(batch, heads, rows, flat.Output.shape[2]).contiguous();
+                var lse = flat.Lse?.reshape(batch, heads, rows).contiguous();
+                return new AttentionResult(o, lse);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>What every mechanism's shard code needs.</summary>
+internal sealed record ShardContext(AttentionSpec Spec, IRingTransport Ring, IComputeExecutor Executor, string Scope, TensorBag Bag, CancellationToken Cancellation)
+{
+    public ShardLayout Layout => Ring.Layout;
+
+    public int Shard => Ring.Shard;
+
+    public long Start => Layout.Start(Shard);
+
+    public long End => Layout.End(Shard);
+
+    public long Length => Layout.Length;
+
+    public string Tag(string collective, string detail) => $"{collective}/{Scope}/{detail}";
+
+    public Task<T> Run<T>(Func<T> work) => Executor.RunAsync(() =>
+    {
+        using var scope = NewDisposeScope();
+        var result = work();
+        return Detach(result);
+    }, Cancellation);
+
+    /// <summary>Tensors a work item returns leave its scope; the caller owns them.</summary>
+    private static T Detach<T>(T result)
+    {
+        switch (result)
+        {
+            case Tensor t:
+                t.MoveToOuterDisposeScope();
+                break;
+            case AttentionResult r:
+                r.MoveToOuterDisposeScope();
+                break;
+            case Tensor[] ts:
+                foreach (var t in ts) t.MoveToOuterDisposeScope();
+                break;
+            case ValueTuple<Tensor, Tensor> pair:
+                pair.Item1.MoveToOuterDisposeScope();
+                pair.Item2.MoveToOuterDisposeScope();
+                break;
+        }
+        return result;
+    }
+
+    /// <summary>Merges two partials into a new one and disposes both.</summary>
+    public async Task<AttentionResult> MergeAsync(AttentionResult a, AttentionResult b)
+    {
+        using (a)
+        using (b)
+        {
+            return await Run(() => PartialMerge.Merge(a, b)).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using DistributedAttention.Core.Attention;
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Core.Distributed;
+
+/// <summary>
+/// Window and BigBird on a shard: halo of K/V for the band, K/V rotated round the ring for
+/// BigBird's random blocks, all-gather of the global tokens' K/V (and Q), and reduce-merge of
+/// the global queries' partials over every shard's keys.
+/// </summary>
+internal static class ShardWindow
+{
+    public static async Task<AttentionResult> ForwardAsync(ShardContext c, Tensor qs, Tensor kf, Tensor vf)
+    {
+        var spec = c.Spec;
+        var (n, start) = (c.Length, c.Start);
+        var need = HaloNeed(spec, c.Layout);
+        var kHalo = RingCollectives.HaloAsync(c.Ring, kf, need, c.Tag("halo", "k"), c.Cancellation);
+        var vHalo = RingCollectives.HaloAsync(c.Ring, vf, need, c.Tag("halo", "v"), c.Cancellation);
+        var (kl, kr) = await kHalo.ConfigureAwait(false);
+        var (vl, vr) = await vHalo.ConfigureAwait(false);
+        AttentionResult result;
+        using (kl)
+        using (kr)
+        using (vl)
+        using (vr)
+        {
+            result = await c.Run(() =>
+            {
+                var kExt = cat([kl, kf, kr], 1);
+                var vExt = cat([vl, vf, vr], 1);
+                return WindowAttention.Band(spec, qs, start, kExt, vExt, start - kl.shape[1], n);
+            }).ConfigureAwait(false);
+        }
+        if (spec.Kind == AttentionKind.BigBird)
+        {
+            var random = await ShardRotation.AccumulateAsync(c, kf, vf, "random",
+                (k, v, keyStart) => BigBirdRandomBlocks.Partial(spec, qs, start, k, v, keyStart, n), skip: null).ConfigureAwait(false);
+            result = await c.MergeAsync(result, random).ConfigureAwait(false);
+        }
+        var globals = GlobalTokens.Positions(spec, n);
+        if (globals.Length > 0) result = await AddGlobalsAsync(c, globals, qs, kf, vf, result).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>Rows each shard needs before and after its own for its window, clipped to the sequence.</summary>
+    public static Func<int, (long Left, long Right)> HaloNeed(AttentionSpec spec, ShardLayout layout)
+    {
+        var n = layout.Length;
+        var left = spec.WindowLeft is { } l ? (long)l * spec.Dilation : n;
+        var right = spec.EffectiveRight is { } r ? (long)r * spec.Dilation : n;
+        return s => (Math.Min(left, layout.Start(s)), Math.Min(right, n - layout.End(s)));
+    }
+
+    private static async Task<AttentionResult> AddGlobalsAsync(ShardContext c, long[] globals, Tensor qs, Tensor kf, Tensor vf, AttentionResult result)
+    {
+        var (spec, n, start, end) = (c.Spec, c.Length, c.Start, c.End);
+        var ownFirst = LowerBound(globals, start);
+        var ownCount = LowerBound(globals, end) - ownFirst;
+        var (qOwn, kOwn, vOwn) = await c.Run(() =>
+        {
+            var index = tensor(globals.AsSpan(ownFirst, ownCount).ToArray().Select(p => p - start).ToArray(), dtype: int64, device: qs.device);
+            return new[] { qs.index_select(1, index), kf.index_select(1, index), vf.index_select(1, index) };
+        }).ConfigureAwait(false) is var own ? (own[0], own[1], own[2]) : default;
+        c.Bag.Add(qOwn);
+        c.Bag.Add(kOwn);
+        c.Bag.Add(vOwn);
+
+        var kg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, kOwn, c.Tag("allgather", "k"), c.Cancellation).ConfigureAwait(false));
+        var vg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, vOwn, c.Tag("allgather", "v"), c.Cancellation).ConfigureAwait(false));
+        var qg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, qOwn, c.Tag("allgather", "q"), c.Cancellation).ConfigureAwait(false));
+
+        var keys = await c.Run(() => GlobalTokens.KeysPartial(spec, globals, qs, start, kg, vg, n)).ConfigureAwait(false);
+        result = await c.MergeAsync(result, keys).ConfigureAwait(false);
+
+        // Global query rows: every shard's partial over its own keys, merged round the ring.
+        using var rows = await c.Run(() => GlobalTokens.RowsPartial(spec, globals, qg, kf, vf, start, n)).ConfigureAwait(false);
+        var merged = await RingCollectives.AllReduceAsync(c.Ring, [rows.Output, rows.Lse!], MergeParts, c.Tag("reduce-merge", "globals"), c.Cancellation).ConfigureAwait(false);
+        try
+        {
+            if (ownCount == 0) return result;
+            return await c.Run(() =>
+            {
+                var local = tensor(globals.AsSpan(ownFirst, ownCount).ToArray().Select(p => p - start).ToArray(), dtype: int64, device: qs.device);
+                var pick = arange(ownFirst, ownFirst + ownCount, dtype: int64, device: qs.device);
+                result.Output.index_copy_(1, local, merged[0].index_select(1, pick));
+                result.Lse!.index_copy_(1, local, merged[1].index_select(1, pick));
+                return result;
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            RingCollectives.Dispose(merged);
+        }
+    }
+
+    /// <summary>The lse merge as a combine of [o, lse] parts.</summary>
+    public static Tensor[] MergeParts(Tensor[] a, Tensor[] b)
+    {
+        var merged = PartialMerge.Merge(new AttentionResult(a[0], a[1]), new AttentionResult(b[0], b[1]));
+        return [merged.Output, merged.Lse!];
+    }
+
+    private static int LowerBound(long[] sorted, long value)
+    {
+        var i = Array.BinarySearch(sorted, value);
+        return i >= 0 ? i : ~i;
+    }
+}
