@@ -28,6 +28,9 @@ public interface IJobGrain : IGrainWithStringKey
     [Orleans.Concurrency.AlwaysInterleave]
     Task CancelAsync();
 
+    /// <summary>Drops the job's tensors on every shard; the job's status stays readable.</summary>
+    Task ReleaseAsync();
+
     /// <summary>The output in sequence order, in chunks ("hidden" for a model job; "o" then "lse" for an attention job).</summary>
     /// <exception cref="InvalidOperationException">The job has not completed.</exception>
     IAsyncEnumerable<TensorChunk> ReadOutputAsync(string name, CancellationToken cancellationToken = default);

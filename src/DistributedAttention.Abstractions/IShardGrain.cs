@@ -16,6 +16,13 @@ public interface IShardGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<ShardPlacement> GetPlacementAsync();
 
+    /// <summary>The layer whose input this shard holds (the number of layers once done), or -1 when it holds nothing (e.g. it was lost with its silo and reactivated empty).</summary>
+    [AlwaysInterleave]
+    Task<int> HeldLayerAsync();
+
+    /// <summary>Checks the inputs are complete, embeds tokens (model job) and gives the ring neighbour a copy of the layer-0 input.</summary>
+    Task PrepareAsync();
+
     /// <summary>Receives a block of this shard's input rows (token ids as "tokens", or "q", "k", "v").</summary>
     Task LoadInputAsync(TensorChunk chunk);
 

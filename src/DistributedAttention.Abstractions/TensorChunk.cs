@@ -9,6 +9,6 @@ namespace DistributedAttention.Abstractions;
 /// <param name="SequenceDim">Which dimension of <paramref name="Shape"/> is the sequence.</param>
 /// <param name="RowStart">Absolute position of the block's first row.</param>
 /// <param name="Shape">Shape of this block.</param>
-/// <param name="Data">fp32 little-endian data of the block, row-major.</param>
+/// <param name="Data">Little-endian data of the block, row-major: fp32, or int32 for token ids ("tokens").</param>
 [GenerateSerializer, Immutable, Alias("distattn.TensorChunk")]
 public sealed record TensorChunk(string Name, int SequenceDim, long RowStart, long[] Shape, byte[] Data);

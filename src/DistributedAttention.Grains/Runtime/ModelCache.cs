@@ -1,0 +1,30 @@
+using System.Collections.Concurrent;
+using DistributedAttention.Model;
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Grains.Runtime;
+
+/// <summary>
+/// One <see cref="TransformerModel"/> per (options, device) on a silo, shared by its shard
+/// grains. Weights are seeded from the options, so every silo builds bit-identical ones and no
+/// weights travel. Inference only reads the weights, so sharing across threads is safe.
+/// </summary>
+public sealed class ModelCache : IDisposable
+{
+    private readonly ConcurrentDictionary<(string Json, string Device), Lazy<TransformerModel>> models = new();
+
+    /// <summary>The model of <paramref name="options"/> on <paramref name="device"/>.</summary>
+    public TransformerModel Get(TransformerOptions options, string device)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var json = options.ToJson();
+        return models.GetOrAdd((json, device), key => new Lazy<TransformerModel>(() => new TransformerModel(options, torch.device(key.Device)))).Value;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var model in models.Values.Where(m => m.IsValueCreated)) model.Value.Dispose();
+        models.Clear();
+    }
+}
