@@ -1,0 +1,1 @@
+namespace DistributedAttention.Silo; internal static class Placeholder { }
