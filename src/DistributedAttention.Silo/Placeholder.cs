@@ -1,1 +1,0 @@
-namespace DistributedAttention.Silo; internal static class Placeholder { }
