@@ -1,0 +1,29 @@
+using DistributedAttention.Grains.Placement;
+using DistributedAttention.Grains.Runtime;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace DistributedAttention.Grains;
+
+/// <summary>Registers what the grains of this assembly need on a silo.</summary>
+public static class GrainsSiloBuilderExtensions
+{
+    /// <summary>
+    /// Registers this silo's device slots (<see cref="DeviceSlots"/>), publishes them as silo
+    /// metadata (<see cref="SiloDevices.MetadataKey"/>), and registers
+    /// <see cref="SiloDeviceDirectory"/> and the <see cref="RingPlacementDirector"/>.
+    /// </summary>
+    /// <param name="builder">The silo builder.</param>
+    /// <param name="devices">This silo's device slots ("cpu", "cuda:0"…); null or empty means one "cpu" slot.</param>
+    public static ISiloBuilder AddDistributedAttentionGrains(this ISiloBuilder builder, IEnumerable<string>? devices)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var names = new DeviceSlots(devices).Devices;
+        builder.UseSiloMetadata(new Dictionary<string, string> { [SiloDevices.MetadataKey] = SiloDevices.Format(names) });
+        // A factory registration, so the container disposes the slots (and their threads) with the silo.
+        builder.Services.AddSingleton(_ => new DeviceSlots(names));
+        builder.Services.AddSingleton<SiloDeviceDirectory>();
+        builder.AddPlacementDirector<RingPlacement, RingPlacementDirector>();
+        return builder;
+    }
+}

@@ -1,0 +1,118 @@
+using DistributedAttention.Abstractions;
+using DistributedAttention.Core.Distributed;
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Grains.Messaging;
+
+/// <summary>
+/// <see cref="IRingTransport"/> over shard grains: a send encodes the tensor into
+/// <see cref="RingMessage"/> chunks (<see cref="TensorWire"/>) and delivers them to the peer's
+/// grain; a receive waits on this shard's <see cref="ShardMailbox"/>. Tags are prefixed with
+/// the run's prefix (e.g. "a3/L2/"), so runs never mix, and the bytes put on the wire are
+/// counted per collective of the unprefixed tag.
+/// </summary>
+public sealed class OrleansRingTransport : IRingTransport
+{
+    /// <summary>Chunks of one send in flight at a time: enough to overlap, few enough to bound memory.</summary>
+    public const int MaxInFlight = 4;
+
+    private readonly string tagPrefix;
+    private readonly Func<int, RingMessage, Task> deliver;
+    private readonly ShardMailbox mailbox;
+    private readonly WireDType wire;
+    private readonly int chunkBytes;
+
+    /// <summary>Creates the transport of shard <paramref name="shard"/>, delivering to the peers' <see cref="IShardGrain.DeliverAsync"/>.</summary>
+    /// <param name="layout">The ring.</param>
+    /// <param name="shard">This shard.</param>
+    /// <param name="tagPrefix">Prefix of every tag of this run ("a3/L2/").</param>
+    /// <param name="peer">The grain of a shard.</param>
+    /// <param name="mailbox">This shard's mailbox, fed by its <see cref="IShardGrain.DeliverAsync"/>.</param>
+    /// <param name="wire">Element type on the wire.</param>
+    /// <param name="chunkBytes">Largest payload per message.</param>
+    public OrleansRingTransport(ShardLayout layout, int shard, string tagPrefix, Func<int, IShardGrain> peer, ShardMailbox mailbox, WireDType wire, int chunkBytes)
+        : this(layout, shard, tagPrefix, ToDeliver(peer), mailbox, wire, chunkBytes)
+    {
+    }
+
+    /// <summary>Creates the transport with any delivery function (e.g. another grain interface's DeliverAsync).</summary>
+    /// <param name="layout">The ring.</param>
+    /// <param name="shard">This shard.</param>
+    /// <param name="tagPrefix">Prefix of every tag of this run ("a3/L2/").</param>
+    /// <param name="deliver">Delivers one message to a shard.</param>
+    /// <param name="mailbox">This shard's mailbox.</param>
+    /// <param name="wire">Element type on the wire.</param>
+    /// <param name="chunkBytes">Largest payload per message.</param>
+    public OrleansRingTransport(ShardLayout layout, int shard, string tagPrefix, Func<int, RingMessage, Task> deliver, ShardMailbox mailbox, WireDType wire, int chunkBytes)
+    {
+        Layout = layout ?? throw new ArgumentNullException(nameof(layout));
+        RingTags.CheckPeer(layout, shard);
+        Shard = shard;
+        this.tagPrefix = tagPrefix ?? throw new ArgumentNullException(nameof(tagPrefix));
+        this.deliver = deliver ?? throw new ArgumentNullException(nameof(deliver));
+        this.mailbox = mailbox ?? throw new ArgumentNullException(nameof(mailbox));
+        if (!Enum.IsDefined(wire)) throw new ArgumentOutOfRangeException(nameof(wire), wire, "unknown wire element type.");
+        if (chunkBytes < TensorWire.ElementSize(wire)) throw new ArgumentOutOfRangeException(nameof(chunkBytes), chunkBytes, "a chunk must hold at least one element.");
+        this.wire = wire;
+        this.chunkBytes = chunkBytes;
+    }
+
+    /// <inheritdoc />
+    public int Shard { get; }
+
+    /// <inheritdoc />
+    public ShardLayout Layout { get; }
+
+    /// <summary>Payload bytes sent so far, by collective (the unprefixed tag's first segment).</summary>
+    public TrafficCounter Traffic { get; } = new();
+
+    /// <inheritdoc />
+    public async Task SendAsync(int to, string tag, Tensor tensor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        ArgumentNullException.ThrowIfNull(tensor);
+        RingTags.CheckPeer(Layout, to);
+        cancellationToken.ThrowIfCancellationRequested();
+        // Encoded (copied) before the first await: the caller may dispose the tensor once we return.
+        var chunks = TensorWire.Encode(tensor, tagPrefix + tag, Shard, wire, chunkBytes);
+        var collective = RingTags.Collective(tag);
+        if (to == Shard)
+        {
+            foreach (var chunk in chunks) mailbox.Deliver(chunk);
+            return;
+        }
+        var inFlight = new List<Task>(MaxInFlight);
+        foreach (var chunk in chunks)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (inFlight.Count == MaxInFlight)
+            {
+                var done = await Task.WhenAny(inFlight).ConfigureAwait(false);
+                inFlight.Remove(done);
+                await done.ConfigureAwait(false);
+            }
+            inFlight.Add(SendOne(to, chunk, collective));
+        }
+        await Task.WhenAll(inFlight).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<Tensor> ReceiveAsync(int from, string tag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        RingTags.CheckPeer(Layout, from);
+        return mailbox.ReceiveAsync(from, tagPrefix + tag, cancellationToken);
+    }
+
+    private async Task SendOne(int to, RingMessage chunk, string collective)
+    {
+        await deliver(to, chunk).ConfigureAwait(false);
+        Traffic.Add(collective, chunk.Data.Length);
+    }
+
+    private static Func<int, RingMessage, Task> ToDeliver(Func<int, IShardGrain> peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        return (to, message) => peer(to).DeliverAsync(message);
+    }
+}

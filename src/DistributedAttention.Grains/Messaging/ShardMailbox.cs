@@ -1,0 +1,199 @@
+using DistributedAttention.Abstractions;
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Grains.Messaging;
+
+/// <summary>
+/// The receive side of one shard: collects the chunks of each (sender, tag) as they arrive, in
+/// any order, and hands the whole tensor to the one receiver of that (sender, tag), whether the
+/// receiver asked before or after the chunks arrived. Thread-safe: deliveries run on the
+/// grain's scheduler, receivers may wait on compute threads.
+/// </summary>
+/// <remarks>
+/// Chunks stay bytes until received, so an aborted or never-received message holds no native
+/// memory. Each (sender, tag) may be delivered once; a second complete delivery is an error.
+/// </remarks>
+public sealed class ShardMailbox
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<(int From, string Tag), Slot> slots = [];
+    private readonly HashSet<(int From, string Tag)> consumed = [];
+    private readonly List<(string Prefix, Exception Reason)> aborted = [];
+
+    /// <summary>Number of (sender, tag) entries buffered or awaited.</summary>
+    public int Pending
+    {
+        get
+        {
+            lock (gate) return slots.Count;
+        }
+    }
+
+    /// <summary>Accepts one chunk. Chunks under an aborted tag prefix are dropped.</summary>
+    /// <exception cref="InvalidOperationException">The chunk, or the whole tensor, was already delivered.</exception>
+    /// <exception cref="ArgumentException">The chunk disagrees with earlier chunks of its tensor.</exception>
+    public void Deliver(RingMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Count < 1 || message.Index < 0 || message.Index >= message.Count)
+            throw new ArgumentException($"chunk {message.Index} of {message.Count} of tag '{message.Tag}' from shard {message.From} is out of range.", nameof(message));
+        TaskCompletionSource<RingMessage[]>? ready = null;
+        RingMessage[]? chunks = null;
+        lock (gate)
+        {
+            if (AbortReason(message.Tag) is not null) return;
+            var key = (message.From, message.Tag);
+            if (consumed.Contains(key)) throw Duplicate(key);
+            if (!slots.TryGetValue(key, out var slot)) slots[key] = slot = new Slot();
+            if (slot.Complete) throw Duplicate(key);
+            slot.Add(message);
+            if (slot.Complete && slot.Waiter is not null)
+            {
+                (ready, chunks) = (slot.Waiter, slot.Take());
+                slots.Remove(key);
+                consumed.Add(key);
+            }
+        }
+        // Completed outside the lock; continuations run asynchronously anyway.
+        ready?.TrySetResult(chunks!);
+    }
+
+    /// <summary>
+    /// The tensor shard <paramref name="from"/> sent under <paramref name="tag"/>, as a new fp32
+    /// CPU tensor the caller owns.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another receive of the same (sender, tag) is waiting, or it was already received.</exception>
+    /// <exception cref="RingAbortedException">The tag's prefix was aborted (<see cref="Abort"/>).</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; chunks that arrive later stay buffered for another receive.</exception>
+    public async Task<Tensor> ReceiveAsync(int from, string tag, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        var key = (from, tag);
+        TaskCompletionSource<RingMessage[]>? waiter = null;
+        RingMessage[]? arrived = null;
+        lock (gate)
+        {
+            if (AbortReason(tag) is { } reason) throw Aborted(key, reason);
+            if (consumed.Contains(key)) throw new InvalidOperationException($"tag '{tag}' from shard {from} was already received.");
+            if (!slots.TryGetValue(key, out var slot)) slots[key] = slot = new Slot();
+            if (slot.Waiter is not null) throw new InvalidOperationException($"tag '{tag}' from shard {from} already has a receiver waiting.");
+            if (slot.Complete)
+            {
+                arrived = slot.Take();
+                slots.Remove(key);
+                consumed.Add(key);
+            }
+            else
+            {
+                waiter = slot.Waiter = new TaskCompletionSource<RingMessage[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+        if (arrived is not null) return TensorWire.Decode(arrived);
+        return await WaitAsync(key, waiter!, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Tensor> WaitAsync((int From, string Tag) key, TaskCompletionSource<RingMessage[]> waiter, CancellationToken cancellationToken)
+    {
+        RingMessage[] received;
+        try
+        {
+            received = await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Withdraw(key, waiter);
+            throw;
+        }
+        return TensorWire.Decode(received);
+    }
+
+    /// <summary>
+    /// Fails waiting receives of tags starting with <paramref name="tagPrefix"/> with
+    /// <paramref name="reason"/>, drops their buffered chunks, and drops such chunks that arrive later.
+    /// </summary>
+    public void Abort(string tagPrefix, Exception reason)
+    {
+        ArgumentNullException.ThrowIfNull(tagPrefix);
+        ArgumentNullException.ThrowIfNull(reason);
+        var waiters = new List<(int From, string Tag, TaskCompletionSource<RingMessage[]> Waiter)>();
+        lock (gate)
+        {
+            aborted.Add((tagPrefix, reason));
+            foreach (var (key, slot) in slots.Where(e => e.Key.Tag.StartsWith(tagPrefix, StringComparison.Ordinal)).ToArray())
+            {
+                if (slot.Waiter is not null) waiters.Add((key.From, key.Tag, slot.Waiter));
+                slots.Remove(key);
+            }
+            consumed.RemoveWhere(k => k.Tag.StartsWith(tagPrefix, StringComparison.Ordinal));
+        }
+        foreach (var (from, tag, waiter) in waiters) waiter.TrySetException(Aborted((from, tag), reason));
+    }
+
+    /// <summary>Forgets an earlier <see cref="Abort"/> of exactly <paramref name="tagPrefix"/>, so the prefix can be used again.</summary>
+    public void Reopen(string tagPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(tagPrefix);
+        lock (gate) aborted.RemoveAll(a => a.Prefix == tagPrefix);
+    }
+
+    private void Withdraw((int From, string Tag) key, TaskCompletionSource<RingMessage[]> waiter)
+    {
+        lock (gate)
+        {
+            if (slots.TryGetValue(key, out var slot) && ReferenceEquals(slot.Waiter, waiter))
+            {
+                slot.Waiter = null;
+                if (slot.Count == 0) slots.Remove(key);
+            }
+            else if (waiter.Task.IsCompletedSuccessfully && AbortReason(key.Tag) is null)
+            {
+                // The tensor arrived as the receive was cancelled: keep it for the next receive.
+                var again = new Slot();
+                foreach (var chunk in waiter.Task.Result) again.Add(chunk);
+                slots[key] = again;
+                consumed.Remove(key);
+            }
+        }
+    }
+
+    private Exception? AbortReason(string tag)
+    {
+        foreach (var (prefix, reason) in aborted)
+        {
+            if (tag.StartsWith(prefix, StringComparison.Ordinal)) return reason;
+        }
+        return null;
+    }
+
+    private static InvalidOperationException Duplicate((int From, string Tag) key) =>
+        new($"tag '{key.Tag}' from shard {key.From} was delivered twice.");
+
+    private static RingAbortedException Aborted((int From, string Tag) key, Exception reason) =>
+        new($"receive of tag '{key.Tag}' from shard {key.From} was aborted: {reason.Message}", reason);
+
+    /// <summary>The chunks of one (sender, tag) so far, and its receiver if one waits.</summary>
+    private sealed class Slot
+    {
+        private RingMessage?[]? chunks;
+        private RingMessage? first;
+
+        public TaskCompletionSource<RingMessage[]>? Waiter { get; set; }
+
+        public int Count { get; private set; }
+
+        public bool Complete => chunks is not null && Count == chunks.Length;
+
+        public void Add(RingMessage message)
+        {
+            chunks ??= new RingMessage?[message.Count];
+            if (first is not null) TensorWire.CheckSameTensor(first, message);
+            first ??= message;
+            if (chunks[message.Index] is not null)
+                throw new InvalidOperationException($"chunk {message.Index} of tag '{message.Tag}' from shard {message.From} was delivered twice.");
+            chunks[message.Index] = message;
+            Count++;
+        }
+
+        public RingMessage[] Take() => chunks!.Select(c => c!).ToArray();
+    }
+}

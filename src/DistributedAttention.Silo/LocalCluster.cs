@@ -1,0 +1,238 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+namespace DistributedAttention.Silo;
+
+/// <summary>
+/// A cluster of several silos inside this process, each its own generic host, talking over
+/// real localhost TCP sockets (localhost clustering, the first silo primary), plus a client
+/// host connected through their gateways. For the CLI's local mode and for fault tests.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    private readonly LocalClusterOptions options;
+    private readonly List<IHost?> silos = [];
+    private readonly List<SiloAddress> addresses = [];
+    private readonly List<SiloSettings> settings = [];
+    private IHost? client;
+
+    /// <summary>Creates an unstarted cluster.</summary>
+    public LocalCluster(LocalClusterOptions? options = null)
+    {
+        this.options = options ?? new LocalClusterOptions();
+    }
+
+    /// <summary>The client connected to the cluster.</summary>
+    /// <exception cref="InvalidOperationException">The cluster has not started.</exception>
+    public IClusterClient Client => client?.Services.GetRequiredService<IClusterClient>() ?? throw new InvalidOperationException("the local cluster has not started.");
+
+    /// <summary>Every silo's address, by silo index (also of stopped silos).</summary>
+    public IReadOnlyList<SiloAddress> SiloAddresses => addresses;
+
+    /// <summary>Every silo's settings, by silo index.</summary>
+    public IReadOnlyList<SiloSettings> SiloSettings => settings;
+
+    /// <summary>The cluster id (unique per instance unless set in the options).</summary>
+    public string ClusterId { get; private set; } = "";
+
+    /// <summary>Whether silo <paramref name="silo"/> is running.</summary>
+    public bool IsRunning(int silo) => Host(silo) is not null;
+
+    /// <summary>The services of running silo <paramref name="silo"/> (e.g. its <see cref="IClusterMembershipService"/>).</summary>
+    public IServiceProvider SiloServices(int silo) => (Host(silo) ?? throw new InvalidOperationException($"silo {silo} is not running.")).Services;
+
+    /// <summary>
+    /// Starts <paramref name="silos"/> silos and the client, and waits until every silo sees all
+    /// of them active.
+    /// </summary>
+    /// <param name="silos">Number of silos (1 or more).</param>
+    /// <param name="devicesPerSilo">Each silo's device slots, comma-separated ("cpu,cpu"); null: one "cpu" each; one entry: the same for all.</param>
+    /// <param name="extra">More configuration for every silo (e.g. test services).</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public async Task StartAsync(int silos, IReadOnlyList<string>? devicesPerSilo = null, Action<ISiloBuilder>? extra = null, CancellationToken cancellationToken = default)
+    {
+        if (silos < 1) throw new ArgumentOutOfRangeException(nameof(silos), silos, "a cluster needs at least one silo.");
+        if (devicesPerSilo is { Count: > 1 } && devicesPerSilo.Count != silos)
+            throw new ArgumentException($"devicesPerSilo has {devicesPerSilo.Count} entries for {silos} silos; give one per silo, one for all, or none.", nameof(devicesPerSilo));
+        if (this.silos.Count > 0) throw new InvalidOperationException("the local cluster was already started.");
+
+        ClusterId = options.ClusterId ?? $"local-{Guid.NewGuid():N}";
+        var ports = options.BasePort is { } basePort
+            ? Enumerable.Range(basePort, 2 * silos).ToArray()
+            : FreePorts(2 * silos);
+        for (var i = 0; i < silos; i++)
+        {
+            var devices = devicesPerSilo is null || devicesPerSilo.Count == 0 ? "cpu" : devicesPerSilo[devicesPerSilo.Count == 1 ? 0 : i];
+            settings.Add(new SiloSettings
+            {
+                ClusterId = ClusterId,
+                ServiceId = options.ServiceId,
+                Clustering = ClusteringMode.Localhost,
+                SiloPort = ports[2 * i],
+                GatewayPort = ports[2 * i + 1],
+                PrimarySiloPort = i == 0 ? null : ports[0],
+                Devices = devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                MaxMessageBodyBytes = options.MaxMessageBodyBytes,
+                ResponseTimeout = options.ResponseTimeout,
+            });
+        }
+
+        // The primary first: it holds the membership table the others join.
+        await StartSiloAsync(0, extra, cancellationToken).ConfigureAwait(false);
+        for (var i = 1; i < silos; i++) await StartSiloAsync(i, extra, cancellationToken).ConfigureAwait(false);
+        await WaitForMembershipAsync(cancellationToken).ConfigureAwait(false);
+
+        var builder = NewHostBuilder($"client");
+        builder.AddDistributedAttentionClient(new ClientSettings
+        {
+            ClusterId = ClusterId,
+            ServiceId = options.ServiceId,
+            Clustering = ClusteringMode.Localhost,
+            GatewayPorts = settings.Select(s => s.GatewayPort).ToArray(),
+            MaxMessageBodyBytes = options.MaxMessageBodyBytes,
+            ResponseTimeout = options.ResponseTimeout,
+        });
+        client = builder.Build();
+        await client.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until every running silo sees exactly the running silos as active.</summary>
+    public async Task WaitForMembershipAsync(CancellationToken cancellationToken = default)
+    {
+        var deadline = DateTime.UtcNow + options.StartTimeout;
+        while (true)
+        {
+            var running = Enumerable.Range(0, silos.Count).Where(IsRunning).Select(i => addresses[i]).ToHashSet();
+            var agreed = Enumerable.Range(0, silos.Count).Where(IsRunning).All(i =>
+            {
+                var active = SiloServices(i).GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values
+                    .Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress);
+                return running.SetEquals(active);
+            });
+            if (agreed) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the local cluster's {running.Count} silos did not agree on membership within {options.StartTimeout}.");
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops silo <paramref name="silo"/> gracefully (its grains deactivate, the cluster is told).</summary>
+    public async Task StopSiloAsync(int silo, CancellationToken cancellationToken = default)
+    {
+        var host = Host(silo) ?? throw new InvalidOperationException($"silo {silo} is not running.");
+        silos[silo] = null;
+        try
+        {
+            await host.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            host.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Stops silo <paramref name="silo"/> as abruptly as Orleans allows in-process: a stop whose
+    /// token is already cancelled (no graceful shutdown, nothing told to the cluster), then
+    /// disposal, which closes its sockets. The others must detect the loss by probing.
+    /// </summary>
+    public async Task KillSiloAsync(int silo)
+    {
+        var host = Host(silo) ?? throw new InvalidOperationException($"silo {silo} is not running.");
+        silos[silo] = null;
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await host.StopAsync(cancelled.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Expected: the stop was cancelled from the start.
+        }
+        finally
+        {
+            host.Dispose();
+        }
+    }
+
+    /// <summary>Stops the client and every running silo (the primary last).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (client is not null)
+        {
+            using var stop = new CancellationTokenSource(options.StopTimeout);
+            try
+            {
+                await client.StopAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Shutting down anyway.
+            }
+            client.Dispose();
+            client = null;
+        }
+        for (var i = silos.Count - 1; i >= 0; i--)
+        {
+            if (!IsRunning(i)) continue;
+            using var stop = new CancellationTokenSource(options.StopTimeout);
+            try
+            {
+                await StopSiloAsync(i, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Shutting down anyway.
+            }
+        }
+    }
+
+    private IHost? Host(int silo) =>
+        silo >= 0 && silo < silos.Count ? silos[silo] : throw new ArgumentOutOfRangeException(nameof(silo), silo, $"the cluster has {silos.Count} silo(s).");
+
+    private async Task StartSiloAsync(int index, Action<ISiloBuilder>? extra, CancellationToken cancellationToken)
+    {
+        var builder = NewHostBuilder($"silo-{index}");
+        builder.AddDistributedAttentionSilo(settings[index], silo =>
+        {
+            silo.Configure<SiloOptions>(o => o.SiloName = $"silo-{index}");
+            extra?.Invoke(silo);
+        });
+        var host = builder.Build();
+        silos.Add(host);
+        addresses.Add(host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress);
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private HostApplicationBuilder NewHostBuilder(string name)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = name });
+        builder.Logging.SetMinimumLevel(options.LogLevel);
+        if (options.LogLevel != LogLevel.None) builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        return builder;
+    }
+
+    /// <summary>Free localhost TCP ports, found by binding port 0 (all held until all are found, so they differ).</summary>
+    private static int[] FreePorts(int count)
+    {
+        var listeners = new List<TcpListener>();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                listeners.Add(listener);
+            }
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            foreach (var listener in listeners) listener.Stop();
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace DistributedAttention.Silo;
+
+/// <summary>Options of a <see cref="LocalCluster"/>.</summary>
+public sealed class LocalClusterOptions
+{
+    /// <summary>First of 2×silos consecutive ports (silo i: silo port base+2i, gateway base+2i+1); null picks free ports.</summary>
+    public int? BasePort { get; set; }
+
+    /// <summary>The cluster id; null makes a unique one, so clusters in one process never mix.</summary>
+    public string? ClusterId { get; set; }
+
+    /// <summary>The service id.</summary>
+    public string ServiceId { get; set; } = "distattn";
+
+    /// <summary>Largest message body, on silos and client.</summary>
+    public int MaxMessageBodyBytes { get; set; } = SiloSettings.DefaultMaxMessageBodyBytes;
+
+    /// <summary>Grain call timeout.</summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait for the silos to agree on membership at start.</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a graceful stop of one host may take at disposal.</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Console log level of the hosts (default: warnings).</summary>
+    public LogLevel LogLevel { get; set; } = LogLevel.Warning;
+}
