@@ -23,6 +23,7 @@ public static class GrainsSiloBuilderExtensions
         // A factory registration, so the container disposes the slots (and their threads) with the silo.
         builder.Services.AddSingleton(_ => new DeviceSlots(names));
         builder.Services.AddSingleton<SiloDeviceDirectory>();
+        builder.Services.AddSingleton<Runtime.ModelCache>();
         builder.AddPlacementDirector<RingPlacement, RingPlacementDirector>();
         return builder;
     }

@@ -11,7 +11,7 @@ namespace DistributedAttention.Grains.Jobs;
 /// <summary>
 /// The coordinator of one job: plans the shards, uploads token ids to them, drives the layers
 /// (every shard runs a layer together with its ring neighbours; the coordinator only starts
-/// and watches), recovers shards lost with their silo (<see cref="JobRecovery"/>) and streams
+/// and watches), recovers shards lost with their silo (JobRecovery.cs) and streams
 /// the output back in sequence order. Status calls interleave with everything.
 /// </summary>
 public sealed partial class JobGrain(ILogger<JobGrain> logger) : Grain, IJobGrain

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DistributedAttention.Model;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Runtime;

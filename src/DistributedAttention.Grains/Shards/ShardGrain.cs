@@ -9,6 +9,7 @@ using DistributedAttention.Grains.Placement;
 using DistributedAttention.Grains.Runtime;
 using DistributedAttention.Model;
 using Orleans.Concurrency;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Shards;
