@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace DistributedAttention.Core.Attention;
 
 /// <summary>
@@ -13,6 +16,12 @@ namespace DistributedAttention.Core.Attention;
 /// </remarks>
 public sealed record AttentionSpec
 {
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        Converters = { new JsonStringEnumConverter() },
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
     /// <summary>The mechanism.</summary>
     public AttentionKind Kind { get; init; } = AttentionKind.Window;
 
@@ -104,5 +113,27 @@ public sealed record AttentionSpec
                 }
                 break;
         }
+    }
+
+    /// <summary>This spec as JSON (enums by name), as sent to the cluster.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>A spec from <see cref="ToJson"/> output; validated.</summary>
+    /// <exception cref="ArgumentException">The JSON is malformed or describes an invalid spec.</exception>
+    public static AttentionSpec FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        AttentionSpec? spec;
+        try
+        {
+            spec = JsonSerializer.Deserialize<AttentionSpec>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"attention spec JSON is malformed: {e.Message}", nameof(json), e);
+        }
+        if (spec is null) throw new ArgumentException("attention spec JSON is null.", nameof(json));
+        spec.Validate();
+        return spec;
     }
 }
