@@ -1,0 +1,9 @@
+using DistributedAttention.Abstractions;
+
+namespace DistributedAttention.Client;
+
+/// <summary>A completed model job; its hidden states went to the sink.</summary>
+/// <param name="Plan">Shards and their placement.</param>
+/// <param name="Status">The final status (phases, bytes exchanged, recoveries).</param>
+/// <param name="Rows">Hidden-state rows streamed to the sink (the token count).</param>
+public sealed record ModelJobResult(JobPlan Plan, JobStatus Status, long Rows);
