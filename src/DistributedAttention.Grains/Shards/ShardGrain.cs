@@ -122,8 +122,9 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
         using var cancel = new CancellationTokenSource();
         running = cancel;
         var clock = Stopwatch.StartNew();
-        var transport = new OrleansRingTransport(layout!, Shard, $"a{attempt}/L{layer}/",
-            s => GrainFactory.GetGrain<IShardGrain>(ShardKey.Format(assignment!.JobId, s)), mailbox, assignment!.Options.Wire, assignment.Options.ChunkBytes);
+        // Peers are resolved here, on the activation: the ring code continues on other threads.
+        var peers = Enumerable.Range(0, layout!.Count).Select(s => GrainFactory.GetGrain<IShardGrain>(ShardKey.Format(assignment!.JobId, s))).ToArray();
+        var transport = new OrleansRingTransport(layout, Shard, $"a{attempt}/L{layer}/", s => peers[s], mailbox, assignment!.Options.Wire, assignment.Options.ChunkBytes);
         Tensor[] output;
         if (model is not null)
         {
