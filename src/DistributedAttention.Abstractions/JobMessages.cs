@@ -120,6 +120,7 @@ public sealed record LayerReport(int Shard, int Layer, string Silo, double Secon
 /// <param name="BytesPerLayer">Bytes exchanged per layer (recovery replication excluded).</param>
 /// <param name="Error">Why the job failed, when it did.</param>
 /// <param name="ElapsedSeconds">Seconds since the job started.</param>
+/// <param name="CoordinatorSilo">The silo hosting the job's coordinator.</param>
 [GenerateSerializer, Immutable, Alias("distattn.JobStatus")]
 public sealed record JobStatus(
     string JobId,
@@ -132,7 +133,8 @@ public sealed record JobStatus(
     Dictionary<string, long> BytesByCollective,
     long[] BytesPerLayer,
     string? Error,
-    double ElapsedSeconds);
+    double ElapsedSeconds,
+    string CoordinatorSilo = "");
 
 /// <summary>Everything a shard grain needs to join a job.</summary>
 /// <param name="JobId">The job id.</param>

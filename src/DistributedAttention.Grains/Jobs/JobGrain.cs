@@ -14,7 +14,7 @@ namespace DistributedAttention.Grains.Jobs;
 /// and watches), recovers shards lost with their silo (JobRecovery.cs) and streams
 /// the output back in sequence order. Status calls interleave with everything.
 /// </summary>
-public sealed partial class JobGrain(ILogger<JobGrain> logger) : Grain, IJobGrain
+public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails siloDetails) : Grain, IJobGrain
 {
     private const int TokenChunk = 1 << 18;
     private readonly Stopwatch clock = new();
@@ -93,7 +93,7 @@ public sealed partial class JobGrain(ILogger<JobGrain> logger) : Grain, IJobGrai
     {
         var shards = placements.Select((p, s) => new ShardProgress(s, p.Silo, p.Device, layersDone.Length > s ? layersDone[s] : 0)).ToArray();
         return Task.FromResult(new JobStatus(this.GetPrimaryKeyString(), kind, state, layers, shards, [.. recoveries], [.. phases],
-            new Dictionary<string, long>(bytesByCollective), [.. bytesPerLayer], error, clock.Elapsed.TotalSeconds));
+            new Dictionary<string, long>(bytesByCollective), [.. bytesPerLayer], error, clock.Elapsed.TotalSeconds, siloDetails.SiloAddress.ToString()));
     }
 
     /// <inheritdoc />
