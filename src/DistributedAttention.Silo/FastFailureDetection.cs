@@ -6,7 +6,7 @@ namespace DistributedAttention.Silo;
 /// Membership settings that declare a dead silo in seconds, used for localhost clusters (one
 /// machine, no network partitions): a silo is probed every <see cref="ProbeTimeout"/>; after
 /// <see cref="MissedProbes"/> missed probes (and a failed indirect probe through another silo)
-/// one vote declares it dead, so a killed silo is gone after about 3–6 s instead of Orleans'
+/// one vote declares it dead, so a crashed silo is gone after a few seconds (about 2–6 s on one machine) instead of Orleans.
 /// default ~30 s+. Others read the table every <see cref="TableRefresh"/>.
 /// </summary>
 public static class FastFailureDetection

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using DistributedAttention.Grains.Placement;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -100,23 +101,30 @@ public sealed class LocalCluster : IAsyncDisposable
         await client.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Waits until every running silo sees exactly the running silos as active.</summary>
+    /// <summary>
+    /// Waits until every running silo sees exactly the running silos as active, as compatible
+    /// grain hosts (cluster manifest) and with their device slots: only then do all silos make
+    /// the same ring placement.
+    /// </summary>
     public async Task WaitForMembershipAsync(CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow + options.StartTimeout;
         while (true)
         {
             var running = Enumerable.Range(0, silos.Count).Where(IsRunning).Select(i => addresses[i]).ToHashSet();
-            var agreed = Enumerable.Range(0, silos.Count).Where(IsRunning).All(i =>
-            {
-                var active = SiloServices(i).GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values
-                    .Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress);
-                return running.SetEquals(active);
-            });
-            if (agreed) return;
+            if (Enumerable.Range(0, silos.Count).Where(IsRunning).All(i => Agrees(SiloServices(i), running))) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"the local cluster's {running.Count} silos did not agree on membership within {options.StartTimeout}.");
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private static bool Agrees(IServiceProvider silo, HashSet<SiloAddress> running)
+    {
+        var active = silo.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress);
+        var manifest = silo.GetRequiredService<IClusterManifestProvider>().Current.Silos.Keys;
+        var devices = silo.GetRequiredService<SiloDeviceDirectory>();
+        return running.SetEquals(active) && running.SetEquals(manifest) && running.All(s => devices.TryGetDevices(s) is not null);
     }
 
     /// <summary>Stops silo <paramref name="silo"/> gracefully (its grains deactivate, the cluster is told).</summary>
@@ -135,9 +143,13 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops silo <paramref name="silo"/> as abruptly as Orleans allows in-process: a stop whose
-    /// token is already cancelled (no graceful shutdown, nothing told to the cluster), then
-    /// disposal, which closes its sockets. The others must detect the loss by probing.
+    /// Stops silo <paramref name="silo"/> as abruptly as Orleans allows in one process (as
+    /// Orleans' own test cluster does): a stop whose token is already cancelled, so grains are
+    /// not deactivated and their in-memory state is lost, then disposal, which closes its
+    /// sockets. Orleans still marks the silo dead in the membership table on the way down, so
+    /// survivors learn of the loss at once; a crashed process is found by probing instead
+    /// (<see cref="FastFailureDetection"/>). Killing the primary (silo 0) takes the localhost
+    /// membership table down with it.
     /// </summary>
     public async Task KillSiloAsync(int silo)
     {
