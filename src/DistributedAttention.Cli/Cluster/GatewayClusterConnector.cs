@@ -11,8 +11,30 @@ namespace DistributedAttention.Cli.Cluster;
 /// <summary>Connects a plain Orleans client to a running cluster through one gateway (static clustering).</summary>
 public sealed class GatewayClusterConnector : IClusterConnector
 {
+    private readonly TimeSpan timeout;
+
+    /// <summary>A connector that gives up after <paramref name="timeout"/> (default 30 s).</summary>
+    public GatewayClusterConnector(TimeSpan? timeout = null)
+    {
+        this.timeout = timeout ?? TimeSpan.FromSeconds(30);
+    }
+
     /// <inheritdoc />
     public async Task<ClusterConnection> ConnectAsync(ClusterChoice choice, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await ConnectOnceAsync(choice, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ClusterUnavailableException($"cannot connect to {choice} (cluster id '{choice.ClusterId}'): no answer within {timeout.TotalSeconds:F0} s; is a silo's gateway listening there?");
+        }
+    }
+
+    private static async Task<ClusterConnection> ConnectOnceAsync(ClusterChoice choice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(choice);
         var gateway = choice.Gateway ?? throw new ArgumentException("no gateway given; use the embedded connector.", nameof(choice));
@@ -33,16 +55,17 @@ public sealed class GatewayClusterConnector : IClusterConnector
         {
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             var client = host.Services.GetRequiredService<IClusterClient>();
-            var silos = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).ConfigureAwait(false);
+            var silos = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(cancellationToken).ConfigureAwait(false);
             return new ClusterConnection(client, Math.Max(1, silos.Count), choice.ToString(), async () =>
             {
                 await host.StopAsync().ConfigureAwait(false);
                 host.Dispose();
             });
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
             host.Dispose();
+            if (e is OperationCanceledException) throw;
             throw new ClusterUnavailableException($"cannot connect to {choice} (cluster id '{choice.ClusterId}'): {e.Message}", e);
         }
     }
