@@ -1,0 +1,72 @@
+using System.CommandLine;
+using DistributedAttention.Cli.Cluster;
+using DistributedAttention.Cli.Commands;
+using DistributedAttention.Client;
+using DistributedAttention.Core.Runtime;
+using Spectre.Console;
+
+namespace DistributedAttention.Cli;
+
+/// <summary>
+/// The <c>distattn</c> command line: parses, runs one command, and turns every failure into one
+/// line on stderr and an exit code (2 for usage and input errors, 1 for job and cluster
+/// failures). Stack traces appear only with <c>DISTATTN_DEBUG=1</c>.
+/// </summary>
+public sealed class CliApp
+{
+    private readonly CliContext context;
+
+    /// <summary>An app that connects through <paramref name="connector"/> and writes to <paramref name="console"/> and <paramref name="error"/>.</summary>
+    public CliApp(IClusterConnector connector, ISiloLauncher silos, IAnsiConsole console, TextWriter error)
+    {
+        context = new CliContext(connector, silos, console, error);
+    }
+
+    /// <summary>Runs <paramref name="args"/>; returns the exit code.</summary>
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var root = new RootCommand("distattn: long-context attention over whole books on an Orleans cluster.")
+        {
+            ProcessCommand.Create(context),
+            AttentionCommand.Create(context),
+            SiloCommand.Create(context),
+            SampleCommand.Create(context),
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && parsed.Action is not { ClearsParseErrors: true })
+        {
+            await context.Error.WriteLineAsync($"error: {parsed.Errors[0].Message} (see 'distattn --help')").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var invocation = new InvocationConfiguration
+        {
+            // Help goes to the console's own writer unwrapped; Spectre would re-wrap System.CommandLine's columns.
+            Output = context.Console.Profile.Out.Writer,
+            Error = context.Error,
+            EnableDefaultExceptionHandler = false,
+            // Ctrl+C / SIGTERM cancel the token; a silo needs time to leave the cluster cleanly.
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+        };
+        try
+        {
+            return await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            var (code, message) = Classify(e, cancellationToken);
+            await context.Error.WriteLineAsync($"error: {message}").ConfigureAwait(false);
+            if (Environment.GetEnvironmentVariable("DISTATTN_DEBUG") == "1") await context.Error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+            return code;
+        }
+    }
+
+    private static (int Code, string Message) Classify(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        UsageException or ArgumentException => (ExitCodes.Usage, e.Message),
+        OperationCanceledException => (ExitCodes.Interrupted, "interrupted; the job was cancelled."),
+        JobFailedException or ClusterUnavailableException or TorchUnavailableException or NotSupportedException => (ExitCodes.JobFailed, e.Message),
+        AggregateException { InnerExceptions.Count: 1 } a => Classify(a.InnerExceptions[0], cancellationToken),
+        _ => (ExitCodes.JobFailed, $"{e.Message} ({e.GetType().Name})"),
+    };
+}

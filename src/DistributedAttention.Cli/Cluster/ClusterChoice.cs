@@ -1,0 +1,23 @@
+using System.Net;
+
+namespace DistributedAttention.Cli.Cluster;
+
+/// <summary>Which cluster a command runs on: an existing one (<see cref="Gateway"/>) or an embedded one of <see cref="Silos"/> in-process silos.</summary>
+/// <param name="Gateway">Gateway of a running cluster (<c>--cluster HOST:PORT</c>); <c>null</c> starts an embedded cluster.</param>
+/// <param name="Silos">Silos of the embedded cluster (<c>--silos</c>); ignored with a gateway.</param>
+/// <param name="ClusterId">Orleans cluster id of a running cluster.</param>
+/// <param name="ServiceId">Orleans service id of a running cluster.</param>
+public sealed record ClusterChoice(DnsEndPoint? Gateway, int Silos, string ClusterId = ClusterChoice.DefaultClusterId, string ServiceId = ClusterChoice.DefaultServiceId)
+{
+    /// <summary>Cluster id used by <c>distattn silo</c> and the deployments unless told otherwise.</summary>
+    public const string DefaultClusterId = "distattn";
+
+    /// <summary>Service id used by <c>distattn silo</c> and the deployments unless told otherwise.</summary>
+    public const string DefaultServiceId = "distattn";
+
+    /// <summary>True when the command starts its own in-process cluster.</summary>
+    public bool Embedded => Gateway is null;
+
+    /// <summary>For messages: "an embedded cluster of 3 silos" or "the cluster at host:port".</summary>
+    public override string ToString() => Gateway is null ? $"an embedded cluster of {Silos} silo(s)" : $"the cluster at {Gateway.Host}:{Gateway.Port}";
+}

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Runtime;
+
+namespace DistributedAttention.Cli.Cluster;
+
+/// <summary>Connects a plain Orleans client to a running cluster through one gateway (static clustering).</summary>
+public sealed class GatewayClusterConnector : IClusterConnector
+{
+    private readonly TimeSpan timeout;
+
+    /// <summary>A connector that gives up after <paramref name="timeout"/> (default 30 s).</summary>
+    public GatewayClusterConnector(TimeSpan? timeout = null)
+    {
+        this.timeout = timeout ?? TimeSpan.FromSeconds(30);
+    }
+
+    /// <inheritdoc />
+    public async Task<ClusterConnection> ConnectAsync(ClusterChoice choice, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await ConnectOnceAsync(choice, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ClusterUnavailableException($"cannot connect to {choice} (cluster id '{choice.ClusterId}'): no answer within {timeout.TotalSeconds:F0} s; is a silo's gateway listening there?");
+        }
+    }
+
+    private static async Task<ClusterConnection> ConnectOnceAsync(ClusterChoice choice, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(choice);
+        var gateway = choice.Gateway ?? throw new ArgumentException("no gateway given; use the embedded connector.", nameof(choice));
+        var endpoint = await ResolveAsync(gateway, cancellationToken).ConfigureAwait(false);
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // Orleans logs to the console by default; the CLI owns the console.
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client => client
+            .UseStaticClustering(endpoint)
+            .Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = choice.ClusterId;
+                o.ServiceId = choice.ServiceId;
+            }));
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            var client = host.Services.GetRequiredService<IClusterClient>();
+            var silos = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new ClusterConnection(client, Math.Max(1, silos.Count), choice.ToString(), async () =>
+            {
+                await host.StopAsync().ConfigureAwait(false);
+                host.Dispose();
+            });
+        }
+        catch (Exception e)
+        {
+            host.Dispose();
+            if (e is OperationCanceledException) throw;
+            throw new ClusterUnavailableException($"cannot connect to {choice} (cluster id '{choice.ClusterId}'): {e.Message}", e);
+        }
+    }
+
+    private static async Task<IPEndPoint> ResolveAsync(DnsEndPoint gateway, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(gateway.Host, out var address)) return new IPEndPoint(address, gateway.Port);
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(gateway.Host, cancellationToken).ConfigureAwait(false);
+            var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+            return chosen is null
+                ? throw new ClusterUnavailableException($"the gateway host '{gateway.Host}' has no address.")
+                : new IPEndPoint(chosen, gateway.Port);
+        }
+        catch (SocketException e)
+        {
+            throw new ClusterUnavailableException($"cannot resolve the gateway host '{gateway.Host}': {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using DistributedAttention.Cli.Parsing;
+using DistributedAttention.Core.Attention;
+
+namespace DistributedAttention.Cli.Commands;
+
+/// <summary>The options that describe an attention mechanism, shared by <c>process</c> (every layer) and <c>attention</c>.</summary>
+internal sealed class MechanismOptions
+{
+    private readonly AttentionKind defaultKind;
+    private readonly int defaultWindow;
+
+    public MechanismOptions(AttentionKind defaultKind, int defaultWindow)
+    {
+        this.defaultKind = defaultKind;
+        this.defaultWindow = defaultWindow;
+        Mechanism = new("--mechanism") { Description = $"Attention mechanism: {ValueParsers.MechanismNames} (default {ValueParsers.MechanismName(defaultKind)})." };
+        Window = new("--window") { Description = $"Keys visible left and right of a query, 'L,R' or one number for both; 'inf' is unbounded (default {defaultWindow},{defaultWindow}).", HelpName = "L,R" };
+    }
+
+    public Option<string?> Mechanism { get; }
+
+    public Option<string?> Window { get; }
+
+    public Option<int> Dilation { get; } = new("--dilation") { Description = "Window dilation: only keys at i + k·D are visible.", DefaultValueFactory = _ => 1 };
+
+    public Option<bool> Causal { get; } = new("--causal") { Description = "Queries see only keys at positions <= their own." };
+
+    public Option<int> BlockSize { get; } = new("--block-size") { Description = "BigBird block size.", DefaultValueFactory = _ => 64 };
+
+    public Option<int> RandomBlocks { get; } = new("--random-blocks") { Description = "BigBird random key blocks per query block.", DefaultValueFactory = _ => 3 };
+
+    public Option<int> ProjectedLength { get; } = new("--projected-length") { Description = "Linformer projected length k.", DefaultValueFactory = _ => 256 };
+
+    public Option<int> Features { get; } = new("--features") { Description = "Performer random features m.", DefaultValueFactory = _ => 256 };
+
+    public Option<int> SegmentLength { get; } = new("--segment-length") { Description = "Transformer-XL / compressive segment length S.", DefaultValueFactory = _ => 512 };
+
+    public Option<int> MemoryLength { get; } = new("--memory-length") { Description = "Transformer-XL / compressive memory length M.", DefaultValueFactory = _ => 512 };
+
+    public Option<int> CompressionRate { get; } = new("--compression-rate") { Description = "Compressive memory: tokens pooled per slot c.", DefaultValueFactory = _ => 4 };
+
+    public Option<int> CompressedLength { get; } = new("--compressed-length") { Description = "Compressive memory length Mc in slots.", DefaultValueFactory = _ => 128 };
+
+    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of BigBird blocks, Linformer projection and Performer features.", DefaultValueFactory = _ => 0x5EED };
+
+    public Option<double?> SoftmaxScale { get; } = new("--softmax-scale") { Description = "Score scale (default 1/sqrt(d))." };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Mechanism, Window, Dilation, Causal, BlockSize, RandomBlocks, ProjectedLength, Features, SegmentLength, MemoryLength, CompressionRate, CompressedLength, Seed, SoftmaxScale })
+        {
+            command.Add(option);
+        }
+    }
+
+    /// <summary>The spec the options describe, validated.</summary>
+    /// <exception cref="UsageException">A value is malformed or the combination is invalid.</exception>
+    public AttentionSpec Build(ParseResult result, IReadOnlyList<long> globalPositions)
+    {
+        var kind = result.GetValue(Mechanism) is { } name ? ValueParsers.Mechanism(name) : defaultKind;
+        var windowText = result.GetValue(Window);
+        var (left, right) = windowText is null ? (defaultWindow, defaultWindow) : ValueParsers.Window(windowText);
+        if (kind == AttentionKind.Full)
+        {
+            if (windowText is not null) throw new UsageException("--window does not apply to --mechanism full (it attends to every key); use --mechanism window.");
+            (left, right) = (null, null);
+        }
+        var spec = new AttentionSpec
+        {
+            Kind = kind,
+            WindowLeft = left,
+            WindowRight = right,
+            Dilation = result.GetValue(Dilation),
+            Causal = result.GetValue(Causal),
+            GlobalPositions = kind is AttentionKind.Window or AttentionKind.BigBird ? globalPositions : [],
+            SoftmaxScale = result.GetValue(SoftmaxScale),
+            Seed = result.GetValue(Seed),
+            BlockSize = result.GetValue(BlockSize),
+            RandomBlocks = result.GetValue(RandomBlocks),
+            ProjectedLength = result.GetValue(ProjectedLength),
+            Features = result.GetValue(Features),
+            SegmentLength = result.GetValue(SegmentLength),
+            MemoryLength = result.GetValue(MemoryLength),
+            CompressionRate = result.GetValue(CompressionRate),
+            CompressedLength = result.GetValue(CompressedLength),
+        };
+        try
+        {
+            spec.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"invalid {ValueParsers.MechanismName(kind)} attention: {e.Message}", e);
+        }
+        return spec;
+    }
+}

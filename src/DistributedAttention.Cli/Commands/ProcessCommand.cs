@@ -1,0 +1,49 @@
+using System.CommandLine;
+using DistributedAttention.Core.Attention;
+
+namespace DistributedAttention.Cli.Commands;
+
+/// <summary><c>distattn process BOOK</c>: hidden states and chapter vectors of a whole book, computed on the cluster.</summary>
+internal static class ProcessCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var book = new Argument<string>("book") { Description = "The book: a plain-text file (any common encoding; Project Gutenberg boilerplate is dropped)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Output folder (default: BOOK-NAME.distattn beside the current directory).", HelpName = "DIR" };
+        var layers = new Option<int>("--layers") { Description = "Transformer layers.", DefaultValueFactory = _ => 2, HelpName = "L" };
+        var modelDim = new Option<int>("--model-dim") { Description = "Hidden size d_model.", DefaultValueFactory = _ => 64, HelpName = "D" };
+        var heads = new Option<int>("--heads") { Description = "Attention heads (must divide d_model).", DefaultValueFactory = _ => 4, HelpName = "H" };
+        var ffn = new Option<int?>("--ffn-dim") { Description = "Feed-forward inner size (default 4·d_model)." };
+        var modelSeed = new Option<ulong>("--model-seed") { Description = "Seed of the model weights.", DefaultValueFactory = _ => 1 };
+        var globalEvery = new Option<int>("--global-every") { Description = "Besides each chapter start, make every K-th token global (0: chapter starts only).", DefaultValueFactory = _ => 0, HelpName = "K" };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Process only the first N tokens.", HelpName = "N" };
+        var mechanism = new MechanismOptions(AttentionKind.Window, defaultWindow: 128);
+        var cluster = new ClusterOptions();
+        var command = new Command("process", "Run a transformer over a whole book: hidden states, chapter vectors and a summary.")
+        {
+            book, output, layers, modelDim, heads, ffn, modelSeed, globalEvery, maxTokens,
+        };
+        mechanism.AddTo(command);
+        cluster.AddTo(command);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var bookPath = result.GetValue(book)!;
+            var settings = new ProcessSettings(
+                bookPath,
+                result.GetValue(output) ?? Path.GetFileNameWithoutExtension(bookPath) + ".distattn",
+                result.GetValue(layers),
+                result.GetValue(modelDim),
+                result.GetValue(heads),
+                result.GetValue(ffn) ?? 4 * result.GetValue(modelDim),
+                result.GetValue(modelSeed),
+                result.GetValue(globalEvery),
+                result.GetValue(maxTokens),
+                mechanism.Build(result, []));
+            settings.Validate();
+            cluster.Validate(result);
+            var runner = new ProcessRunner(context, settings);
+            return await runner.RunAsync(cluster.Choice(result), silos => cluster.Job(result, silos), cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,63 @@
+namespace DistributedAttention.Cli.Output;
+
+/// <summary>summary.json of <c>distattn process</c>: what ran where, how long each phase took and what moved.</summary>
+/// <param name="Book">The input file.</param>
+/// <param name="Encoding">Encoding the book was decoded with.</param>
+/// <param name="Tokens">Tokens processed.</param>
+/// <param name="Sections">Sections (rows of chapters.safetensors).</param>
+/// <param name="Shards">Shards P.</param>
+/// <param name="Silos">Silos in the cluster.</param>
+/// <param name="Cluster">Where it ran.</param>
+/// <param name="JobId">The cluster's job id.</param>
+/// <param name="Model">Model shape.</param>
+/// <param name="MechanismPerLayer">Attention mechanism of each layer.</param>
+/// <param name="Wire">Element type exchanged between shards.</param>
+/// <param name="PhasesSeconds">Wall seconds per phase: tokenize, the job's phases, write.</param>
+/// <param name="TotalSeconds">Wall seconds of the whole command.</param>
+/// <param name="JobSeconds">Seconds the job ran on the cluster.</param>
+/// <param name="TokensPerSecond">Tokens / job seconds.</param>
+/// <param name="Bytes">Bytes exchanged between shards.</param>
+/// <param name="Recoveries">Shards recomputed after a silo was lost.</param>
+/// <param name="ShardBounds">P+1 shard bounds.</param>
+public sealed record ProcessSummary(
+    string Book,
+    string Encoding,
+    long Tokens,
+    int Sections,
+    int Shards,
+    int Silos,
+    string Cluster,
+    string JobId,
+    ModelSummary Model,
+    IReadOnlyList<string> MechanismPerLayer,
+    string Wire,
+    IReadOnlyDictionary<string, double> PhasesSeconds,
+    double TotalSeconds,
+    double JobSeconds,
+    double TokensPerSecond,
+    BytesSummary Bytes,
+    IReadOnlyList<RecoverySummary> Recoveries,
+    IReadOnlyList<long> ShardBounds);
+
+/// <summary>The model's shape in summary.json.</summary>
+/// <param name="Layers">Layers.</param>
+/// <param name="ModelDim">d_model.</param>
+/// <param name="Heads">Heads.</param>
+/// <param name="FeedForwardDim">Feed-forward inner size.</param>
+/// <param name="VocabSize">Vocabulary size.</param>
+/// <param name="Seed">Weight seed.</param>
+public sealed record ModelSummary(int Layers, int ModelDim, int Heads, int FeedForwardDim, int VocabSize, ulong Seed);
+
+/// <summary>Bytes exchanged between shards in summary.json.</summary>
+/// <param name="Total">All collectives, all layers.</param>
+/// <param name="ByCollective">Per collective ("halo", "allgather", "backup"…).</param>
+/// <param name="PerLayer">Per layer (recovery replication excluded).</param>
+public sealed record BytesSummary(long Total, IReadOnlyDictionary<string, long> ByCollective, IReadOnlyList<long> PerLayer);
+
+/// <summary>One recovered shard in summary.json.</summary>
+/// <param name="Shard">The shard.</param>
+/// <param name="Layer">Layer being computed when it was lost.</param>
+/// <param name="LostSilo">Where it was.</param>
+/// <param name="NewSilo">Where it was recomputed.</param>
+/// <param name="Source">What it was recomputed from.</param>
+public sealed record RecoverySummary(int Shard, int Layer, string LostSilo, string NewSilo, string Source);

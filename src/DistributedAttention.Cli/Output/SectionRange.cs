@@ -1,0 +1,12 @@
+namespace DistributedAttention.Cli.Output;
+
+/// <summary>One row of chapters.safetensors: a section of the book and its token range.</summary>
+/// <param name="Index">Row in the "chapters" tensor.</param>
+/// <param name="Title">Heading as written.</param>
+/// <param name="Kind">Chapter, Book, Part, FrontMatter….</param>
+/// <param name="Level">0 front matter, 1 division, 2 chapter.</param>
+/// <param name="TokenStart">First token.</param>
+/// <param name="TokenEnd">One past the last token.</param>
+/// <param name="CharStart">First char in the book's text.</param>
+/// <param name="CharEnd">One past the last char.</param>
+public sealed record SectionRange(int Index, string Title, string Kind, int Level, long TokenStart, long TokenEnd, int CharStart, int CharEnd);

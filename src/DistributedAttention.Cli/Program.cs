@@ -1,0 +1,5 @@
+using DistributedAttention.Cli;
+using DistributedAttention.Cli.Cluster;
+using Spectre.Console;
+
+return await new CliApp(new ClusterConnector(), new PendingSiloLauncher(), AnsiConsole.Console, Console.Error).RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,155 @@
+using DistributedAttention.Core.IO;
+using DistributedAttention.Model.Tests;
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Cli.Tests;
+
+/// <summary>Every bad input ends in one clear line on stderr and exit code 2, before any cluster is touched.</summary>
+public sealed class ArgumentValidationTests
+{
+    private static async Task AssertUsageError(string expected, params string[] args)
+    {
+        var run = await CliHarness.RunAsync(null, args);
+        Assert.True(run.ExitCode == ExitCodes.Usage, $"exit code {run.ExitCode}, stderr: {run.Error}");
+        Assert.StartsWith("error: ", run.Error);
+        Assert.Contains(expected, run.Error);
+        Assert.Single(run.Error.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("   at ", run.Error);
+    }
+
+    private static string SampleBook => Path.Combine(Repo.Root, "samples", "books", "the-north-light.txt");
+
+    [Theory]
+    [InlineData("12,x", "'x' is not a non-negative integer")]
+    [InlineData("1,2,3", "is not 'L,R'")]
+    [InlineData("-4,4", "'-4' is not a non-negative integer")]
+    [InlineData("", "is not 'L,R'")]
+    public Task Bad_window_specs_name_the_option(string window, string expected) =>
+        AssertUsageError(expected, "process", SampleBook, "--window", window);
+
+    [Fact]
+    public Task Missing_book_file_is_named() => AssertUsageError("book file 'no-such-book.txt' does not exist", "process", "no-such-book.txt");
+
+    [Fact]
+    public Task Unknown_options_are_parse_errors() => AssertUsageError("--frobnicate", "process", SampleBook, "--frobnicate");
+
+    [Fact]
+    public Task No_command_is_a_usage_error() => AssertUsageError("Required command was not provided");
+
+    [Theory]
+    [InlineData("--mechanism", "sparse", "--mechanism 'sparse' is not one of")]
+    [InlineData("--wire", "fp8", "--wire 'fp8' is not one of fp32, fp16, bf16")]
+    [InlineData("--cluster", "localhost", "--cluster 'localhost' is not HOST:PORT")]
+    [InlineData("--silos", "0", "--silos must be between 1 and 64")]
+    [InlineData("--heads", "5", "model dim 64 is not divisible by heads 5")]
+    [InlineData("--dilation", "0", "dilation must be >= 1")]
+    [InlineData("--max-tokens", "0", "--max-tokens must be >= 1")]
+    [InlineData("--shards", "abc", "abc")]
+    public Task Bad_process_values_are_named(string option, string value, string expected) =>
+        AssertUsageError(expected, "process", SampleBook, option, value);
+
+    [Fact]
+    public Task Invalid_mechanism_combinations_are_rejected() =>
+        AssertUsageError("Linformer is not defined for causal attention", "process", SampleBook, "--mechanism", "linformer", "--causal");
+
+    [Fact]
+    public Task Attention_requires_input_and_output() => AssertUsageError("--input", "attention", "--output", "o.safetensors");
+
+    [Fact]
+    public Task Attention_input_must_exist() =>
+        AssertUsageError("--input 'missing.safetensors' does not exist", "attention", "--input", "missing.safetensors", "--output", "o.safetensors");
+
+    [Fact]
+    public async Task Attention_input_that_is_not_safetensors_is_named()
+    {
+        using var dir = new TempDir();
+        var input = dir.File("qkv.safetensors");
+        await File.WriteAllTextAsync(input, "not a tensor file");
+        await AssertUsageError("is not a valid safetensors file", "attention", "--input", input, "--output", dir.File("o.safetensors"));
+    }
+
+    [Fact]
+    public async Task Missing_tensor_is_named_with_what_the_file_holds()
+    {
+        using var dir = new TempDir();
+        var input = dir.File("qkv.safetensors");
+        using var q = zeros(1, 2, 8, 4);
+        Safetensors.Save(input, new Dictionary<string, Tensor> { ["q"] = q, ["k"] = q, ["values"] = q });
+        await AssertUsageError("has no tensor 'v' (it holds: ", "attention", "--input", input, "--output", dir.File("o.safetensors"));
+    }
+
+    public static TheoryData<long[], long[], long[], string> BadShapes => new()
+    {
+        { [2, 8, 4], [1, 2, 8, 4], [1, 2, 8, 4], "tensor 'q' must be 4-D" },
+        { [1, 2, 8, 4], [1, 3, 8, 4], [1, 2, 8, 4], "agree on batch and heads" },
+        { [1, 2, 8, 4], [1, 2, 9, 4], [1, 2, 8, 4], "same length n" },
+        { [1, 2, 8, 4], [1, 2, 8, 6], [1, 2, 8, 4], "same head dim" },
+        { [1, 2, 0, 4], [1, 2, 0, 4], [1, 2, 0, 4], "empty dimension" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadShapes))]
+    public async Task Bad_tensor_shapes_are_named(long[] qShape, long[] kShape, long[] vShape, string expected)
+    {
+        using var dir = new TempDir();
+        var input = dir.File("qkv.safetensors");
+        using var q = zeros(qShape);
+        using var k = zeros(kShape);
+        using var v = zeros(vShape);
+        Safetensors.Save(input, new Dictionary<string, Tensor> { ["q"] = q, ["k"] = k, ["v"] = v });
+        await AssertUsageError(expected, "attention", "--input", input, "--output", dir.File("o.safetensors"));
+    }
+
+    [Fact]
+    public async Task Non_f32_inputs_are_rejected()
+    {
+        using var dir = new TempDir();
+        var input = dir.File("qkv.safetensors");
+        using var q = zeros([1, 2, 8, 4], dtype: ScalarType.Float64);
+        Safetensors.Save(input, new Dictionary<string, Tensor> { ["q"] = q, ["k"] = q, ["v"] = q });
+        await AssertUsageError("must be F32", "attention", "--input", input, "--output", dir.File("o.safetensors"));
+    }
+
+    [Fact]
+    public async Task Global_positions_outside_the_sequence_are_rejected()
+    {
+        using var dir = new TempDir();
+        var input = dir.File("qkv.safetensors");
+        using var q = zeros(1, 2, 8, 4);
+        Safetensors.Save(input, new Dictionary<string, Tensor> { ["q"] = q, ["k"] = q, ["v"] = q });
+        await AssertUsageError("position 8 is outside the sequence of 8", "attention", "--input", input, "--output", dir.File("o.safetensors"),
+            "--mechanism", "window", "--global-positions", "0,8");
+    }
+
+    [Theory]
+    [InlineData("--port", "0", "--port must be a port in 1-65535")]
+    [InlineData("--primary", "host", "--primary 'host' is not HOST:PORT")]
+    [InlineData("--devices", "tpu", "'tpu' is not 'cpu' or 'cuda:N'")]
+    [InlineData("--gateway-port", "11111", "--port and --gateway-port must differ")]
+    public Task Bad_silo_options_are_named(string option, string value, string expected) => AssertUsageError(expected, "silo", option, value);
+
+    [Fact]
+    public async Task A_valid_silo_command_runs_the_launcher_and_exits_cleanly()
+    {
+        var run = await CliHarness.RunAsync(null, "silo", "--port", "11112", "--gateway-port", "30001", "--devices", "cpu,cuda:1", "--primary", "10.0.0.1:11111");
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Contains("silo stopped", run.Output);
+    }
+
+    [Fact]
+    public async Task The_embedded_cluster_reports_that_it_is_not_wired_yet()
+    {
+        using var dir = new TempDir();
+        var run = await CliHarness.RunAsync(null, "process", SampleBook, "--output", dir.File("out"));
+        Assert.Equal(ExitCodes.JobFailed, run.ExitCode);
+        Assert.Equal("error: embedded cluster not wired yet", run.Error.Trim());
+    }
+
+    [Fact]
+    public async Task Help_exits_zero_and_lists_the_commands()
+    {
+        var run = await CliHarness.RunAsync(null, "--help");
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        foreach (var command in new[] { "process", "attention", "silo", "sample" }) Assert.Contains(command, run.Output);
+    }
+}

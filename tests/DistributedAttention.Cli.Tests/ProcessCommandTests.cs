@@ -1,0 +1,78 @@
+using System.Text.Json;
+using DistributedAttention.Cli.Tests.Fakes;
+using DistributedAttention.Core.IO;
+using DistributedAttention.Model;
+using DistributedAttention.Model.Tests;
+using DistributedAttention.Text;
+
+namespace DistributedAttention.Cli.Tests;
+
+/// <summary><c>distattn process</c> end to end on the bundled sample and the single-device stand-in.</summary>
+public sealed class ProcessCommandTests
+{
+    private static string SampleBook => Path.Combine(Repo.Root, "samples", "books", "the-north-light.txt");
+
+    [Fact]
+    public async Task Processing_the_sample_writes_hidden_states_chapters_and_summary()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("out");
+        var run = await CliHarness.RunAsync(new SingleDeviceCluster(), "process", SampleBook, "--output", output,
+            "--layers", "2", "--model-dim", "32", "--heads", "4", "--window", "16,16", "--max-tokens", "600", "--wire", "bf16");
+        Assert.True(run.ExitCode == ExitCodes.Ok, run.Error);
+
+        var book = BookReader.Read(SampleBook);
+        using var reader = SafetensorsReader.Open(Path.Combine(output, "hidden.safetensors"));
+        Assert.Equal([600L, 32], reader.GetInfo("hidden").Shape);
+        var options = TransformerOptions.FromJson(reader.Metadata["model_options"]);
+        Assert.Equal(2, options.Layers);
+        Assert.All(options.LayerAttention, spec => Assert.Contains(0L, spec.GlobalPositions));
+
+        // Chapter vectors: the mean hidden state of each section's tokens, rows as listed in chapters.json.
+        using var chapterJson = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "chapters.json")));
+        var sections = chapterJson.RootElement.EnumerateArray().ToList();
+        Assert.Contains(sections, s => s.GetProperty("title").GetString() == "CHAPTER I. The Keeper");
+        Assert.Equal(600, sections[^1].GetProperty("token_end").GetInt64());
+        var ranges = sections.Select(s => (s.GetProperty("token_start").GetInt64(), s.GetProperty("token_end").GetInt64())).ToList();
+        Assert.Equal(book.Sections.Count(s => s.TokenStart < 600), ranges.Count);
+        using var hidden = reader.Read("hidden");
+        using var expected = ChapterPooling.MeanPool(hidden, ranges);
+        using var chapters = Safetensors.Load(Path.Combine(output, "chapters.safetensors"))["chapters"];
+        Assert.True(expected.allclose(chapters, rtol: 1e-5, atol: 1e-6), "chapter vectors differ from mean pooling of the written hidden states.");
+
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "summary.json")));
+        var root = summary.RootElement;
+        Assert.Equal(600, root.GetProperty("tokens").GetInt64());
+        Assert.Equal(2, root.GetProperty("shards").GetInt32());
+        Assert.Equal(2, root.GetProperty("silos").GetInt32());
+        Assert.Equal("bf16", root.GetProperty("wire").GetString());
+        Assert.Equal(ranges.Count, root.GetProperty("sections").GetInt32());
+        var phases = root.GetProperty("phases_seconds").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(["tokenize", "load", "layer 0", "layer 1", "download", "write"], phases);
+        Assert.True(root.GetProperty("tokens_per_second").GetDouble() > 0);
+        var bytes = root.GetProperty("bytes");
+        Assert.Equal(2020, bytes.GetProperty("total").GetInt64());
+        Assert.Equal(2000, bytes.GetProperty("by_collective").GetProperty("halo").GetInt64());
+        Assert.Equal(2, bytes.GetProperty("per_layer").GetArrayLength());
+        Assert.Equal(0, root.GetProperty("recoveries").GetArrayLength());
+        var mechanisms = root.GetProperty("mechanism_per_layer").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Equal(2, mechanisms.Count);
+        Assert.All(mechanisms, m => Assert.StartsWith("window (16,16)", m));
+        Assert.Equal(32, root.GetProperty("model").GetProperty("model_dim").GetInt32());
+        Assert.Equal([0L, 300, 600], root.GetProperty("shard_bounds").EnumerateArray().Select(e => e.GetInt64()));
+    }
+
+    [Fact]
+    public async Task Global_every_adds_periodic_global_tokens()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("out");
+        var run = await CliHarness.RunAsync(new SingleDeviceCluster(), "process", SampleBook, "-o", output,
+            "--layers", "1", "--model-dim", "16", "--heads", "2", "--max-tokens", "300", "--global-every", "100", "--shards", "3");
+        Assert.True(run.ExitCode == ExitCodes.Ok, run.Error);
+        using var reader = SafetensorsReader.Open(Path.Combine(output, "hidden.safetensors"));
+        var globals = TransformerOptions.FromJson(reader.Metadata["model_options"]).LayerAttention[0].GlobalPositions;
+        Assert.Contains(100L, globals);
+        Assert.Contains(200L, globals);
+    }
+}
