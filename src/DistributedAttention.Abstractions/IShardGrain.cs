@@ -16,9 +16,9 @@ public interface IShardGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<ShardPlacement> GetPlacementAsync();
 
-    /// <summary>The layer whose input this shard holds (the number of layers once done), or -1 when it holds nothing (e.g. it was lost with its silo and reactivated empty).</summary>
+    /// <summary>Whether this shard holds its input to <paramref name="layer"/> (the layer count: its output); false when it was lost with its silo and reactivated empty.</summary>
     [AlwaysInterleave]
-    Task<int> HeldLayerAsync();
+    Task<bool> HoldsInputAsync(int layer);
 
     /// <summary>Checks the inputs are complete, embeds tokens (model job) and gives the ring neighbour a copy of the layer-0 input.</summary>
     Task PrepareAsync();

@@ -49,6 +49,12 @@ public static class SiloBuilderExtensions
             o.ResponseTimeout = settings.ResponseTimeout;
         });
         builder.AddDistributedAttentionGrains(settings.Devices);
+        // The default directory is eventually consistent: when a silo dies, grains whose directory
+        // entries it held can be activated a second time, empty. A job's coordinator and shards
+        // must stay single, so use the strongly consistent in-cluster directory.
+#pragma warning disable ORLEANSEXP003 // Experimental in Orleans 10; chosen deliberately (see docs/architecture.md).
+        builder.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
         builder.AddActivityPropagation();
         return builder;
     }

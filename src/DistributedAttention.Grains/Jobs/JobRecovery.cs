@@ -77,8 +77,8 @@ public sealed partial class JobGrain
         for (var s = 0; s < layout!.Count; s++)
         {
             var shard = s;
-            var held = await RetryAsync(() => Shard(shard).HeldLayerAsync().WaitAsync(ProbeTimeout, token), token);
-            if (held != layer) lost.Add(s);
+            var holds = await RetryAsync(() => Shard(shard).HoldsInputAsync(layer).WaitAsync(ProbeTimeout, token), token);
+            if (!holds) lost.Add(s);
         }
         return lost;
     }

@@ -75,7 +75,7 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
     }
 
     /// <inheritdoc />
-    public Task<int> HeldLayerAsync() => Task.FromResult(assignment is null || held.Count == 0 ? -1 : held.Keys.First());
+    public Task<bool> HoldsInputAsync(int layer) => Task.FromResult(assignment is not null && held.ContainsKey(layer));
 
     /// <inheritdoc />
     public Task LoadInputAsync(TensorChunk chunk)
