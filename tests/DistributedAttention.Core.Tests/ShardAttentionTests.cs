@@ -113,3 +113,37 @@ public sealed class ShardAttentionTests
         }
     }
 }
+
+/// <summary>The causal ring's work assignment covers every visible shard pair once and balances the load.</summary>
+public sealed class CausalRingBalanceTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Every_pair_once_and_at_most_half_the_blocks_per_shard(int p)
+    {
+        var covered = new int[p, p];
+        var work = new int[p];
+        for (var s = 0; s < p; s++)
+        {
+            for (var t = 1; t <= p / 2; t++)
+            {
+                if (!ShardCausalRing.Computes(s, t, p)) continue;
+                var o = (s - t + p) % p;
+                covered[Math.Min(s, o), Math.Max(s, o)]++;
+                work[s]++;
+            }
+        }
+        for (var a = 0; a < p; a++)
+        {
+            for (var b = a + 1; b < p; b++) Assert.Equal(1, covered[a, b]);
+        }
+        // A plain causal ring gives the last shard p - 1 blocks.
+        Assert.All(work, w => Assert.True(w <= p / 2, $"a shard computes {w} blocks of {p - 1}"));
+    }
+}

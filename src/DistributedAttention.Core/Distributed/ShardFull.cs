@@ -3,24 +3,32 @@ using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Distributed;
 
-/// <summary>Exact full attention on a shard: Ring Attention (rotate), causal blocks from later shards skipped.</summary>
+/// <summary>
+/// Exact full attention on a shard: Ring Attention. Non-causal, K/V blocks rotate P−1 steps.
+/// Causal, the work is load-balanced (<see cref="ShardCausalRing"/>) so no shard computes more
+/// than ⌈(P−1)/2⌉ visiting blocks, where a plain ring gives the last shard P−1.
+/// </summary>
 internal static class ShardFull
 {
     public static Task<AttentionResult> ForwardAsync(ShardContext c, Tensor qs, Tensor kf, Tensor vf)
     {
-        var (n, start, causal) = (c.Length, c.Start, c.Spec.Causal);
-        var positions = HeadLayout.Range(start, c.End - start);
-        return ShardRotation.AccumulateAsync(c, kf, vf, "full", (k, v, keyStart) =>
+        if (c.Spec.Causal) return ShardCausalRing.ForwardAsync(c, qs, kf, vf);
+        var n = c.Length;
+        var positions = HeadLayout.Range(c.Start, c.End - c.Start);
+        return ShardRotation.AccumulateAsync(c, kf, vf, "full", (k, v, keyStart) => Block(qs, positions, k, v, keyStart, _ => n - 1), skip: null);
+    }
+
+    /// <summary>Partial of queries at <paramref name="positions"/> over one block of keys, keys visible up to hi(i).</summary>
+    public static AttentionResult Block(Tensor q, long[] positions, Tensor k, Tensor v, long keyStart, Func<long, long> hi)
+    {
+        var kernel = new IntervalAttention { QueryBlock = 256, KeyChunk = 1024 };
+        try
         {
-            var kernel = new IntervalAttention { QueryBlock = 256, KeyChunk = 1024 };
-            try
-            {
-                return kernel.Forward(qs, k, v, positions, keyStart, i => (0, causal ? i : n - 1));
-            }
-            finally
-            {
-                kernel.ClearMasks();
-            }
-        }, skip: causal ? owner => owner > c.Shard : null);
+            return kernel.Forward(q, k, v, positions, keyStart, i => (0, hi(i)));
+        }
+        finally
+        {
+            kernel.ClearMasks();
+        }
     }
 }
