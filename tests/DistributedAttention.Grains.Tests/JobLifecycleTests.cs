@@ -1,0 +1,98 @@
+using DistributedAttention.Abstractions;
+using DistributedAttention.Core.Attention;
+using DistributedAttention.Grains.Placement;
+using DistributedAttention.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Grains.Tests;
+
+/// <summary>Cancelling, bad requests and failed jobs: clear errors, and the cluster keeps serving.</summary>
+public sealed class JobLifecycleTests(JobCluster fixture) : IClassFixture<JobCluster>
+{
+    [Fact]
+    public async Task Cancelled_job_stops_on_the_cluster_and_the_next_job_runs()
+    {
+        var options = new TransformerOptions
+        {
+            VocabSize = 100, ModelDim = 32, Heads = 4, Layers = 40, FeedForwardDim = 64,
+            LayerAttention = TransformerOptions.Uniform(new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 32, WindowRight = 32 }, 40),
+        };
+        var ids = Enumerable.Range(0, 20_000).Select(i => i % 100).ToArray();
+        using var cancel = new CancellationTokenSource();
+        string? jobId = null;
+        var progress = new Progress<JobStatus>(status =>
+        {
+            jobId = status.JobId;
+            if (status.Shards.Any(s => s.LayersDone >= 1)) cancel.Cancel();
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            fixture.Jobs.RunModelAsync(options, ids, new JobOptions(3), new MemorySink(), progress, cancel.Token));
+
+        var status = await fixture.Cluster.Client.GetGrain<IJobGrain>(jobId!).GetStatusAsync();
+        Assert.Equal(JobState.Cancelled, status.State);
+        Assert.True(status.Shards.Max(s => s.LayersDone) < options.Layers, "the job ran to the end despite the cancel.");
+        await AssertClusterServesAsync();
+    }
+
+    [Fact]
+    public async Task Invalid_requests_are_refused_with_the_problem_named()
+    {
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>(Guid.NewGuid().ToString("N"));
+        var badModel = new TransformerOptions
+        {
+            VocabSize = 10, ModelDim = 30, Heads = 4, Layers = 1, FeedForwardDim = 8,
+            LayerAttention = [new AttentionSpec()],
+        };
+        // ToJson does not validate; the coordinator does.
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => job.CreateModelJobAsync(new ModelJobRequest(badModel.ToJson(), 100, new JobOptions(2))));
+        Assert.Contains("not divisible by heads", e.Message);
+
+        var spec = new AttentionSpec { Kind = AttentionKind.Window }.ToJson();
+        e = await Assert.ThrowsAsync<ArgumentException>(() => job.CreateAttentionJobAsync(new AttentionJobRequest(spec, 1, 2, 5, 8, 8, new JobOptions(7))));
+        Assert.Contains("5 tokens cannot fill 7 shards", e.Message);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => job.CreateAttentionJobAsync(new AttentionJobRequest(spec, 1, 2, 10, 8, 8, new JobOptions(2, [3, 3]))));
+        Assert.Contains("add up to 6", e.Message);
+        await AssertClusterServesAsync();
+    }
+
+    [Fact]
+    public async Task Job_with_a_missing_input_fails_with_a_clear_error_and_no_silo_is_harmed()
+    {
+        var jobId = Guid.NewGuid().ToString("N");
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>(jobId);
+        var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 2, WindowRight = 2 };
+        var plan = await job.CreateAttentionJobAsync(new AttentionJobRequest(spec.ToJson(), 1, 1, 8, 4, 4, new JobOptions(2)));
+        using var q = randn(1, 1, 4, 4);
+        for (var s = 0; s < 2; s++)
+        {
+            var shard = fixture.Cluster.Client.GetGrain<IShardGrain>(ShardKey.Format(jobId, s));
+            foreach (var name in new[] { "q", "k" }) await shard.LoadInputAsync(Shards.TensorChunks.Chunk(name, q, 2, plan.Bounds[s], 0, 4));
+        }
+        await job.StartAsync();
+        JobStatus status;
+        do
+        {
+            await Task.Delay(20);
+            status = await job.GetStatusAsync();
+        }
+        while (status.State == JobState.Running);
+        Assert.Equal(JobState.Failed, status.State);
+        Assert.Contains("input 'v'", status.Error);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await foreach (var _ in job.ReadOutputAsync("o")) { }
+        });
+        await AssertClusterServesAsync();
+    }
+
+    private async Task AssertClusterServesAsync()
+    {
+        var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 3, WindowRight = 3, GlobalPositions = [0] };
+        using var generator = new Generator(1);
+        using var q = randn(1, 2, 50, 8, generator: generator);
+        using var expected = Attention.Forward(spec, q, q, q);
+        using var actual = await fixture.Jobs.RunAttentionAsync(spec, q, q, q, new JobOptions(3), null, default);
+        DistributedJobTests.AssertClose(expected.Output, actual.Output, "a job after the failure");
+    }
+}
