@@ -57,11 +57,12 @@ internal static class ShardWindow
         var (spec, n, start, end) = (c.Spec, c.Length, c.Start, c.End);
         var ownFirst = LowerBound(globals, start);
         var ownCount = LowerBound(globals, end) - ownFirst;
-        var (qOwn, kOwn, vOwn) = await c.Run(() =>
+        var own = await c.Run(() =>
         {
             var index = tensor(globals.AsSpan(ownFirst, ownCount).ToArray().Select(p => p - start).ToArray(), dtype: int64, device: qs.device);
             return new[] { qs.index_select(1, index), kf.index_select(1, index), vf.index_select(1, index) };
-        }).ConfigureAwait(false) is var own ? (own[0], own[1], own[2]) : default;
+        }).ConfigureAwait(false);
+        var (qOwn, kOwn, vOwn) = (own[0], own[1], own[2]);
         c.Bag.Add(qOwn);
         c.Bag.Add(kOwn);
         c.Bag.Add(vOwn);

@@ -128,7 +128,7 @@ public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails
                 try
                 {
                     // Read a shard fully before yielding, so a shard lost mid-read is restored and re-read cleanly.
-                    await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken)) chunks.Add(chunk);
+                    await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken).WithBatchSize(ChunksPerBatch(options.ChunkBytes))) chunks.Add(chunk);
                 }
                 catch (Exception e) when (tries < 2 && e is not ArgumentException and not OperationCanceledException)
                 {
@@ -206,6 +206,9 @@ public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails
         await ForEachShardAsync(s => Shard(s).InitializeAsync(Assignment(s)));
         placements = await Task.WhenAll(Enumerable.Range(0, layout!.Count).Select(s => Shard(s).GetPlacementAsync()));
     }
+
+    /// <summary>Chunks per streamed batch: Orleans batches 100 elements by default, which could exceed the message size limit.</summary>
+    internal static int ChunksPerBatch(int chunkBytes) => Math.Max(1, (16 << 20) / Math.Max(chunkBytes, 1));
 
     private ShardAssignment Assignment(int s) =>
         new(this.GetPrimaryKeyString(), kind, s, [.. layout!.Bounds], configJson, options);
