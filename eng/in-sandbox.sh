@@ -13,7 +13,8 @@
 #                           (default: ~/.cache/distributed-attention/debian13)
 #   DISTATTN_SANDBOX=always|never   force or skip the sandbox (default: when needed)
 #   DISTATTN_SANDBOX_PACKAGES       extra Debian 13 packages the userland must have
-#                                   (e.g. "python3-safetensors python3-numpy"; needs root)
+#                                   (e.g. "python3-safetensors python3-numpy redis-server"; needs
+#                                   root; services they ship are not started)
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
@@ -96,8 +97,13 @@ if [ ${#extra_packages[@]} -gt 0 ]; then
   fi
   echo "[sandbox] installing ${extra_packages[*]} into the userland" >&2
   # apt runs as root here: its privilege drop to _apt cannot write in the unshared /tmp.
+  # A policy-rc.d that refuses every action keeps packages with services (redis-server) from
+  # starting a daemon during the install (mmdebstrap does the same when it creates the userland);
+  # the pid namespace and --die-with-parent make sure nothing started anyway outlives the install.
   bwrap --bind "$root" / --proc /proc --dev /dev --ro-bind /etc/resolv.conf /etc/resolv.conf --perms 1777 --tmpfs /tmp \
-    bash -c "apt-get -o APT::Sandbox::User=root update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o APT::Sandbox::User=root install -y -qq --no-install-recommends ${extra_packages[*]}" >&2
+    --unshare-pid --die-with-parent \
+    bash -c "if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; trap 'rm -f /usr/sbin/policy-rc.d' EXIT; fi \
+      && apt-get -o APT::Sandbox::User=root update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o APT::Sandbox::User=root install -y -qq --no-install-recommends ${extra_packages[*]}" >&2
 fi
 
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")

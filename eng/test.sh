@@ -3,8 +3,9 @@
 # Runs inside the Debian 13 sandbox when the host's libstdc++ is too old for TorchSharp.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-# The interop tests read our safetensors files with Python's own safetensors library.
-export DISTATTN_SANDBOX_PACKAGES="${DISTATTN_SANDBOX_PACKAGES:-python3 python3-numpy python3-safetensors}"
+# The interop tests read our safetensors files with Python's own safetensors library; the
+# Redis clustering tests start their own redis-server.
+export DISTATTN_SANDBOX_PACKAGES="${DISTATTN_SANDBOX_PACKAGES:-python3 python3-numpy python3-safetensors redis-server}"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

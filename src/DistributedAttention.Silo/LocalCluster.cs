@@ -10,8 +10,10 @@ namespace DistributedAttention.Silo;
 
 /// <summary>
 /// A cluster of several silos inside this process, each its own generic host, talking over
-/// real localhost TCP sockets (localhost clustering, the first silo primary), plus a client
-/// host connected through their gateways. For the CLI's local mode and for fault tests.
+/// real localhost TCP sockets, plus a client host connected through their gateways. Membership
+/// is localhost clustering (the first silo primary) or, with
+/// <see cref="LocalClusterOptions.Clustering"/> = Redis, a Redis membership table that the
+/// client also reads its gateways from. For the CLI's local mode and for fault and clustering tests.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
@@ -60,6 +62,9 @@ public sealed class LocalCluster : IAsyncDisposable
         if (devicesPerSilo is { Count: > 1 } && devicesPerSilo.Count != silos)
             throw new ArgumentException($"devicesPerSilo has {devicesPerSilo.Count} entries for {silos} silos; give one per silo, one for all, or none.", nameof(devicesPerSilo));
         if (this.silos.Count > 0) throw new InvalidOperationException("the local cluster was already started.");
+        var redis = options.Clustering == ClusteringMode.Redis;
+        if (redis && string.IsNullOrWhiteSpace(options.RedisConnectionString))
+            throw new InvalidOperationException("LocalClusterOptions.RedisConnectionString is required with Redis clustering.");
 
         ClusterId = options.ClusterId ?? $"local-{Guid.NewGuid():N}";
         var ports = options.BasePort is { } basePort
@@ -72,17 +77,20 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 ClusterId = ClusterId,
                 ServiceId = options.ServiceId,
-                Clustering = ClusteringMode.Localhost,
+                Clustering = options.Clustering,
+                RedisConnectionString = redis ? options.RedisConnectionString : null,
                 SiloPort = ports[2 * i],
                 GatewayPort = ports[2 * i + 1],
-                PrimarySiloPort = i == 0 ? null : ports[0],
+                PrimarySiloPort = i == 0 || redis ? null : ports[0],
+                // Redis clustering would otherwise advertise the machine's first non-loopback address.
+                AdvertisedAddress = redis ? IPAddress.Loopback.ToString() : null,
                 Devices = devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 MaxMessageBodyBytes = options.MaxMessageBodyBytes,
                 ResponseTimeout = options.ResponseTimeout,
             });
         }
 
-        // The primary first: it holds the membership table the others join.
+        // The primary first: it holds the membership table the others join (with Redis the order does not matter).
         await StartSiloAsync(0, extra, cancellationToken).ConfigureAwait(false);
         for (var i = 1; i < silos; i++) await StartSiloAsync(i, extra, cancellationToken).ConfigureAwait(false);
         await WaitForMembershipAsync(cancellationToken).ConfigureAwait(false);
@@ -92,7 +100,8 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             ClusterId = ClusterId,
             ServiceId = options.ServiceId,
-            Clustering = ClusteringMode.Localhost,
+            Clustering = options.Clustering,
+            RedisConnectionString = redis ? options.RedisConnectionString : null,
             GatewayPorts = settings.Select(s => s.GatewayPort).ToArray(),
             MaxMessageBodyBytes = options.MaxMessageBodyBytes,
             ResponseTimeout = options.ResponseTimeout,

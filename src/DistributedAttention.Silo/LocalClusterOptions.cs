@@ -11,6 +11,17 @@ public sealed class LocalClusterOptions
     /// <summary>The cluster id; null makes a unique one, so clusters in one process never mix.</summary>
     public string? ClusterId { get; set; }
 
+    /// <summary>
+    /// How the silos find each other and the client finds gateways: <see cref="ClusteringMode.Localhost"/>
+    /// (the default; silo 0 is the primary and holds the membership table) or
+    /// <see cref="ClusteringMode.Redis"/> (the table lives in <see cref="RedisConnectionString"/>'s
+    /// Redis; no silo is special).
+    /// </summary>
+    public ClusteringMode Clustering { get; set; } = ClusteringMode.Localhost;
+
+    /// <summary>Redis connection string ("127.0.0.1:6379"); required for <see cref="ClusteringMode.Redis"/>.</summary>
+    public string? RedisConnectionString { get; set; }
+
     /// <summary>The service id.</summary>
     public string ServiceId { get; set; } = "distattn";
 
