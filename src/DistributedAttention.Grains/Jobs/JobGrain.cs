@@ -128,7 +128,8 @@ public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails
                 try
                 {
                     // Read a shard fully before yielding, so a shard lost mid-read is restored and re-read cleanly.
-                    await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken)) chunks.Add(chunk);
+                    // One chunk per message: Orleans batches up to 100 stream items per response by default.
+                    await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken).WithBatchSize(1)) chunks.Add(chunk);
                 }
                 catch (Exception e) when (tries < 2 && e is not ArgumentException and not OperationCanceledException)
                 {

@@ -201,7 +201,7 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
         var tensors = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            await foreach (var chunk in holder.ReadBackupAsync(Shard, layer))
+            await foreach (var chunk in holder.ReadBackupAsync(Shard, layer).WithBatchSize(1))
             {
                 if (!tensors.TryGetValue(chunk.Name, out var target))
                 {
