@@ -21,7 +21,8 @@ public interface IShardGrain : IGrainWithStringKey
     Task<bool> HoldsInputAsync(int layer);
 
     /// <summary>Checks the inputs are complete, embeds tokens (model job) and gives the ring neighbour a copy of the layer-0 input.</summary>
-    Task PrepareAsync();
+    /// <returns>What the shard sent (layer −1: the copy, as "backup").</returns>
+    Task<LayerReport> PrepareAsync();
 
     /// <summary>Receives a block of this shard's input rows (token ids as "tokens", or "q", "k", "v").</summary>
     Task LoadInputAsync(TensorChunk chunk);

@@ -1,6 +1,7 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Model;
+using Orleans.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Client;
@@ -8,7 +9,9 @@ namespace DistributedAttention.Client;
 /// <summary>
 /// Runs jobs on a DistributedAttention cluster: plans a job on its coordinator grain, uploads the
 /// inputs in bounded chunks, starts it, polls its status, and streams the output back in order.
-/// Cancelling the token cancels the job on the cluster too.
+/// Cancelling the token cancels the job on the cluster too. Output streams carry one chunk per
+/// message (<c>WithBatchSize(1)</c>): Orleans would otherwise batch up to 100 chunks into one
+/// response, past the message size limit for outputs of a few hundred MB.
 /// </summary>
 public sealed class JobClient
 {
@@ -58,7 +61,7 @@ public sealed class JobClient
 
             var rows = new OutputAssembler("hidden", [tokenIds.Length, model.ModelDim], sequenceDim: 0);
             await sink.BeginAsync(tokenIds.Length, model.ModelDim, cancellationToken).ConfigureAwait(false);
-            await foreach (var chunk in job.ReadOutputAsync("hidden", cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+            await foreach (var chunk in job.ReadOutputAsync("hidden", cancellationToken).WithBatchSize(1).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 var start = rows.Rows;
                 var count = rows.Check(chunk);
@@ -110,9 +113,9 @@ public sealed class JobClient
             var status = await RunAsync(job, progress, cancellationToken).ConfigureAwait(false);
 
             using var o = new OutputAssembler("o", [shape.Batch, shape.Heads, shape.Length, shape.ValueDim], sequenceDim: 2);
-            await foreach (var chunk in job.ReadOutputAsync("o", cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false)) o.Add(chunk);
+            await foreach (var chunk in job.ReadOutputAsync("o", cancellationToken).WithBatchSize(1).WithCancellation(cancellationToken).ConfigureAwait(false)) o.Add(chunk);
             using var lse = new OutputAssembler("lse", [shape.Batch, shape.Heads, shape.Length], sequenceDim: 2);
-            await foreach (var chunk in job.ReadOutputAsync("lse", cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false)) lse.Add(chunk);
+            await foreach (var chunk in job.ReadOutputAsync("lse", cancellationToken).WithBatchSize(1).WithCancellation(cancellationToken).ConfigureAwait(false)) lse.Add(chunk);
 
             var output = o.Finish() ?? throw new InvalidDataException("the job streamed no rows of output 'o'.");
             return new AttentionJobResult(plan, status, output, lse.Finish());

@@ -2,7 +2,8 @@ using DistributedAttention.Benchmarks;
 using DistributedAttention.Core.Attention;
 using static TorchSharp.torch;
 
-// Usage: window [minLog2] [maxLog2] | full [minLog2] [maxLog2] | all
+// Usage: window [minLog2] [maxLog2] | full [minLog2] [maxLog2] | all | cluster [log2n] [reps]
+// ("all" runs window and full; the cluster suite starts in-process silos and runs only when named.)
 // Prints markdown rows; docs/benchmarks.md records them with the command.
 try
 {
@@ -20,6 +21,7 @@ int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index],
 Console.WriteLine($"threads: {get_num_threads()}, libtorch {__version__}");
 if (suite is "window" or "all") WindowSuite(Arg(1, 14), Arg(2, 20));
 if (suite is "full" or "all") FullSuite(Arg(1, 12), Arg(2, 15));
+if (suite is "cluster") await ClusterSuite.RunAsync(Arg(1, 18), Arg(2, 3));
 return 0;
 
 static void WindowSuite(int minLog2, int maxLog2)

@@ -128,7 +128,8 @@ public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails
                 try
                 {
                     // Read a shard fully before yielding, so a shard lost mid-read is restored and re-read cleanly.
-                    await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken).WithBatchSize(ChunksPerBatch(options.ChunkBytes))) chunks.Add(chunk);
+                    // One chunk per message: Orleans batches up to 100 stream items per response by default.
+                    await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken).WithBatchSize(1)) chunks.Add(chunk);
                 }
                 catch (Exception e) when (tries < 2 && e is not ArgumentException and not OperationCanceledException)
                 {
@@ -160,7 +161,7 @@ public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails
                     await UploadTokensAsync(token);
                 }
             });
-            await Phase("prepare", () => ForEachShardAsync(s => Shard(s).PrepareAsync()));
+            await Phase("prepare", () => ForEachShardAsync(async s => Account(-1, await Shard(s).PrepareAsync())));
             for (var layer = 0; layer < layers; layer++)
             {
                 var l = layer;
@@ -206,9 +207,6 @@ public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails
         await ForEachShardAsync(s => Shard(s).InitializeAsync(Assignment(s)));
         placements = await Task.WhenAll(Enumerable.Range(0, layout!.Count).Select(s => Shard(s).GetPlacementAsync()));
     }
-
-    /// <summary>Chunks per streamed batch: Orleans batches 100 elements by default, which could exceed the message size limit.</summary>
-    internal static int ChunksPerBatch(int chunkBytes) => Math.Max(1, (16 << 20) / Math.Max(chunkBytes, 1));
 
     private ShardAssignment Assignment(int s) =>
         new(this.GetPrimaryKeyString(), kind, s, [.. layout!.Bounds], configJson, options);

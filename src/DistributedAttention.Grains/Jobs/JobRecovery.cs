@@ -120,7 +120,7 @@ public sealed partial class JobGrain
         foreach (var (collective, bytes) in report.BytesSent)
         {
             bytesByCollective[collective] = bytesByCollective.GetValueOrDefault(collective) + bytes;
-            if (collective != "backup") bytesPerLayer[layer] += bytes;
+            if (collective != "backup" && layer >= 0) bytesPerLayer[layer] += bytes;
         }
     }
 

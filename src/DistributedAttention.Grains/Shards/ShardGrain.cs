@@ -88,10 +88,12 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
     }
 
     /// <inheritdoc />
-    public async Task PrepareAsync()
+    public async Task<LayerReport> PrepareAsync()
     {
         RequireJob();
-        if (held.ContainsKey(0)) return;
+        var traffic = new TrafficCounter();
+        if (held.ContainsKey(0)) return new LayerReport(Shard, -1, directory.LocalSilo.ToString(), 0, traffic.Snapshot());
+        var clock = Stopwatch.StartNew();
         var staged = inputs!.Complete();
         Tensor[] first;
         if (model is not null)
@@ -110,7 +112,8 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
         inputs.Dispose();
         inputs = null;
         held[0] = first;
-        await PushBackupAsync(0, first, new TrafficCounter());
+        await PushBackupAsync(0, first, traffic);
+        return new LayerReport(Shard, -1, directory.LocalSilo.ToString(), clock.Elapsed.TotalSeconds, traffic.Snapshot());
     }
 
     /// <inheritdoc />
@@ -201,7 +204,7 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
         var tensors = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            await foreach (var chunk in holder.ReadBackupAsync(Shard, layer).WithBatchSize(Jobs.JobGrain.ChunksPerBatch(assignment.Options.ChunkBytes)))
+            await foreach (var chunk in holder.ReadBackupAsync(Shard, layer).WithBatchSize(1))
             {
                 if (!tensors.TryGetValue(chunk.Name, out var target))
                 {
