@@ -127,7 +127,8 @@ internal sealed class ProcessRunner(CliContext context, ProcessSettings settings
             result.Rows / jobSeconds,
             new BytesSummary(status.BytesByCollective.Values.Sum(), status.BytesByCollective, status.BytesPerLayer),
             [.. status.Recoveries.Select(r => new RecoverySummary(r.Shard, r.Layer, r.LostSilo, r.NewSilo, r.Source))],
-            result.Plan.Bounds);
+            result.Plan.Bounds,
+            [.. status.Shards.Select(s => new PlacementSummary(s.Shard, result.Plan.Bounds[s.Shard], result.Plan.Bounds[s.Shard + 1], s.Silo, s.Device))]);
     }
 
     private static string Describe(Core.Attention.AttentionSpec spec)
