@@ -70,6 +70,7 @@ public sealed class MultiProcessClusterTests : IDisposable
         Assert.Equal(3, root.GetProperty("silos").GetInt32());
         Assert.Equal($"the cluster at {gateway}", root.GetProperty("cluster").GetString());
         Assert.True(root.GetProperty("bytes").GetProperty("total").GetInt64() > 0, "no bytes were exchanged between the silos.");
+        Assert.True(root.GetProperty("bytes").GetProperty("by_collective").GetProperty("halo").GetInt64() > 0, "no halo crossed the shard boundaries.");
         Assert.Equal(0, root.GetProperty("recoveries").GetArrayLength());
         var placed = root.GetProperty("placements").EnumerateArray().Select(p => p.GetProperty("silo").GetString()).ToList();
         Assert.Equal(3, placed.Count);

@@ -149,7 +149,9 @@ internal sealed class ProcessRunner(CliContext context, ProcessSettings settings
         table.AddRow("tokens", $"{summary.Tokens:N0}");
         table.AddRow("shards / silos", $"{summary.Shards} / {summary.Silos}");
         table.AddRow("job", $"{summary.JobSeconds:F2} s, {summary.TokensPerSecond:N0} tokens/s");
-        table.AddRow("exchanged", $"{summary.Bytes.Total / 1e6:F1} MB ({summary.Wire})");
+        // Recovery copies (each shard's layer output, fp32, kept by its neighbour) dwarf the layers' own traffic: show them apart.
+        var backup = summary.Bytes.ByCollective.GetValueOrDefault("backup");
+        table.AddRow("exchanged", $"{(summary.Bytes.Total - backup) / 1e6:F1} MB ({summary.Wire}) + {backup / 1e6:F1} MB recovery copies");
         table.AddRow("recoveries", summary.Recoveries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("output", Markup.Escape(Path.GetFullPath(settings.Output)));
         context.Console.Write(table);
