@@ -2,4 +2,4 @@ using DistributedAttention.Cli;
 using DistributedAttention.Cli.Cluster;
 using Spectre.Console;
 
-return await new CliApp(new ClusterConnector(), new PendingSiloLauncher(), AnsiConsole.Console, Console.Error).RunAsync(args).ConfigureAwait(false);
+return await new CliApp(new ClusterConnector(), new SiloLauncher(), AnsiConsole.Console, Console.Error).RunAsync(args).ConfigureAwait(false);

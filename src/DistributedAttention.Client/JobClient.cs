@@ -8,13 +8,14 @@ namespace DistributedAttention.Client;
 
 /// <summary>
 /// Runs jobs on a DistributedAttention cluster: plans a job on its coordinator grain, uploads the
-/// inputs in bounded chunks, starts it, polls its status, and streams the output back in order.
-/// Cancelling the token cancels the job on the cluster too. Output streams carry one chunk per
-/// message (<c>WithBatchSize(1)</c>): Orleans would otherwise batch up to 100 chunks into one
-/// response, past the message size limit for outputs of a few hundred MB.
+/// inputs in bounded chunks, starts it, polls its status, streams the output back in order and
+/// then releases the job's tensors on the shards. Cancelling the token cancels the job on the
+/// cluster too. Output streams carry one chunk per message (<c>WithBatchSize(1)</c>): Orleans
+/// would otherwise batch up to 100 chunks into one response, past the message size limit.
 /// </summary>
 public sealed class JobClient
 {
+    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(10);
     private readonly IGrainFactory grains;
     private readonly JobClientOptions settings;
 
@@ -58,6 +59,7 @@ public sealed class JobClient
         {
             await UploadTokensAsync(job, tokenIds, cancellationToken).ConfigureAwait(false);
             var status = await RunAsync(job, progress, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
 
             var rows = new OutputAssembler("hidden", [tokenIds.Length, model.ModelDim], sequenceDim: 0);
             await sink.BeginAsync(tokenIds.Length, model.ModelDim, cancellationToken).ConfigureAwait(false);
@@ -69,6 +71,7 @@ public sealed class JobClient
             }
             if (rows.Rows != tokenIds.Length) throw new InvalidDataException($"the job streamed {rows.Rows} hidden-state rows for {tokenIds.Length} tokens.");
             await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            await ReleaseAsync(job).ConfigureAwait(false);
             return new ModelJobResult(plan, status, rows.Rows);
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -111,6 +114,7 @@ public sealed class JobClient
         {
             await UploadAttentionInputsAsync(plan, q, k, v, options.ChunkBytes, cancellationToken).ConfigureAwait(false);
             var status = await RunAsync(job, progress, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
 
             using var o = new OutputAssembler("o", [shape.Batch, shape.Heads, shape.Length, shape.ValueDim], sequenceDim: 2);
             await foreach (var chunk in job.ReadOutputAsync("o", cancellationToken).WithBatchSize(1).WithCancellation(cancellationToken).ConfigureAwait(false)) o.Add(chunk);
@@ -118,7 +122,9 @@ public sealed class JobClient
             await foreach (var chunk in job.ReadOutputAsync("lse", cancellationToken).WithBatchSize(1).WithCancellation(cancellationToken).ConfigureAwait(false)) lse.Add(chunk);
 
             var output = o.Finish() ?? throw new InvalidDataException("the job streamed no rows of output 'o'.");
-            return new AttentionJobResult(plan, status, output, lse.Finish());
+            var result = new AttentionJobResult(plan, status, output, lse.Finish());
+            await ReleaseAsync(job).ConfigureAwait(false);
+            return result;
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -170,6 +176,22 @@ public sealed class JobClient
         return await JobWatcher.WaitAsync(job, settings.PollInterval, progress, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Tells the shards to drop the job's tensors once its output has been read (or it failed).
+    /// Best effort: the result is already in hand, and a silo that is gone holds nothing.
+    /// </summary>
+    private static async Task ReleaseAsync(IJobGrain job)
+    {
+        try
+        {
+            await job.ReleaseAsync().WaitAsync(ReleaseTimeout).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException or InvalidOperationException or ArgumentException)
+        {
+            // Ignored: the shards' memory is reclaimed when their grains deactivate.
+        }
+    }
+
     private static async Task<T> CancelOnAbortAsync<T>(IJobGrain job, Func<Task<T>> run, CancellationToken cancellationToken)
     {
         try
@@ -178,8 +200,15 @@ public sealed class JobClient
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Shards hold tensors until told otherwise; tell them even though we are leaving.
+            // Shards hold tensors until told otherwise; tell them even though we are leaving
+            // (a job that completed just before the cancellation ignores the cancel, so release too).
             await job.CancelAsync().ConfigureAwait(false);
+            await ReleaseAsync(job).ConfigureAwait(false);
+            throw;
+        }
+        catch (JobFailedException)
+        {
+            await ReleaseAsync(job).ConfigureAwait(false);
             throw;
         }
     }

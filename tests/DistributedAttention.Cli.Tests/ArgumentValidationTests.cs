@@ -129,20 +129,16 @@ public sealed class ArgumentValidationTests
     public Task Bad_silo_options_are_named(string option, string value, string expected) => AssertUsageError(expected, "silo", option, value);
 
     [Fact]
-    public async Task A_valid_silo_command_runs_the_launcher_and_exits_cleanly()
-    {
-        var run = await CliHarness.RunAsync(null, "silo", "--port", "11112", "--gateway-port", "30001", "--devices", "cpu,cuda:1", "--primary", "10.0.0.1:11111");
-        Assert.Equal(ExitCodes.Ok, run.ExitCode);
-        Assert.Contains("silo stopped", run.Output);
-    }
+    public Task A_primary_on_another_host_needs_redis() =>
+        AssertUsageError("--primary 10.0.0.1:11111: static clustering runs on one machine", "silo", "--primary", "10.0.0.1:11111");
 
     [Fact]
-    public async Task The_embedded_cluster_reports_that_it_is_not_wired_yet()
+    public async Task A_valid_silo_command_runs_the_launcher_and_exits_cleanly()
     {
-        using var dir = new TempDir();
-        var run = await CliHarness.RunAsync(null, "process", SampleBook, "--output", dir.File("out"));
-        Assert.Equal(ExitCodes.JobFailed, run.ExitCode);
-        Assert.Equal("error: embedded cluster not wired yet", run.Error.Trim());
+        var run = await CliHarness.RunAsync(null, "silo", "--port", "11112", "--gateway-port", "30001", "--devices", "cpu,cuda:1", "--primary", "127.0.0.1:11111");
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Contains("silo up: S127.0.0.1:11112:1 port 11112 gateway 30001 devices cpu,cuda:1 cluster distattn", run.Output);
+        Assert.Contains("silo stopped", run.Output);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using DistributedAttention.Cli.Tests.Fakes;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Model.Tests;
@@ -7,9 +6,18 @@ using static TorchSharp.torch;
 
 namespace DistributedAttention.Cli.Tests;
 
-/// <summary><c>distattn attention</c> end to end on the single-device stand-in, read back by Python's safetensors.</summary>
+/// <summary><c>distattn attention</c> end to end on the real three-silo cluster, read back by Python's safetensors.</summary>
+[Collection(ClusterCollection.Name)]
 public sealed class AttentionCommandTests
 {
+    private readonly ClusterFixture cluster;
+
+    public AttentionCommandTests(ClusterFixture cluster)
+    {
+        this.cluster = cluster;
+        cluster.Probe.Reset();
+    }
+
     private static Dictionary<string, Tensor> Inputs(long n)
     {
         using var generator = new TorchSharp.torch.Generator(5, CPU);
@@ -30,7 +38,7 @@ public sealed class AttentionCommandTests
         try
         {
             Safetensors.Save(input, inputs);
-            var run = await CliHarness.RunAsync(new SingleDeviceCluster(), "attention", "--input", input, "--output", output,
+            var run = await CliHarness.RunAsync(cluster, "attention", "--input", input, "--output", output,
                 "--mechanism", "window", "--window", "6,2", "--global-positions", "0,17", "--shards", "3", "--softmax-scale", "0.5");
             Assert.True(run.ExitCode == ExitCodes.Ok, run.Error);
 
@@ -43,12 +51,13 @@ public sealed class AttentionCommandTests
                 var py = tensors.GetProperty(name);
                 Assert.Equal("F32", py.GetProperty("dtype").GetString());
                 Assert.Equal(tensor.shape, py.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
-                using var flat = tensor.reshape(-1);
-                Assert.Equal(flat.data<float>().ToArray(), py.GetProperty("values").EnumerateArray().Select(e => e.GetSingle()));
+                var values = py.GetProperty("values").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+                using var read = TorchSharp.torch.tensor(values).reshape(tensor.shape);
+                TensorAssert.Close(tensor, read, $"{name} as Python reads it");
             }
             var metadata = described.RootElement.GetProperty("metadata");
             Assert.Equal(spec.ToJson(), metadata.GetProperty("spec").GetString());
-            Assert.Equal("0,21,42,64", metadata.GetProperty("shard_bounds").GetString());
+            Assert.Equal("0,22,43,64", metadata.GetProperty("shard_bounds").GetString());
         }
         finally
         {
@@ -65,7 +74,7 @@ public sealed class AttentionCommandTests
         try
         {
             Safetensors.Save(input, inputs);
-            var run = await CliHarness.RunAsync(new SingleDeviceCluster(), "attention", "-i", input, "-o", output, "--mechanism", "performer", "--features", "8");
+            var run = await CliHarness.RunAsync(cluster, "attention", "-i", input, "-o", output, "--mechanism", "performer", "--features", "8");
             Assert.True(run.ExitCode == ExitCodes.Ok, run.Error);
             Assert.Contains("no lse", run.Output);
             using var reader = SafetensorsReader.Open(output);
@@ -86,9 +95,11 @@ public sealed class AttentionCommandTests
         try
         {
             Safetensors.Save(input, inputs);
-            var run = await CliHarness.RunAsync(new SingleDeviceCluster { FailWith = "silo lost twice" }, "attention", "-i", input, "-o", output);
+            cluster.Probe.FailLayers(shard: 0, "silo lost twice");
+            var run = await CliHarness.RunAsync(cluster, "attention", "-i", input, "-o", output);
             Assert.Equal(ExitCodes.JobFailed, run.ExitCode);
-            Assert.Contains("failed: silo lost twice", run.Error);
+            Assert.StartsWith("error: job ", run.Error);
+            Assert.Contains(" failed: shard 0 failed in layer 0: silo lost twice", run.Error);
             Assert.False(File.Exists(output));
         }
         finally

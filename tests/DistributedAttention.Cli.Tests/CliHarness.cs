@@ -1,5 +1,4 @@
 using DistributedAttention.Cli.Cluster;
-using DistributedAttention.Cli.Tests.Fakes;
 using Spectre.Console;
 
 namespace DistributedAttention.Cli.Tests;
@@ -9,8 +8,11 @@ internal static class CliHarness
 {
     public sealed record Run(int ExitCode, string Output, string Error);
 
-    /// <summary>Runs <paramref name="args"/> against <paramref name="cluster"/> (or the production connector when null).</summary>
-    public static async Task<Run> RunAsync(SingleDeviceCluster? cluster, params string[] args)
+    /// <summary>
+    /// Runs <paramref name="args"/> against the shared test cluster <paramref name="cluster"/>, or
+    /// with the production connector (embedded cluster, or <c>--cluster</c>) when null.
+    /// </summary>
+    public static async Task<Run> RunAsync(ClusterFixture? cluster, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -27,21 +29,19 @@ internal static class CliHarness
         return new Run(code, output.ToString(), error.ToString());
     }
 
-    /// <summary>Connects every command to the in-process stand-in.</summary>
-    private sealed class TestConnector(SingleDeviceCluster cluster) : IClusterConnector
+    /// <summary>Connects every command to the shared cluster, which outlives the command.</summary>
+    private sealed class TestConnector(ClusterFixture cluster) : IClusterConnector
     {
         public Task<ClusterConnection> ConnectAsync(ClusterChoice choice, CancellationToken cancellationToken) =>
-            Task.FromResult(new ClusterConnection(cluster, silos: 2, "a test cluster", () => ValueTask.CompletedTask));
+            Task.FromResult(new ClusterConnection(cluster.Client, ClusterFixture.Silos, "a test cluster", () => ValueTask.CompletedTask));
     }
 
-    /// <summary>A silo that stops at once, as after Ctrl+C.</summary>
+    /// <summary>A silo that reports itself up and stops at once, as after Ctrl+C.</summary>
     private sealed class StoppedSiloLauncher : ISiloLauncher
     {
-        public SiloLaunchOptions? Last { get; private set; }
-
-        public Task RunAsync(SiloLaunchOptions options, CancellationToken cancellationToken)
+        public Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, CancellationToken cancellationToken)
         {
-            Last = options;
+            started(new SiloStarted("S127.0.0.1:" + options.SiloPort + ":1", options.SiloPort, options.GatewayPort, options.Devices, options.ClusterId));
             return Task.CompletedTask;
         }
     }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using DistributedAttention.Cli.Tests.Fakes;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;
@@ -7,8 +6,9 @@ using DistributedAttention.Text;
 
 namespace DistributedAttention.Cli.Tests;
 
-/// <summary><c>distattn process</c> end to end on the bundled sample and the single-device stand-in.</summary>
-public sealed class ProcessCommandTests
+/// <summary><c>distattn process</c> end to end on the bundled sample and the real three-silo cluster.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ProcessCommandTests(ClusterFixture cluster)
 {
     private static string SampleBook => Path.Combine(Repo.Root, "samples", "books", "the-north-light.txt");
 
@@ -17,7 +17,7 @@ public sealed class ProcessCommandTests
     {
         using var dir = new TempDir();
         var output = dir.File("out");
-        var run = await CliHarness.RunAsync(new SingleDeviceCluster(), "process", SampleBook, "--output", output,
+        var run = await CliHarness.RunAsync(cluster, "process", SampleBook, "--output", output,
             "--layers", "2", "--model-dim", "32", "--heads", "4", "--window", "16,16", "--max-tokens", "600", "--wire", "bf16");
         Assert.True(run.ExitCode == ExitCodes.Ok, run.Error);
 
@@ -43,23 +43,36 @@ public sealed class ProcessCommandTests
         using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "summary.json")));
         var root = summary.RootElement;
         Assert.Equal(600, root.GetProperty("tokens").GetInt64());
-        Assert.Equal(2, root.GetProperty("shards").GetInt32());
-        Assert.Equal(2, root.GetProperty("silos").GetInt32());
+        // One shard per silo by default.
+        Assert.Equal(ClusterFixture.Silos, root.GetProperty("shards").GetInt32());
+        Assert.Equal(ClusterFixture.Silos, root.GetProperty("silos").GetInt32());
         Assert.Equal("bf16", root.GetProperty("wire").GetString());
         Assert.Equal(ranges.Count, root.GetProperty("sections").GetInt32());
         var phases = root.GetProperty("phases_seconds").EnumerateObject().Select(p => p.Name).ToList();
-        Assert.Equal(["tokenize", "load", "layer 0", "layer 1", "download", "write"], phases);
+        Assert.Equal(["tokenize", "load", "prepare", "layer 0", "layer 1", "download", "write"], phases);
         Assert.True(root.GetProperty("tokens_per_second").GetDouble() > 0);
         var bytes = root.GetProperty("bytes");
-        Assert.Equal(2020, bytes.GetProperty("total").GetInt64());
-        Assert.Equal(2000, bytes.GetProperty("by_collective").GetProperty("halo").GetInt64());
+        var collectives = bytes.GetProperty("by_collective").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        Assert.Equal(collectives.Values.Sum(), bytes.GetProperty("total").GetInt64());
+        // Halo: K and V, 16 rows (the window) of 32 bf16 values, both ways across each of the 2 shard boundaries, per layer.
+        Assert.Equal(2L * 2 * 2 * 2 * 16 * 32 * 2, collectives["halo"]);
+        // Chapter starts are global tokens: their keys and values are gathered, their queries' partials merged.
+        Assert.True(collectives["allgather"] > 0 && collectives["reduce-merge"] > 0, bytes.ToString());
+        // Each shard keeps an fp32 copy of its neighbour's layer output for recovery: every row once per layer.
+        Assert.Equal(2L * 600 * 32 * 4, collectives["backup"]);
+        var perLayer = bytes.GetProperty("per_layer").EnumerateArray().Select(e => e.GetInt64()).ToList();
+        Assert.Equal(collectives.Values.Sum() - collectives["backup"], perLayer.Sum());
         Assert.Equal(2, bytes.GetProperty("per_layer").GetArrayLength());
         Assert.Equal(0, root.GetProperty("recoveries").GetArrayLength());
         var mechanisms = root.GetProperty("mechanism_per_layer").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Equal(2, mechanisms.Count);
         Assert.All(mechanisms, m => Assert.StartsWith("window (16,16)", m));
         Assert.Equal(32, root.GetProperty("model").GetProperty("model_dim").GetInt32());
-        Assert.Equal([0L, 300, 600], root.GetProperty("shard_bounds").EnumerateArray().Select(e => e.GetInt64()));
+        Assert.Equal([0L, 200, 400, 600], root.GetProperty("shard_bounds").EnumerateArray().Select(e => e.GetInt64()));
+        var placements = root.GetProperty("placements").EnumerateArray().ToList();
+        Assert.Equal([0, 1, 2], placements.Select(p => p.GetProperty("shard").GetInt32()));
+        Assert.Equal(3, placements.Select(p => p.GetProperty("silo").GetString()).Distinct().Count());
+        Assert.All(placements, p => Assert.Equal("cpu", p.GetProperty("device").GetString()));
     }
 
     [Fact]
@@ -67,7 +80,7 @@ public sealed class ProcessCommandTests
     {
         using var dir = new TempDir();
         var output = dir.File("out");
-        var run = await CliHarness.RunAsync(new SingleDeviceCluster(), "process", SampleBook, "-o", output,
+        var run = await CliHarness.RunAsync(cluster, "process", SampleBook, "-o", output,
             "--layers", "1", "--model-dim", "16", "--heads", "2", "--max-tokens", "300", "--global-every", "100", "--shards", "3");
         Assert.True(run.ExitCode == ExitCodes.Ok, run.Error);
         using var reader = SafetensorsReader.Open(Path.Combine(output, "hidden.safetensors"));

@@ -1,14 +1,43 @@
+using DistributedAttention.Core.Runtime;
+using DistributedAttention.Silo;
+
 namespace DistributedAttention.Cli.Cluster;
 
-/// <summary>Starts <see cref="ClusterChoice.Silos"/> silos in this process over localhost TCP and connects a client to them.</summary>
+/// <summary>Starts <see cref="ClusterChoice.Silos"/> silos in this process over localhost TCP (one "cpu" slot each) and connects a client to them.</summary>
 public sealed class EmbeddedClusterConnector : IClusterConnector
 {
-    /// <inheritdoc />
-    public Task<ClusterConnection> ConnectAsync(ClusterChoice choice, CancellationToken cancellationToken)
+    private readonly Func<LocalClusterOptions> options;
+
+    /// <summary>
+    /// A connector whose clusters use <paramref name="options"/> (default: free ports, a unique
+    /// cluster id, no Orleans logging; with <c>DISTATTN_DEBUG=1</c> warnings and errors are logged).
+    /// </summary>
+    public EmbeddedClusterConnector(Func<LocalClusterOptions>? options = null)
     {
-        // TODO(silo host): start DistributedAttention.Silo's LocalCluster with choice.Silos silos and return
-        //   new ClusterConnection(cluster.Client, choice.Silos, choice.ToString(), cluster.DisposeAsync).
-        // The silo project is written on another branch; until it is merged, only --cluster works.
-        throw new NotSupportedException("embedded cluster not wired yet");
+        this.options = options ?? (() => new LocalClusterOptions
+        {
+            // The CLI owns the console: the progress display and the summary.
+            LogLevel = Environment.GetEnvironmentVariable("DISTATTN_DEBUG") == "1" ? Microsoft.Extensions.Logging.LogLevel.Warning : Microsoft.Extensions.Logging.LogLevel.None,
+        });
+    }
+
+    /// <inheritdoc />
+    public async Task<ClusterConnection> ConnectAsync(ClusterChoice choice, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(choice);
+        // Fail with the sandbox explanation rather than a type-load error inside a silo.
+        TorchRuntime.EnsureLoaded();
+        var cluster = new LocalCluster(options());
+        try
+        {
+            await cluster.StartAsync(choice.Silos, ["cpu"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            if (e is OperationCanceledException) throw;
+            throw new ClusterUnavailableException($"cannot start {choice}: {e.Message}", e);
+        }
+        return new ClusterConnection(cluster.Client, choice.Silos, choice.ToString(), cluster.DisposeAsync);
     }
 }

@@ -3,12 +3,12 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
+using DistributedAttention.Silo;
 using Orleans.Runtime;
 
 namespace DistributedAttention.Cli.Cluster;
 
-/// <summary>Connects a plain Orleans client to a running cluster through one gateway (static clustering).</summary>
+/// <summary>Connects an Orleans client to a running cluster through one gateway (static clustering), wired as <c>AddDistributedAttentionClient</c> wires it.</summary>
 public sealed class GatewayClusterConnector : IClusterConnector
 {
     private readonly TimeSpan timeout;
@@ -43,13 +43,16 @@ public sealed class GatewayClusterConnector : IClusterConnector
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         // Orleans logs to the console by default; the CLI owns the console.
         builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client => client
-            .UseStaticClustering(endpoint)
-            .Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = choice.ClusterId;
-                o.ServiceId = choice.ServiceId;
-            }));
+        // The silos' own client wiring (cluster and service id, message-size limit, timeouts), with
+        // the one gateway given instead of localhost ports: static clustering, any host.
+        var settings = new ClientSettings
+        {
+            ClusterId = choice.ClusterId,
+            ServiceId = choice.ServiceId,
+            Clustering = ClusteringMode.Localhost,
+            GatewayPorts = [endpoint.Port],
+        };
+        builder.AddDistributedAttentionClient(settings, client => client.UseStaticClustering(endpoint));
         var host = builder.Build();
         try
         {

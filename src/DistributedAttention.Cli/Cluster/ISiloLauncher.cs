@@ -3,6 +3,20 @@ namespace DistributedAttention.Cli.Cluster;
 /// <summary>Runs one silo until cancelled: the seam between <c>distattn silo</c> and the silo host.</summary>
 public interface ISiloLauncher
 {
-    /// <summary>Starts a silo with <paramref name="options"/> and runs it until <paramref name="cancellationToken"/> fires, then stops it gracefully.</summary>
-    Task RunAsync(SiloLaunchOptions options, CancellationToken cancellationToken);
+    /// <summary>
+    /// Starts a silo with <paramref name="options"/>, calls <paramref name="started"/> once it has
+    /// joined its cluster, runs it until <paramref name="cancellationToken"/> fires, then stops it
+    /// gracefully and returns.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid (e.g. an unknown device).</exception>
+    /// <exception cref="ClusterUnavailableException">The silo could not start or join its cluster.</exception>
+    Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, CancellationToken cancellationToken);
 }
+
+/// <summary>A silo that is up.</summary>
+/// <param name="Address">Its Orleans silo address.</param>
+/// <param name="SiloPort">Silo-to-silo port.</param>
+/// <param name="GatewayPort">Client gateway port.</param>
+/// <param name="Devices">Its device slots.</param>
+/// <param name="ClusterId">The cluster it joined.</param>
+public sealed record SiloStarted(string Address, int SiloPort, int GatewayPort, IReadOnlyList<string> Devices, string ClusterId);

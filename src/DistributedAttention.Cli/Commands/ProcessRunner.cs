@@ -127,7 +127,8 @@ internal sealed class ProcessRunner(CliContext context, ProcessSettings settings
             result.Rows / jobSeconds,
             new BytesSummary(status.BytesByCollective.Values.Sum(), status.BytesByCollective, status.BytesPerLayer),
             [.. status.Recoveries.Select(r => new RecoverySummary(r.Shard, r.Layer, r.LostSilo, r.NewSilo, r.Source))],
-            result.Plan.Bounds);
+            result.Plan.Bounds,
+            [.. status.Shards.Select(s => new PlacementSummary(s.Shard, result.Plan.Bounds[s.Shard], result.Plan.Bounds[s.Shard + 1], s.Silo, s.Device))]);
     }
 
     private static string Describe(Core.Attention.AttentionSpec spec)
@@ -148,7 +149,9 @@ internal sealed class ProcessRunner(CliContext context, ProcessSettings settings
         table.AddRow("tokens", $"{summary.Tokens:N0}");
         table.AddRow("shards / silos", $"{summary.Shards} / {summary.Silos}");
         table.AddRow("job", $"{summary.JobSeconds:F2} s, {summary.TokensPerSecond:N0} tokens/s");
-        table.AddRow("exchanged", $"{summary.Bytes.Total / 1e6:F1} MB ({summary.Wire})");
+        // Recovery copies (each shard's layer output, fp32, kept by its neighbour) dwarf the layers' own traffic: show them apart.
+        var backup = summary.Bytes.ByCollective.GetValueOrDefault("backup");
+        table.AddRow("exchanged", $"{(summary.Bytes.Total - backup) / 1e6:F1} MB ({summary.Wire}) + {backup / 1e6:F1} MB recovery copies");
         table.AddRow("recoveries", summary.Recoveries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("output", Markup.Escape(Path.GetFullPath(settings.Output)));
         context.Console.Write(table);

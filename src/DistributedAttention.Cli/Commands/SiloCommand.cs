@@ -1,4 +1,3 @@
-using Spectre.Console;
 using System.CommandLine;
 using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Cli.Parsing;
@@ -30,17 +29,30 @@ internal static class SiloCommand
                 NonEmpty(result.GetValue(serviceId), "--service-id"));
             if (options.SiloPort == options.GatewayPort) throw new UsageException($"--port and --gateway-port must differ (both {options.SiloPort}).");
             if (options.Primary is not null && options.Redis is not null) throw new UsageException("give either --primary (static clustering) or --redis, not both.");
+            // Checks what the command line alone decides (a primary off this machine) before anything starts.
+            SiloLauncher.Settings(options);
 
-            context.Console.WriteLine($"silo starting: port {options.SiloPort}, gateway {options.GatewayPort}, devices {string.Join(",", options.Devices)}; Ctrl+C stops it.");
+            // Plain lines on the console's own writer: never wrapped, so scripts can match them.
+            var stdout = context.Console.Profile.Out.Writer;
+            void Say(string line)
+            {
+                stdout.WriteLine(line);
+                stdout.Flush();
+            }
+
+            Say($"silo starting: port {options.SiloPort}, gateway {options.GatewayPort}, devices {string.Join(",", options.Devices)}; Ctrl+C stops it.");
             try
             {
-                await context.Silos.RunAsync(options, cancellationToken).ConfigureAwait(false);
+                // The line scripts wait for: the silo has joined its cluster and its gateway takes clients.
+                await context.Silos.RunAsync(options, up => Say(
+                    $"silo up: {up.Address} port {up.SiloPort} gateway {up.GatewayPort} devices {string.Join(",", up.Devices)} cluster {up.ClusterId}"),
+                    cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // Ctrl+C / SIGTERM is how a silo is meant to stop.
             }
-            context.Console.WriteLine("silo stopped.");
+            Say("silo stopped.");
             return ExitCodes.Ok;
         });
         return command;

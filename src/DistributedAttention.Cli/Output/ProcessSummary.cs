@@ -19,6 +19,7 @@ namespace DistributedAttention.Cli.Output;
 /// <param name="Bytes">Bytes exchanged between shards.</param>
 /// <param name="Recoveries">Shards recomputed after a silo was lost.</param>
 /// <param name="ShardBounds">P+1 shard bounds.</param>
+/// <param name="Placements">Where each shard ran at the end of the job.</param>
 public sealed record ProcessSummary(
     string Book,
     string Encoding,
@@ -37,7 +38,16 @@ public sealed record ProcessSummary(
     double TokensPerSecond,
     BytesSummary Bytes,
     IReadOnlyList<RecoverySummary> Recoveries,
-    IReadOnlyList<long> ShardBounds);
+    IReadOnlyList<long> ShardBounds,
+    IReadOnlyList<PlacementSummary> Placements);
+
+/// <summary>Where one shard ran, in summary.json.</summary>
+/// <param name="Shard">The shard.</param>
+/// <param name="Start">First token.</param>
+/// <param name="End">One past its last token.</param>
+/// <param name="Silo">The silo that held it at the end.</param>
+/// <param name="Device">Its device slot there.</param>
+public sealed record PlacementSummary(int Shard, long Start, long End, string Silo, string Device);
 
 /// <summary>The model's shape in summary.json.</summary>
 /// <param name="Layers">Layers.</param>
