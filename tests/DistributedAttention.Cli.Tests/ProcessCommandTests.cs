@@ -89,4 +89,30 @@ public sealed class ProcessCommandTests(ClusterFixture cluster)
         Assert.Contains(100L, globals);
         Assert.Contains(200L, globals);
     }
+
+    [Fact]
+    public async Task Verify_compares_the_cluster_with_one_device_and_records_it()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("out");
+        var run = await CliHarness.RunAsync(cluster, "process", SampleBook, "-o", output,
+            "--layers", "2", "--model-dim", "16", "--heads", "2", "--max-tokens", "500", "--mechanism", "xl", "--segment-length", "64", "--memory-length", "64",
+            "--shards", "3", "--verify");
+        Assert.True(run.ExitCode == ExitCodes.Ok, run.Error);
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "summary.json")));
+        var check = summary.RootElement.GetProperty("verification");
+        Assert.True(check.GetProperty("within_tolerance").GetBoolean());
+        Assert.InRange(check.GetProperty("max_abs_diff").GetDouble(), 0, 1e-4);
+
+        // A file that is not what the cluster computed fails the check.
+        var model = TransformerOptions.FromJson(Safetensors.LoadMetadata(Path.Combine(output, "hidden.safetensors"))["model_options"]);
+        var tokens = BookReader.Read(SampleBook).TokenIds[..500];
+        var tampered = dir.File("tampered.safetensors");
+        using (var hidden = Safetensors.Load(Path.Combine(output, "hidden.safetensors"))["hidden"])
+        {
+            hidden[250, 3] = hidden[250, 3].add(1e-2);
+            Safetensors.Save(tampered, new Dictionary<string, TorchSharp.torch.Tensor> { ["hidden"] = hidden });
+        }
+        Assert.False(Cli.Output.SingleDeviceCheck.Run(model, tokens, tampered).WithinTolerance);
+    }
 }

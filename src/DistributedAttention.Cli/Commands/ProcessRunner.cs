@@ -45,9 +45,20 @@ internal sealed class ProcessRunner(CliContext context, ProcessSettings settings
         clock.Restart();
         ChapterFiles.Write(settings.Output, sections, sink.SectionMeans.Means(), model.ModelDim, Metadata(model, tokens.Length));
         phases["write"] = clock.Elapsed.TotalSeconds;
-        var summary = Summarize(book, model, options, connection, result, phases, total.Elapsed.TotalSeconds, sections.Count);
+        SingleDeviceCheck? check = null;
+        if (settings.Verify)
+        {
+            context.Console.MarkupLine("Verifying: the same model on this machine as one device…");
+            check = SingleDeviceCheck.Run(model, tokens, hiddenPath);
+        }
+        var summary = Summarize(book, model, options, connection, result, phases, total.Elapsed.TotalSeconds, sections.Count) with { Verification = check };
         JsonFiles.Write(Path.Combine(settings.Output, "summary.json"), summary);
         Report(summary);
+        if (check is { WithinTolerance: false })
+        {
+            context.Console.MarkupLine($"[red]error:[/] the cluster's hidden states differ from the single-device run (max |Δ| {check.MaxAbsDiff:E2}).");
+            return ExitCodes.JobFailed;
+        }
         return ExitCodes.Ok;
     }
 
@@ -153,6 +164,10 @@ internal sealed class ProcessRunner(CliContext context, ProcessSettings settings
         var backup = summary.Bytes.ByCollective.GetValueOrDefault("backup");
         table.AddRow("exchanged", $"{(summary.Bytes.Total - backup) / 1e6:F1} MB ({summary.Wire}) + {backup / 1e6:F1} MB recovery copies");
         table.AddRow("recoveries", summary.Recoveries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (summary.Verification is { } check)
+        {
+            table.AddRow("single device", $"{(check.WithinTolerance ? "[green]equal[/]" : "[red]DIFFERENT[/]")} (max |Δ| {check.MaxAbsDiff:E2}; {check.SingleDeviceSeconds:F1} s on one device)");
+        }
         table.AddRow("output", Markup.Escape(Path.GetFullPath(settings.Output)));
         context.Console.Write(table);
     }

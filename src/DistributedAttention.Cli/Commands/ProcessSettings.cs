@@ -14,8 +14,10 @@ namespace DistributedAttention.Cli.Commands;
 /// <param name="GlobalEvery">Every K-th token is global (0: chapter starts only).</param>
 /// <param name="MaxTokens">Process only this many tokens; <c>null</c> for all.</param>
 /// <param name="Attention">Every layer's mechanism; global positions are filled in from the book.</param>
+/// <param name="Verify">Also run the model as one device here and compare.</param>
 internal sealed record ProcessSettings(
-    string Book, string Output, int Layers, int ModelDim, int Heads, int FeedForwardDim, ulong ModelSeed, int GlobalEvery, int? MaxTokens, AttentionSpec Attention)
+    string Book, string Output, int Layers, int ModelDim, int Heads, int FeedForwardDim, ulong ModelSeed, int GlobalEvery, int? MaxTokens, AttentionSpec Attention,
+    bool Verify = false)
 {
     /// <summary>Checks everything that needs neither the book nor the cluster.</summary>
     /// <exception cref="UsageException">A value is out of range; the message names the option.</exception>

@@ -20,6 +20,7 @@ namespace DistributedAttention.Cli.Output;
 /// <param name="Recoveries">Shards recomputed after a silo was lost.</param>
 /// <param name="ShardBounds">P+1 shard bounds.</param>
 /// <param name="Placements">Where each shard ran at the end of the job.</param>
+/// <param name="Verification">The single-device comparison (<c>--verify</c>), or null.</param>
 public sealed record ProcessSummary(
     string Book,
     string Encoding,
@@ -39,7 +40,8 @@ public sealed record ProcessSummary(
     BytesSummary Bytes,
     IReadOnlyList<RecoverySummary> Recoveries,
     IReadOnlyList<long> ShardBounds,
-    IReadOnlyList<PlacementSummary> Placements);
+    IReadOnlyList<PlacementSummary> Placements,
+    SingleDeviceCheck? Verification = null);
 
 /// <summary>Where one shard ran, in summary.json.</summary>
 /// <param name="Shard">The shard.</param>
