@@ -1,5 +1,6 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Model;
 using Orleans.Runtime;
 using static TorchSharp.torch;
@@ -10,8 +11,8 @@ namespace DistributedAttention.Client;
 /// Runs jobs on a DistributedAttention cluster: plans a job on its coordinator grain, uploads the
 /// inputs in bounded chunks, starts it, polls its status, streams the output back in order and
 /// then releases the job's tensors on the shards. Cancelling the token cancels the job on the
-/// cluster too. Output streams carry one chunk per message (<c>WithBatchSize(1)</c>): Orleans
-/// would otherwise batch up to 100 chunks into one response, past the message size limit.
+/// cluster too. Output streams carry a few chunks per response (<see cref="StreamBatching"/>):
+/// Orleans would otherwise batch up to 100 chunks into one, past the message size limit.
 /// </summary>
 public sealed class JobClient
 {
@@ -63,7 +64,7 @@ public sealed class JobClient
 
             var rows = new OutputAssembler("hidden", [tokenIds.Length, model.ModelDim], sequenceDim: 0);
             await sink.BeginAsync(tokenIds.Length, model.ModelDim, cancellationToken).ConfigureAwait(false);
-            await foreach (var chunk in job.ReadOutputAsync("hidden", cancellationToken).WithBatchSize(1).WithCancellation(cancellationToken).ConfigureAwait(false))
+            await foreach (var chunk in job.ReadOutputAsync("hidden", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes)).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 var start = rows.Rows;
                 var count = rows.Check(chunk);
@@ -117,9 +118,9 @@ public sealed class JobClient
             cancellationToken.ThrowIfCancellationRequested();
 
             using var o = new OutputAssembler("o", [shape.Batch, shape.Heads, shape.Length, shape.ValueDim], sequenceDim: 2);
-            await foreach (var chunk in job.ReadOutputAsync("o", cancellationToken).WithBatchSize(1).WithCancellation(cancellationToken).ConfigureAwait(false)) o.Add(chunk);
+            await foreach (var chunk in job.ReadOutputAsync("o", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes)).WithCancellation(cancellationToken).ConfigureAwait(false)) o.Add(chunk);
             using var lse = new OutputAssembler("lse", [shape.Batch, shape.Heads, shape.Length], sequenceDim: 2);
-            await foreach (var chunk in job.ReadOutputAsync("lse", cancellationToken).WithBatchSize(1).WithCancellation(cancellationToken).ConfigureAwait(false)) lse.Add(chunk);
+            await foreach (var chunk in job.ReadOutputAsync("lse", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes)).WithCancellation(cancellationToken).ConfigureAwait(false)) lse.Add(chunk);
 
             var output = o.Finish() ?? throw new InvalidDataException("the job streamed no rows of output 'o'.");
             var result = new AttentionJobResult(plan, status, output, lse.Finish());
@@ -157,14 +158,8 @@ public sealed class JobClient
         {
             var grain = grains.GetGrain<IShardGrain>($"{plan.JobId}/{shard}");
             var (start, end) = (plan.Bounds[shard], plan.Bounds[shard + 1]);
-            foreach (var (name, tensor) in new[] { ("q", q), ("k", k), ("v", v) })
-            {
-                foreach (var chunk in TensorChunks.Split(tensor, name, sequenceDim: 2, start, end, chunkBytes))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    await grain.LoadInputAsync(chunk).ConfigureAwait(false);
-                }
-            }
+            var chunks = new[] { ("q", q), ("k", k), ("v", v) }.SelectMany(input => TensorChunks.Split(input.Item2, input.Item1, sequenceDim: 2, start, end, chunkBytes));
+            await Pipelined.ForEachAsync(chunks, grain.LoadInputAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         });
         return Task.WhenAll(uploads);
     }

@@ -53,6 +53,8 @@ internal static class ClusterSuite
 
             var configs = new List<Config> { new(0, WireDType.Float32) };
             foreach (var wire in Wires) configs.AddRange(ShardCounts.Select(p => new Config(p, wire)));
+            // Without the neighbour copies (JobOptions.Replicate = false): what recovery costs in time.
+            configs.AddRange(ShardCounts.Select(p => new Config(p, WireDType.Float32, Replicate: false)));
 
             // Warm-up: JIT, grain activation, libtorch kernels; also checks the distributed results.
             Tensor expected;
@@ -96,9 +98,10 @@ internal static class ClusterSuite
         }
     }
 
-    private sealed record Config(int Shards, WireDType Wire)
+    private sealed record Config(int Shards, WireDType Wire, bool Replicate = true)
     {
-        public override string ToString() => Shards == 0 ? "single device" : $"{Shards} silos, {(Wire == WireDType.Float32 ? "fp32" : "fp16")} wire";
+        public override string ToString() =>
+            Shards == 0 ? "single device" : $"{Shards} silos, {(Wire == WireDType.Float32 ? "fp32" : "fp16")} wire{(Replicate ? "" : ", no recovery copies")}";
     }
 
     /// <summary>One timed job: wall seconds end to end, the client's time before the first status poll (plan, shard set-up, upload) and after the last (download), and the final status.</summary>
@@ -131,7 +134,7 @@ internal static class ClusterSuite
     {
         var watch = Stopwatch.StartNew();
         var clock = new PollClock(watch);
-        var result = await Jobs(cluster).RunAttentionAsync(spec, q, k, v, new JobOptions(config.Shards, Wire: config.Wire), clock, default).ConfigureAwait(false);
+        var result = await Jobs(cluster).RunAttentionAsync(spec, q, k, v, new JobOptions(config.Shards, Wire: config.Wire, Replicate: config.Replicate), clock, default).ConfigureAwait(false);
         var wall = watch.Elapsed.TotalSeconds;
         // The shards hold their inputs and outputs until released.
         await cluster.Client.GetGrain<IJobGrain>(result.Plan.JobId).ReleaseAsync().ConfigureAwait(false);

@@ -119,31 +119,37 @@ public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails
     {
         if (state != JobState.Completed)
             throw new InvalidOperationException($"job {this.GetPrimaryKeyString()} is {state}{(error is null ? "" : $" ({error})")}; its output can be read once it has completed.");
+        // While one shard's rows go out, the next shard's are fetched: at most two shards are buffered here.
+        var next = BufferShardAsync(0, name, cancellationToken);
+        var row = 0L;
         for (var s = 0; s < layout!.Count; s++)
         {
-            var next = layout.Start(s);
-            for (var tries = 0; ; tries++)
+            var chunks = await next;
+            if (s + 1 < layout.Count) next = BufferShardAsync(s + 1, name, cancellationToken);
+            foreach (var chunk in chunks)
             {
-                var chunks = new List<TensorChunk>();
-                try
-                {
-                    // Read a shard fully before yielding, so a shard lost mid-read is restored and re-read cleanly.
-                    // One chunk per message: Orleans batches up to 100 stream items per response by default.
-                    await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken).WithBatchSize(1)) chunks.Add(chunk);
-                }
-                catch (Exception e) when (tries < 2 && e is not ArgumentException and not OperationCanceledException)
-                {
-                    logger.LogWarning(e, "Reading shard {Shard} of job {Job} failed; restoring it", s, this.GetPrimaryKeyString());
-                    await RecoverAsync([s], layers, cancellationToken);
-                    continue;
-                }
-                foreach (var chunk in chunks)
-                {
-                    if (chunk.RowStart != next) throw new InvalidOperationException($"shard {s} sent rows from {chunk.RowStart}; expected {next}.");
-                    next += chunk.Shape[chunk.SequenceDim];
-                    yield return chunk;
-                }
-                break;
+                if (chunk.RowStart != row) throw new InvalidOperationException($"shard {s} sent rows from {chunk.RowStart}; expected {row}.");
+                row += chunk.Shape[chunk.SequenceDim];
+                yield return chunk;
+            }
+        }
+    }
+
+    /// <summary>One shard's output chunks; a shard lost since the job completed is restored from its neighbour's copy and read again.</summary>
+    private async Task<List<TensorChunk>> BufferShardAsync(int s, string name, CancellationToken cancellationToken)
+    {
+        for (var tries = 0; ; tries++)
+        {
+            var chunks = new List<TensorChunk>();
+            try
+            {
+                await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes))) chunks.Add(chunk);
+                return chunks;
+            }
+            catch (Exception e) when (tries < 2 && e is not ArgumentException and not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Reading shard {Shard} of job {Job} failed; restoring it", s, this.GetPrimaryKeyString());
+                await RecoverAsync([s], layers, cancellationToken);
             }
         }
     }

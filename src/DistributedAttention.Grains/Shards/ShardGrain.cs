@@ -204,7 +204,7 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
         var tensors = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            await foreach (var chunk in holder.ReadBackupAsync(Shard, layer).WithBatchSize(1))
+            await foreach (var chunk in holder.ReadBackupAsync(Shard, layer).WithBatchSize(StreamBatching.ChunksPerBatch(assignment.Options.ChunkBytes)))
             {
                 if (!tensors.TryGetValue(chunk.Name, out var target))
                 {
@@ -277,14 +277,12 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
         var p = layout!.Count;
         if (!assignment!.Options.Replicate || p == 1) return;
         var holder = GrainFactory.GetGrain<IShardGrain>(ShardKey.Format(assignment.JobId, (Shard + 1) % p));
-        for (var i = 0; i < tensors.Length; i++)
+        var chunks = tensors.SelectMany((t, i) => TensorChunks.Split(i.ToString(System.Globalization.CultureInfo.InvariantCulture), t, SequenceDim, layout.Start(Shard), assignment.Options.ChunkBytes));
+        await Pipelined.ForEachAsync(chunks, chunk =>
         {
-            foreach (var chunk in TensorChunks.Split(i.ToString(System.Globalization.CultureInfo.InvariantCulture), tensors[i], SequenceDim, layout.Start(Shard), assignment.Options.ChunkBytes))
-            {
-                await holder.StoreBackupAsync(Shard, layer, chunk);
-                traffic.Add("backup", chunk.Data.LongLength);
-            }
-        }
+            traffic.Add("backup", chunk.Data.LongLength);
+            return holder.StoreBackupAsync(Shard, layer, chunk);
+        });
     }
 
     private void Replace(int layer, Tensor[]? tensors)
