@@ -10,6 +10,12 @@ public static class StreamBatching
     /// <summary>Largest payload of one streamed response.</summary>
     public const int MaxBatchBytes = 16 << 20;
 
-    /// <summary>Chunks per response for chunks of <paramref name="chunkBytes"/> bytes (at least 1).</summary>
-    public static int ChunksPerBatch(int chunkBytes) => Math.Max(1, MaxBatchBytes / Math.Max(chunkBytes, 1));
+    /// <summary>
+    /// Chunks per response for chunks of <paramref name="chunkBytes"/> bytes: at most
+    /// <see cref="MaxBatchBytes"/> and a quarter of the message size limit, at least 1.
+    /// </summary>
+    /// <param name="chunkBytes">Payload of one chunk.</param>
+    /// <param name="maxMessageBytes">The message body size limit of the receiving side; null when unknown (one chunk per response).</param>
+    public static int ChunksPerBatch(int chunkBytes, int? maxMessageBytes) =>
+        maxMessageBytes is { } limit ? Math.Max(1, Math.Min(MaxBatchBytes, limit / 4) / Math.Max(chunkBytes, 1)) : 1;
 }

@@ -2,6 +2,9 @@ using DistributedAttention.Abstractions;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Model;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Runtime;
 using static TorchSharp.torch;
 
@@ -19,6 +22,7 @@ public sealed class JobClient
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(10);
     private readonly IGrainFactory grains;
     private readonly JobClientOptions settings;
+    private readonly int? messageLimit;
 
     /// <summary>A client over <paramref name="grains"/>, usually the cluster's <c>IClusterClient</c>.</summary>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
@@ -28,6 +32,8 @@ public sealed class JobClient
         settings = options ?? JobClientOptions.Default;
         settings.Validate();
         this.grains = grains;
+        // Streamed output may carry several chunks per response when the client's message size limit is known.
+        messageLimit = (grains as IClusterClient)?.ServiceProvider.GetService<IOptions<ClientMessagingOptions>>()?.Value.MaxMessageBodySize;
     }
 
     /// <summary>Runs the transformer over <paramref name="tokenIds"/> and streams the hidden states, (n, d_model) fp32, to <paramref name="sink"/>.</summary>
@@ -64,7 +70,7 @@ public sealed class JobClient
 
             var rows = new OutputAssembler("hidden", [tokenIds.Length, model.ModelDim], sequenceDim: 0);
             await sink.BeginAsync(tokenIds.Length, model.ModelDim, cancellationToken).ConfigureAwait(false);
-            await foreach (var chunk in job.ReadOutputAsync("hidden", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes)).WithCancellation(cancellationToken).ConfigureAwait(false))
+            await foreach (var chunk in job.ReadOutputAsync("hidden", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes, messageLimit)).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 var start = rows.Rows;
                 var count = rows.Check(chunk);
@@ -118,9 +124,9 @@ public sealed class JobClient
             cancellationToken.ThrowIfCancellationRequested();
 
             using var o = new OutputAssembler("o", [shape.Batch, shape.Heads, shape.Length, shape.ValueDim], sequenceDim: 2);
-            await foreach (var chunk in job.ReadOutputAsync("o", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes)).WithCancellation(cancellationToken).ConfigureAwait(false)) o.Add(chunk);
+            await foreach (var chunk in job.ReadOutputAsync("o", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes, messageLimit)).WithCancellation(cancellationToken).ConfigureAwait(false)) o.Add(chunk);
             using var lse = new OutputAssembler("lse", [shape.Batch, shape.Heads, shape.Length], sequenceDim: 2);
-            await foreach (var chunk in job.ReadOutputAsync("lse", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes)).WithCancellation(cancellationToken).ConfigureAwait(false)) lse.Add(chunk);
+            await foreach (var chunk in job.ReadOutputAsync("lse", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes, messageLimit)).WithCancellation(cancellationToken).ConfigureAwait(false)) lse.Add(chunk);
 
             var output = o.Finish() ?? throw new InvalidDataException("the job streamed no rows of output 'o'.");
             var result = new AttentionJobResult(plan, status, output, lse.Finish());

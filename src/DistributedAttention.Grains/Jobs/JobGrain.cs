@@ -5,6 +5,8 @@ using DistributedAttention.Core.Distributed;
 using DistributedAttention.Grains.Placement;
 using DistributedAttention.Grains.Shards;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace DistributedAttention.Grains.Jobs;
 
@@ -14,7 +16,7 @@ namespace DistributedAttention.Grains.Jobs;
 /// and watches), recovers shards lost with their silo (JobRecovery.cs) and streams
 /// the output back in sequence order. Status calls interleave with everything.
 /// </summary>
-public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails siloDetails) : Grain, IJobGrain
+public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails siloDetails, IOptions<SiloMessagingOptions> messaging) : Grain, IJobGrain
 {
     private const int TokenChunk = 1 << 18;
     private readonly Stopwatch clock = new();
@@ -143,7 +145,7 @@ public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails
             var chunks = new List<TensorChunk>();
             try
             {
-                await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes))) chunks.Add(chunk);
+                await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes, messaging.Value.MaxMessageBodySize))) chunks.Add(chunk);
                 return chunks;
             }
             catch (Exception e) when (tries < 2 && e is not ArgumentException and not OperationCanceledException)

@@ -8,7 +8,9 @@ using DistributedAttention.Grains.Messaging;
 using DistributedAttention.Grains.Placement;
 using DistributedAttention.Grains.Runtime;
 using DistributedAttention.Model;
+using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +25,7 @@ namespace DistributedAttention.Grains.Shards;
 /// </summary>
 [RingPlacement]
 [Reentrant]
-public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory, ModelCache models) : Grain, IShardGrain
+public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory, ModelCache models, IOptions<SiloMessagingOptions> messaging) : Grain, IShardGrain
 {
     private readonly ShardMailbox mailbox = new();
     private readonly ShardBackups backups = new();
@@ -204,7 +206,7 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
         var tensors = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            await foreach (var chunk in holder.ReadBackupAsync(Shard, layer).WithBatchSize(StreamBatching.ChunksPerBatch(assignment.Options.ChunkBytes)))
+            await foreach (var chunk in holder.ReadBackupAsync(Shard, layer).WithBatchSize(StreamBatching.ChunksPerBatch(assignment.Options.ChunkBytes, messaging.Value.MaxMessageBodySize)))
             {
                 if (!tensors.TryGetValue(chunk.Name, out var target))
                 {
