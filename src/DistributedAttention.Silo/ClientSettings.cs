@@ -29,11 +29,7 @@ public sealed class ClientSettings
     public void Validate()
     {
         var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(ClusterId)) problems.Add("ClusterId is required.");
-        if (string.IsNullOrWhiteSpace(ServiceId)) problems.Add("ServiceId is required.");
-        if (!Enum.IsDefined(Clustering)) problems.Add($"Clustering '{Clustering}' is not one of {string.Join(", ", Enum.GetNames<ClusteringMode>())}.");
-        if (Clustering == ClusteringMode.Redis && string.IsNullOrWhiteSpace(RedisConnectionString))
-            problems.Add("RedisConnectionString is required with Redis clustering (e.g. \"localhost:6379\").");
+        SiloSettings.CheckCluster(problems, ClusterId, ServiceId, Clustering, RedisConnectionString);
         if (Clustering == ClusteringMode.Localhost)
         {
             if (GatewayPorts is null || GatewayPorts.Count == 0) problems.Add("GatewayPorts must list at least one gateway port with Localhost clustering.");

@@ -47,11 +47,7 @@ public sealed class SiloSettings
     public void Validate()
     {
         var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(ClusterId)) problems.Add("ClusterId is required.");
-        if (string.IsNullOrWhiteSpace(ServiceId)) problems.Add("ServiceId is required.");
-        if (!Enum.IsDefined(Clustering)) problems.Add($"Clustering '{Clustering}' is not one of {string.Join(", ", Enum.GetNames<ClusteringMode>())}.");
-        if (Clustering == ClusteringMode.Redis && string.IsNullOrWhiteSpace(RedisConnectionString))
-            problems.Add("RedisConnectionString is required with Redis clustering (e.g. \"localhost:6379\").");
+        CheckCluster(problems, ClusterId, ServiceId, Clustering, RedisConnectionString);
         CheckPort(problems, nameof(SiloPort), SiloPort);
         CheckPort(problems, nameof(GatewayPort), GatewayPort);
         if (SiloPort == GatewayPort) problems.Add($"SiloPort and GatewayPort must differ (both are {SiloPort}).");
@@ -81,6 +77,16 @@ public sealed class SiloSettings
         if (MaxMessageBodyBytes < 1 << 20) problems.Add($"MaxMessageBodyBytes must be at least 1 MiB (got {MaxMessageBodyBytes}).");
         if (ResponseTimeout <= TimeSpan.Zero) problems.Add($"ResponseTimeout must be positive (got {ResponseTimeout}).");
         if (problems.Count > 0) throw new ArgumentException("invalid silo settings: " + string.Join(" ", problems));
+    }
+
+    /// <summary>The checks silos and clients share: cluster identity and clustering.</summary>
+    internal static void CheckCluster(List<string> problems, string? clusterId, string? serviceId, ClusteringMode clustering, string? redis)
+    {
+        if (string.IsNullOrWhiteSpace(clusterId)) problems.Add("ClusterId is required.");
+        if (string.IsNullOrWhiteSpace(serviceId)) problems.Add("ServiceId is required.");
+        if (!Enum.IsDefined(clustering)) problems.Add($"Clustering '{clustering}' is not one of {string.Join(", ", Enum.GetNames<ClusteringMode>())}.");
+        if (clustering == ClusteringMode.Redis && string.IsNullOrWhiteSpace(redis))
+            problems.Add("RedisConnectionString is required with Redis clustering (e.g. \"localhost:6379\").");
     }
 
     internal static void CheckPort(List<string> problems, string name, int port)
