@@ -115,4 +115,18 @@ public sealed class ProcessCommandTests(ClusterFixture cluster)
         }
         Assert.False(Cli.Output.SingleDeviceCheck.Run(model, tokens, tampered).WithinTolerance);
     }
+
+    [Fact]
+    public async Task No_recovery_skips_the_neighbour_copies()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("out");
+        var run = await CliHarness.RunAsync(cluster, "process", SampleBook, "-o", output,
+            "--layers", "1", "--model-dim", "16", "--heads", "2", "--max-tokens", "300", "--no-recovery");
+        Assert.True(run.ExitCode == ExitCodes.Ok, run.Error);
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "summary.json")));
+        var collectives = summary.RootElement.GetProperty("bytes").GetProperty("by_collective").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        Assert.True(collectives["halo"] > 0);
+        Assert.Equal(0, collectives.GetValueOrDefault("backup"));
+    }
 }

@@ -22,9 +22,11 @@ internal sealed class ClusterOptions
 
     public Option<int> ChunkMegabytes { get; } = new("--chunk-mb") { Description = "Largest message payload in MiB.", DefaultValueFactory = _ => 4 };
 
+    public Option<bool> NoRecovery { get; } = new("--no-recovery") { Description = "Skip the copies of each shard's layer input kept on its ring neighbour: less traffic, but a lost silo fails the job." };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Shards, Silos, Cluster, ClusterId, ServiceId, Wire, ChunkMegabytes }) command.Add(option);
+        foreach (var option in new Option[] { Shards, Silos, Cluster, ClusterId, ServiceId, Wire, ChunkMegabytes, NoRecovery }) command.Add(option);
     }
 
     /// <summary>The cluster to connect to.</summary>
@@ -44,8 +46,8 @@ internal sealed class ClusterOptions
         var shards = result.GetValue(Shards) ?? silos;
         if (shards < 1) throw new UsageException($"--shards must be >= 1 (got {shards}).");
         var chunk = result.GetValue(ChunkMegabytes);
-        if (chunk is < 1 or > 64) throw new UsageException($"--chunk-mb must be between 1 and 64 (got {chunk}); Orleans messages must stay well below 100 MB.");
-        return new JobOptions(shards, Wire: ValueParsers.Wire(result.GetValue(Wire)!), ChunkBytes: chunk << 20);
+        if (chunk is < 1 or > 32) throw new UsageException($"--chunk-mb must be between 1 and 32 (got {chunk}); Orleans messages must stay well below their 128 MiB limit.");
+        return new JobOptions(shards, Wire: ValueParsers.Wire(result.GetValue(Wire)!), Replicate: !result.GetValue(NoRecovery), ChunkBytes: chunk << 20);
     }
 
     /// <summary>Checks the values that need no cluster, so bad input fails before anything starts.</summary>
