@@ -124,6 +124,8 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
         RequireJob();
         if (!held.TryGetValue(layer, out var input))
             throw new InvalidOperationException($"shard {Shard} does not hold the input of layer {layer} (it holds {string.Join(", ", held.Keys)}).");
+        // The coordinator starts a layer only when every shard finished the one before, so older inputs are done with.
+        foreach (var old in held.Keys.Where(l => l < layer).ToArray()) Replace(old, null);
         using var cancel = new CancellationTokenSource();
         running = cancel;
         var clock = Stopwatch.StartNew();
@@ -149,7 +151,6 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
             output = result.Lse is null ? [result.Output] : [result.Output, result.Lse];
         }
         Replace(layer + 1, output);
-        foreach (var old in held.Keys.Where(l => l < layer).ToArray()) Replace(old, null);
         await PushBackupAsync(layer + 1, output, transport.Traffic);
         running = null;
         return new LayerReport(Shard, layer, directory.LocalSilo.ToString(), clock.Elapsed.TotalSeconds, transport.Traffic.Snapshot());
