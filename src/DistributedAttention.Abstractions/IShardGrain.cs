@@ -22,6 +22,7 @@ public interface IShardGrain : IGrainWithStringKey
 
     /// <summary>Checks the inputs are complete, embeds tokens (model job) and gives the ring neighbour a copy of the layer-0 input.</summary>
     /// <returns>What the shard sent (layer −1: the copy, as "backup").</returns>
+    [ResponseTimeout("01:00:00")]
     Task<LayerReport> PrepareAsync();
 
     /// <summary>Receives a block of this shard's input rows (token ids as "tokens", or "q", "k", "v").</summary>
@@ -47,6 +48,7 @@ public interface IShardGrain : IGrainWithStringKey
     IAsyncEnumerable<TensorChunk> ReadBackupAsync(int owner, int layer, CancellationToken cancellationToken = default);
 
     /// <summary>Reloads this shard's input to <paramref name="layer"/> from its neighbour's backup (after a loss).</summary>
+    [ResponseTimeout("01:00:00")]
     Task RestoreAsync(ShardAssignment assignment, int layer);
 
     /// <summary>This shard's output rows in chunks.</summary>

@@ -28,6 +28,52 @@ public sealed class SiloLossTests : IAsyncLifetime
     [Fact]
     public async Task Job_completes_with_the_same_output_after_a_silo_is_killed_mid_job()
     {
+        var (options, ids) = Job();
+        using var model = new TransformerModel(options);
+        using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
+        using var expected = model.forward(tokens);
+
+        var killer = new MidJobKiller(cluster);
+        var sink = new MemorySink();
+        var result = await Jobs().RunModelAsync(options, ids, new JobOptions(6), sink, killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5));
+
+        await killer.KilledAsync();
+        using var actual = tensor(sink.Data, [1, ids.Length, options.ModelDim]);
+        DistributedJobTests.AssertClose(expected, actual, "hidden states after a silo loss");
+        // Exactly the shards that lived on the killed silo were recomputed, once each, elsewhere.
+        Assert.Equal(killer.ShardsOnVictim, result.Status.Recoveries.Select(r => r.Shard).Order().ToArray());
+        Assert.All(result.Status.Recoveries, r =>
+        {
+            Assert.Equal(killer.Victim, r.LostSilo);
+            Assert.NotEqual(killer.Victim, r.NewSilo);
+        });
+        Assert.All(result.Status.Shards, s => Assert.NotEqual(killer.Victim, s.Silo));
+        Assert.Contains(result.Status.Phases, p => p.Phase.StartsWith("recovery", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Without_neighbour_copies_a_lost_silo_fails_the_job_clearly_and_the_rest_serve_on()
+    {
+        var (options, ids) = Job();
+        var killer = new MidJobKiller(cluster);
+        var failure = await Assert.ThrowsAsync<Client.JobFailedException>(() =>
+            Jobs().RunModelAsync(options, ids, new JobOptions(6, Replicate: false), new MemorySink(), killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5)));
+        await killer.KilledAsync();
+        Assert.Equal(JobState.Failed, failure.Status.State);
+        Assert.Contains("no copy of its input survives (replication is off)", failure.Status.Error);
+
+        // The surviving silos still run jobs.
+        var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 3, WindowRight = 3 };
+        using var q = randn(1, 2, 64, 8);
+        using var expected = Attention.Forward(spec, q, q, q);
+        using var actual = await Jobs().RunAttentionAsync(spec, q, q, q, new JobOptions(3), null, default);
+        DistributedJobTests.AssertClose(expected.Output, actual.Output, "a job after the loss");
+    }
+
+    private Client.JobClient Jobs() => new(cluster.Client, new Client.JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(10) });
+
+    private static (TransformerOptions Options, int[] Ids) Job()
+    {
         const int n = 24_000;
         var options = new TransformerOptions
         {
@@ -40,40 +86,40 @@ public sealed class SiloLossTests : IAsyncLifetime
             LayerAttention = TransformerOptions.Uniform(new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 64, WindowRight = 64, GlobalPositions = [0, 12_345] }, 8),
         };
         using var generator = new Generator(5);
-        var ids = randint(0, 1000, [n], dtype: int32, generator: generator).data<int>().ToArray();
-        using var model = new TransformerModel(options);
-        using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, n]);
-        using var expected = model.forward(tokens);
+        using var ids = randint(0, 1000, [n], dtype: int32, generator: generator);
+        return (options, ids.data<int>().ToArray());
+    }
 
-        // Kill a silo that hosts shards but neither the coordinator nor the membership table (silo 0).
-        var addresses = cluster.SiloAddresses.Select(a => a.ToString()).ToArray();
-        Task? kill = null;
-        string? victim = null;
-        var progress = new Progress<JobStatus>(status =>
-        {
-            if (kill is not null || status.State != JobState.Running || status.Shards.All(s => s.LayersDone < 2)) return;
-            var index = Array.FindIndex(addresses, a => a != status.CoordinatorSilo && a != addresses[0]);
-            victim = addresses[index];
-            kill = Task.Run(() => cluster.KillSiloAsync(index));
-        });
-        var sink = new MemorySink();
-        var jobs = new Client.JobClient(cluster.Client, new Client.JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(10) });
-        var result = await jobs.RunModelAsync(options, ids, new JobOptions(6), sink, progress, default).WaitAsync(TimeSpan.FromMinutes(5));
+    /// <summary>Once a shard has finished two layers, kills a silo that hosts shards but neither the coordinator nor the membership table (silo 0).</summary>
+    private sealed class MidJobKiller
+    {
+        private readonly string[] addresses;
+        private Task? kill;
 
-        Assert.NotNull(kill);
-        await kill!;
-        using var actual = tensor(sink.Data, [1, n, options.ModelDim]);
-        DistributedJobTests.AssertClose(expected, actual, "hidden states after a silo loss");
-        Assert.NotEmpty(result.Status.Recoveries);
-        Assert.All(result.Status.Recoveries, r =>
+        public MidJobKiller(LocalCluster cluster)
         {
-            Assert.Equal(victim, r.LostSilo);
-            Assert.NotEqual(victim, r.NewSilo);
-        });
-        // Every shard that lived on the killed silo was recomputed, and only those.
-        var lostShards = result.Status.Recoveries.Select(r => r.Shard).Distinct().Order().ToArray();
-        Assert.Equal(lostShards, result.Status.Recoveries.Select(r => r.Shard).Order().ToArray());
-        Assert.All(result.Status.Shards, s => Assert.NotEqual(victim, s.Silo));
-        Assert.Contains(result.Status.Phases, p => p.Phase.StartsWith("recovery", StringComparison.Ordinal));
+            addresses = cluster.SiloAddresses.Select(a => a.ToString()).ToArray();
+            Progress = new SynchronousProgress(status =>
+            {
+                if (kill is not null || status.State != JobState.Running || status.Shards.All(s => s.LayersDone < 2)) return;
+                var index = Array.FindIndex(addresses, a => a != status.CoordinatorSilo && a != addresses[0]);
+                Victim = addresses[index];
+                ShardsOnVictim = status.Shards.Where(s => s.Silo == Victim).Select(s => s.Shard).Order().ToArray();
+                kill = cluster.KillSiloAsync(index);
+            });
+        }
+
+        public IProgress<JobStatus> Progress { get; }
+
+        public string? Victim { get; private set; }
+
+        public int[] ShardsOnVictim { get; private set; } = [];
+
+        public Task KilledAsync() => kill ?? throw new Xunit.Sdk.XunitException("the job ended before a silo was killed.");
+    }
+
+    private sealed class SynchronousProgress(Action<JobStatus> report) : IProgress<JobStatus>
+    {
+        public void Report(JobStatus value) => report(value);
     }
 }

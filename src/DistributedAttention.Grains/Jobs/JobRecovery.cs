@@ -93,12 +93,15 @@ public sealed partial class JobGrain
             {
                 return await call();
             }
-            catch (Exception) when (DateTime.UtcNow < deadline && !token.IsCancellationRequested)
+            catch (Exception e) when (IsTransient(e) && DateTime.UtcNow < deadline && !token.IsCancellationRequested)
             {
                 await Task.Delay(delay, token);
             }
         }
     }
+
+    /// <summary>Failures of reaching a grain while membership settles; anything else is an answer and is not retried.</summary>
+    private static bool IsTransient(Exception e) => e is TimeoutException or OrleansException;
 
     private static Task RetryAsync(Func<Task> call, CancellationToken token) =>
         RetryAsync(async () =>
