@@ -103,6 +103,12 @@ internal sealed partial class ChildProcess : IDisposable
         if (!process.HasExited && kill(process.Id, SigTerm) != 0) throw new InvalidOperationException($"kill({process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}.");
     }
 
+    /// <summary>Kills it at once, as a crash or an OOM kill would: SIGKILL, no shutdown code runs.</summary>
+    public void Crash()
+    {
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+    }
+
     public void Dispose()
     {
         try
