@@ -225,7 +225,11 @@ public sealed class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory,
             throw;
         }
         var device = torch.device(slot!.Device);
-        Replace(layer, tensors.Values.Select(t => t.device_type == device.type ? t : t.to(device)).ToArray());
+        Replace(layer, tensors.Values.Select(t =>
+        {
+            if (t.device_type == device.type) return t;
+            using (t) return t.to(device);
+        }).ToArray());
     }
 
     /// <inheritdoc />
