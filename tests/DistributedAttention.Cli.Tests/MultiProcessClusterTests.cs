@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Core.IO;
@@ -29,7 +27,7 @@ public sealed class MultiProcessClusterTests : IDisposable
     [Fact]
     public async Task Three_silo_processes_run_the_sample_book_like_one_device()
     {
-        var ports = FreePorts(6);
+        var ports = FreePorts.Take(6);
         var silos = new List<ChildProcess>();
         for (var i = 0; i < 3; i++)
         {
@@ -111,20 +109,6 @@ public sealed class MultiProcessClusterTests : IDisposable
             if (hosts.Count == count) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"the cluster at {gateway} has {hosts.Count} active silos, not {count}.");
             await Task.Delay(200);
-        }
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            foreach (var listener in listeners) listener.Start();
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (var listener in listeners) listener.Stop();
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Client;
@@ -24,7 +23,7 @@ public sealed class SiloProcessCrashTests : IDisposable
     public async Task Job_survives_a_silo_process_killed_mid_job()
     {
         TorchRuntime.EnsureLoaded();
-        var ports = FreePorts(6);
+        var ports = FreePorts.Take(6);
         for (var i = 0; i < 3; i++)
         {
             string[] args = ["silo", "--port", $"{ports[2 * i]}", "--gateway-port", $"{ports[2 * i + 1]}", "--devices", "cpu"];
@@ -58,7 +57,7 @@ public sealed class SiloProcessCrashTests : IDisposable
             victim = Enumerable.Range(1, 2).First(i => !status.CoordinatorSilo.Contains($":{ports[2 * i]}:", StringComparison.Ordinal));
             silos[victim.Value].Crash();
         });
-        var sink = new MemorySink();
+        var sink = new InMemoryHiddenStates();
         var jobs = new JobClient(connection.Grains, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(10) });
         var result = await jobs.RunModelAsync(options, ids, new JobOptions(6), sink, progress, default).WaitAsync(TimeSpan.FromMinutes(5));
 
@@ -75,44 +74,8 @@ public sealed class SiloProcessCrashTests : IDisposable
         foreach (var silo in silos) silo.Dispose();
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            foreach (var listener in listeners) listener.Start();
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (var listener in listeners) listener.Stop();
-        }
-    }
-
     private sealed class SynchronousProgress(Action<JobStatus> report) : IProgress<JobStatus>
     {
         public void Report(JobStatus value) => report(value);
-    }
-
-    /// <summary>Keeps a model job's hidden states in memory.</summary>
-    private sealed class MemorySink : IModelOutputSink
-    {
-        private int dim;
-
-        public float[] Data { get; private set; } = [];
-
-        public ValueTask BeginAsync(long rows, int modelDim, CancellationToken cancellationToken)
-        {
-            (Data, dim) = (new float[rows * modelDim], modelDim);
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask WriteAsync(long rowStart, long rows, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-        {
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(data.Span).CopyTo(Data.AsSpan((int)(rowStart * dim)));
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask CompleteAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 }

@@ -71,7 +71,7 @@ public sealed class DistributedJobTests(JobCluster fixture) : IClassFixture<JobC
         using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
         using var expected = model.forward(tokens);
 
-        var sink = new MemorySink();
+        var sink = new Client.InMemoryHiddenStates();
         var result = await fixture.Jobs.RunModelAsync(options, ids, new JobOptions(shards, UnevenSizes(ids.Length, shards)), sink, null, default);
 
         using var actual = tensor(sink.Data, [1, ids.Length, options.ModelDim]);

@@ -19,26 +19,3 @@ public sealed class JobCluster : IAsyncLifetime
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
-
-/// <summary>Collects a model job's hidden states in memory.</summary>
-internal sealed class MemorySink : IModelOutputSink
-{
-    private float[] data = [];
-    private int dim;
-
-    public float[] Data => data;
-
-    public ValueTask BeginAsync(long rows, int modelDim, CancellationToken cancellationToken)
-    {
-        (data, dim) = (new float[rows * modelDim], modelDim);
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask WriteAsync(long rowStart, long rows, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-    {
-        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.Span).CopyTo(data.AsSpan((int)(rowStart * dim)));
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask CompleteAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
-}

@@ -27,7 +27,7 @@ public sealed class JobLifecycleTests(JobCluster fixture) : IClassFixture<JobClu
             if (status.Shards.Any(s => s.LayersDone >= 1)) cancel.Cancel();
         });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            fixture.Jobs.RunModelAsync(options, ids, new JobOptions(3), new MemorySink(), progress, cancel.Token));
+            fixture.Jobs.RunModelAsync(options, ids, new JobOptions(3), new Client.InMemoryHiddenStates(), progress, cancel.Token));
 
         var status = await fixture.Cluster.Client.GetGrain<IJobGrain>(jobId!).GetStatusAsync();
         Assert.Equal(JobState.Cancelled, status.State);

@@ -34,7 +34,7 @@ public sealed class SiloLossTests : IAsyncLifetime
         using var expected = model.forward(tokens);
 
         var killer = new MidJobKiller(cluster);
-        var sink = new MemorySink();
+        var sink = new Client.InMemoryHiddenStates();
         var result = await Jobs().RunModelAsync(options, ids, new JobOptions(6), sink, killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5));
 
         await killer.KilledAsync();
@@ -57,7 +57,7 @@ public sealed class SiloLossTests : IAsyncLifetime
         var (options, ids) = Job();
         var killer = new MidJobKiller(cluster);
         var failure = await Assert.ThrowsAsync<Client.JobFailedException>(() =>
-            Jobs().RunModelAsync(options, ids, new JobOptions(6, Replicate: false), new MemorySink(), killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5)));
+            Jobs().RunModelAsync(options, ids, new JobOptions(6, Replicate: false), new Client.InMemoryHiddenStates(), killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5)));
         await killer.KilledAsync();
         Assert.Equal(JobState.Failed, failure.Status.State);
         Assert.Contains("no copy of its input survives (replication is off)", failure.Status.Error);
