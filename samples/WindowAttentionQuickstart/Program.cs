@@ -1,6 +1,7 @@
 // Window attention with global tokens over a long random sequence, checked against the dense
 // reference on a short prefix. Run: eng/in-sandbox.sh dotnet run -c Release --project samples/WindowAttentionQuickstart [n]
 using System.Diagnostics;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;

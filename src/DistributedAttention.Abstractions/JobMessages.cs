@@ -1,3 +1,5 @@
+using DistributedAttention.Contracts;
+
 namespace DistributedAttention.Abstractions;
 
 /// <summary>What a job computes.</summary>

@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
 using static TorchSharp.torch;
 

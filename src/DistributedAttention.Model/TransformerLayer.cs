@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

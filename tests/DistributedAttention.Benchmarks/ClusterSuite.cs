@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Model;

@@ -1,4 +1,5 @@
 using DistributedAttention.Benchmarks;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using static TorchSharp.torch;
 

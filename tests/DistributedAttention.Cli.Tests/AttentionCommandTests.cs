@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Model.Tests;

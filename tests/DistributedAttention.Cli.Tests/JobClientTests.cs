@@ -1,5 +1,6 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;

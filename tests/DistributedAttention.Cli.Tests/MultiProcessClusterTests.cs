@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DistributedAttention.Cli.Cluster;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Model;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;

@@ -2,6 +2,7 @@ using System.Net;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Client;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Model;

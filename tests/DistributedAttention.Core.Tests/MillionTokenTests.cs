@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using static TorchSharp.torch;
 

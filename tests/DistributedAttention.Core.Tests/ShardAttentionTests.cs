@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Core.Runtime;

@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Grains.Messaging;
 using TorchSharp;

@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 
 namespace DistributedAttention.Model.Tests;

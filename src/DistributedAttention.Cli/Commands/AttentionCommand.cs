@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DistributedAttention.Cli.Parsing;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 
 namespace DistributedAttention.Cli.Commands;

@@ -3,6 +3,7 @@ using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Cli.Parsing;
 using DistributedAttention.Cli.Progress;
 using DistributedAttention.Client;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Core.Runtime;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 
 namespace DistributedAttention.Cli.Commands;

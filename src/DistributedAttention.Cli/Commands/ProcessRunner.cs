@@ -5,6 +5,7 @@ using DistributedAttention.Cli.Output;
 using DistributedAttention.Cli.Parsing;
 using DistributedAttention.Cli.Progress;
 using DistributedAttention.Client;
+using DistributedAttention.Contracts;
 using DistributedAttention.Model;
 using DistributedAttention.Text;
 using Spectre.Console;
@@ -142,13 +143,13 @@ internal sealed class ProcessRunner(CliContext context, ProcessSettings settings
             [.. status.Shards.Select(s => new PlacementSummary(s.Shard, result.Plan.Bounds[s.Shard], result.Plan.Bounds[s.Shard + 1], s.Silo, s.Device))]);
     }
 
-    private static string Describe(Core.Attention.AttentionSpec spec)
+    private static string Describe(AttentionSpec spec)
     {
         static string Side(int? w) => w?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "inf";
         var name = ValueParsers.MechanismName(spec.Kind);
         return spec.Kind switch
         {
-            Core.Attention.AttentionKind.Window or Core.Attention.AttentionKind.BigBird =>
+            AttentionKind.Window or AttentionKind.BigBird =>
                 $"{name} ({Side(spec.WindowLeft)},{Side(spec.EffectiveRight)}), dilation {spec.Dilation}, {spec.GlobalPositions.Count} global",
             _ => spec.Causal ? $"{name}, causal" : name,
         };

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Model;
 using static TorchSharp.torch;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using DistributedAttention.Abstractions;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 
 namespace DistributedAttention.Cli.Parsing;

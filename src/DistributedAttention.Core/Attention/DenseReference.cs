@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;

@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Model;

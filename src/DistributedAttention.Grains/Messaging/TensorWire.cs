@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Contracts;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using DistributedAttention.Contracts;
 using DistributedAttention.Model;
 using TorchSharp;
 using static TorchSharp.torch;

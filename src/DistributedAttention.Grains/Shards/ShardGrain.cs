@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using DistributedAttention.Abstractions;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Core.Runtime;

@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Contracts;
 using Orleans.Concurrency;
 
 namespace DistributedAttention.Grains.Tests.TestGrains;

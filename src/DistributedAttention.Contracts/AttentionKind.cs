@@ -1,6 +1,9 @@
-namespace DistributedAttention.Core.Attention;
+using Orleans;
+
+namespace DistributedAttention.Contracts;
 
 /// <summary>The attention mechanisms the core implements.</summary>
+[GenerateSerializer, Alias("distattn.AttentionKind")]
 public enum AttentionKind
 {
     /// <summary>Exact full attention, computed blockwise with online softmax (returns lse).</summary>

@@ -1,7 +1,9 @@
-namespace DistributedAttention.Abstractions;
+using Orleans;
+
+namespace DistributedAttention.Contracts;
 
 /// <summary>Element type of tensors on the wire between shards. Results are always fp32.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("distattn.WireDType")]
 public enum WireDType
 {
     /// <summary>IEEE fp32: exact; the default.</summary>

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Orleans;
 
-namespace DistributedAttention.Core.Attention;
+namespace DistributedAttention.Contracts;
 
 /// <summary>
 /// What one attention call computes. Positions are absolute positions in the whole sequence,
@@ -14,6 +15,7 @@ namespace DistributedAttention.Core.Attention;
 /// symmetric (Longformer): a global query sees every key and every query sees every global key,
 /// both subject to causality.
 /// </remarks>
+[GenerateSerializer, Immutable, Alias("distattn.AttentionSpec")]
 public sealed record AttentionSpec
 {
     private static readonly JsonSerializerOptions Json = new()
@@ -23,51 +25,67 @@ public sealed record AttentionSpec
     };
 
     /// <summary>The mechanism.</summary>
+    [Id(0)]
     public AttentionKind Kind { get; init; } = AttentionKind.Window;
 
     /// <summary>Keys visible to the left of a query; <c>null</c> is unbounded.</summary>
+    [Id(1)]
     public int? WindowLeft { get; init; } = 256;
 
     /// <summary>Keys visible to the right of a query; <c>null</c> is unbounded. Ignored (0) when causal.</summary>
+    [Id(2)]
     public int? WindowRight { get; init; } = 256;
 
     /// <summary>Window dilation δ ≥ 1: only keys at <c>i + k·δ</c> are visible.</summary>
+    [Id(3)]
     public int Dilation { get; init; } = 1;
 
     /// <summary>Queries see only keys at positions ≤ their own.</summary>
+    [Id(4)]
     public bool Causal { get; init; }
 
     /// <summary>Absolute positions of global tokens (window and BigBird).</summary>
+    [Id(5)]
     public IReadOnlyList<long> GlobalPositions { get; init; } = [];
 
     /// <summary>Score scale; <c>null</c> means 1/sqrt(d).</summary>
+    [Id(6)]
     public double? SoftmaxScale { get; init; }
 
     /// <summary>Seed of every random choice (BigBird blocks, Linformer projection, Performer features).</summary>
+    [Id(7)]
     public ulong Seed { get; init; } = 0x5EED;
 
     /// <summary>BigBird block size (queries and random keys come in blocks of this many tokens).</summary>
+    [Id(8)]
     public int BlockSize { get; init; } = 64;
 
     /// <summary>BigBird random key blocks per query block.</summary>
+    [Id(9)]
     public int RandomBlocks { get; init; } = 3;
 
     /// <summary>Linformer projected length k.</summary>
+    [Id(10)]
     public int ProjectedLength { get; init; } = 256;
 
     /// <summary>Performer random feature count m.</summary>
+    [Id(11)]
     public int Features { get; init; } = 256;
 
     /// <summary>Transformer-XL / compressive segment length S.</summary>
+    [Id(12)]
     public int SegmentLength { get; init; } = 512;
 
     /// <summary>Transformer-XL / compressive memory length M (tokens before the segment that stay visible).</summary>
+    [Id(13)]
     public int MemoryLength { get; init; } = 512;
 
     /// <summary>Compression rate c: this many older tokens pool into one compressed memory slot.</summary>
+    [Id(14)]
     public int CompressionRate { get; init; } = 4;
 
     /// <summary>Compressed memory length Mc in slots.</summary>
+    [Id(15)]
     public int CompressedLength { get; init; } = 128;
 
     /// <summary>The effective right window: 0 when causal.</summary>

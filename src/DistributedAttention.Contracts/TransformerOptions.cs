@@ -1,13 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using DistributedAttention.Core.Attention;
+using Orleans;
 
-namespace DistributedAttention.Model;
+namespace DistributedAttention.Contracts;
 
 /// <summary>
-/// Shape and initialisation of a <see cref="TransformerModel"/>. Each layer names its own
+/// Shape and initialisation of the transformer model. Each layer names its own
 /// attention mechanism, so a model can mix e.g. window layers with full-attention layers.
 /// </summary>
+[GenerateSerializer, Immutable, Alias("distattn.TransformerOptions")]
 public sealed record TransformerOptions
 {
     private static readonly JsonSerializerOptions Json = new()
@@ -17,30 +18,39 @@ public sealed record TransformerOptions
     };
 
     /// <summary>Number of token ids the embedding knows.</summary>
+    [Id(0)]
     public required int VocabSize { get; init; }
 
     /// <summary>Hidden size d_model.</summary>
+    [Id(1)]
     public required int ModelDim { get; init; }
 
     /// <summary>Attention heads per layer; must divide <see cref="ModelDim"/>.</summary>
+    [Id(2)]
     public required int Heads { get; init; }
 
     /// <summary>Number of transformer layers.</summary>
+    [Id(3)]
     public required int Layers { get; init; }
 
     /// <summary>Inner size of the feed-forward block.</summary>
+    [Id(4)]
     public required int FeedForwardDim { get; init; }
 
     /// <summary>Seed of the weight initialisation: same seed, bit-identical weights.</summary>
+    [Id(5)]
     public ulong Seed { get; init; }
 
     /// <summary>Rotary embedding base θ (10000 in RoFormer and most models).</summary>
+    [Id(6)]
     public double RopeBase { get; init; } = 10000;
 
     /// <summary>Epsilon of every LayerNorm.</summary>
+    [Id(7)]
     public double LayerNormEps { get; init; } = 1e-5;
 
     /// <summary>One attention spec per layer, in layer order.</summary>
+    [Id(8)]
     public required IReadOnlyList<AttentionSpec> LayerAttention { get; init; }
 
     /// <summary>Per-head dimension: <see cref="ModelDim"/> / <see cref="Heads"/>.</summary>
