@@ -1,5 +1,6 @@
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Testing;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Tests;
@@ -17,7 +18,7 @@ public sealed class FullAttentionTests
     {
         var (q, k, v) = TensorAssert.RandomQkv(n, 2, 3, n, 16);
         var spec = new AttentionSpec { Kind = AttentionKind.Full, Causal = causal };
-        using var expected = DenseReference.Forward(spec, q, k, v);
+        using var expected = DenseOracle.Forward(spec, q, k, v);
         using var actual = FullAttention.Forward(q, k, v, causal, queryBlock: queryBlock, keyChunk: keyChunk);
         TensorAssert.SameResult(expected, actual);
     }
@@ -27,7 +28,7 @@ public sealed class FullAttentionTests
     {
         var (q, k, v) = TensorAssert.RandomQkv(5, 1, 2, 37, 8, nk: 91, dv: 12);
         using var mask = ones(37, 91, dtype: @bool);
-        using var expected = DenseReference.Attend(q, k, v, mask, 0.3);
+        using var expected = DenseOracle.Attend(q, k, v, mask, 0.3);
         using var actual = FullAttention.Forward(q, k, v, softmaxScale: 0.3, queryBlock: 16, keyChunk: 40);
         TensorAssert.SameResult(expected, actual);
     }
@@ -51,7 +52,7 @@ public sealed class FullAttentionTests
         var (q, k, v) = TensorAssert.RandomQkv(2, 1, 1, 64, 8);
         using var bigQ = q.mul(300);
         var spec = new AttentionSpec { Kind = AttentionKind.Full };
-        using var expected = DenseReference.Forward(spec, bigQ, k, v);
+        using var expected = DenseOracle.Forward(spec, bigQ, k, v);
         using var actual = FullAttention.Forward(bigQ, k, v, queryBlock: 8, keyChunk: 9);
         TensorAssert.SameResult(expected, actual, atol: 1e-3);
     }

@@ -1,5 +1,6 @@
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Testing;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Tests;
@@ -15,11 +16,12 @@ public sealed class LinformerPerformerTests
         var spec = new AttentionSpec { Kind = AttentionKind.Linformer, ProjectedLength = projected, Seed = 7 };
         var (q, k, v) = TensorAssert.RandomQkv(n, 1, 2, n, 8);
         // Plain formula: E (k × n) materialised, K' = E·K, V' = E·V, softmax(Q·K'ᵀ·scale)·V'.
+        // E is production's seeded projection (weights, not a mask); the oracle only applies the formula.
         using var e = LinformerProjection.Columns(7, projected, n, 0, n);
         using var kp = e.matmul(k);
         using var vp = e.matmul(v);
         using var all = ones(n, projected, dtype: @bool);
-        using var expected = DenseReference.Attend(q, kp, vp, all, 1 / Math.Sqrt(8));
+        using var expected = DenseOracle.Attend(q, kp, vp, all, 1 / Math.Sqrt(8));
         using var actual = Attention.Attention.Forward(spec, q, k, v);
         TensorAssert.SameResult(expected, actual, atol: 1e-4);
     }
@@ -93,7 +95,7 @@ public sealed class LinformerPerformerTests
         using var q = q0.mul(0.6);
         using var k = k0.mul(0.6);
         var spec = new AttentionSpec { Kind = AttentionKind.Performer, Features = 4096 };
-        using var exact = DenseReference.Forward(new AttentionSpec { Kind = AttentionKind.Full }, q, k, v);
+        using var exact = DenseOracle.Forward(new AttentionSpec { Kind = AttentionKind.Full }, q, k, v);
         using var approx = Attention.Attention.Forward(spec, q, k, v);
         using var uniform = v.mean([2], keepdim: true).expand_as(v);
         var error = (exact.Output - approx.Output).abs().mean().item<float>();

@@ -1,4 +1,5 @@
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Testing;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Tests;
@@ -16,7 +17,7 @@ public sealed class PartialMergeTests
         const int n = 50, nk = 83;
         var (q, k, v) = TensorAssert.RandomQkv(seed, 2, 2, n, 8, nk: nk);
         using var all = ones(n, nk, dtype: @bool);
-        using var expected = DenseReference.Attend(q, k, v, all, 0.35);
+        using var expected = DenseOracle.Attend(q, k, v, all, 0.35);
 
         // A random, non-contiguous partition of the keys; some parts may be empty.
         var owner = Enumerable.Range(0, nk).Select(_ => random.Next(parts)).ToArray();
@@ -24,7 +25,7 @@ public sealed class PartialMergeTests
         for (var p = 0; p < parts; p++)
         {
             using var keep = tensor(owner.Select(o => o == p).ToArray()).unsqueeze(0).expand(n, nk);
-            partials.Add(DenseReference.Attend(q, k, v, keep, 0.35));
+            partials.Add(DenseOracle.Attend(q, k, v, keep, 0.35));
         }
         using var merged = PartialMerge.MergeAll(partials);
         TensorAssert.SameResult(expected, merged);
@@ -36,8 +37,8 @@ public sealed class PartialMergeTests
     {
         var (q, k, v) = TensorAssert.RandomQkv(9, 1, 1, 4, 4);
         using var none = zeros(4, 4, dtype: @bool);
-        using var a = DenseReference.Attend(q, k, v, none, 1);
-        using var b = DenseReference.Attend(q, k, v, none, 1);
+        using var a = DenseOracle.Attend(q, k, v, none, 1);
+        using var b = DenseOracle.Attend(q, k, v, none, 1);
         using var merged = PartialMerge.Merge(a, b);
         Assert.True(merged.Lse!.isneginf().all().item<bool>());
         Assert.Equal(0f, merged.Output.abs().max().item<float>());

@@ -1,5 +1,6 @@
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Testing;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Tests;
@@ -32,7 +33,7 @@ public sealed class SegmentMemoryAttentionTests
             CompressionRate = rate, CompressedLength = compressed,
         };
         var (q, k, v) = TensorAssert.RandomQkv(n, 1, 2, n, 8);
-        using var expected = DenseReference.Compressive(spec, q, k, v);
+        using var expected = DenseOracle.Compressive(spec, q, k, v);
         using var actual = Attention.Attention.Forward(spec, q, k, v);
         TensorAssert.SameResult(expected, actual);
     }

@@ -1,5 +1,6 @@
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Testing;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Tests;
@@ -101,7 +102,7 @@ public sealed class WindowAttentionTests
     internal static void CheckAgainstDense(AttentionSpec spec, int n, long seed, long batch = 1, long heads = 2, long d = 16)
     {
         var (q, k, v) = TensorAssert.RandomQkv(seed, batch, heads, n, d);
-        using var expected = DenseReference.Forward(spec, q, k, v);
+        using var expected = DenseOracle.Forward(spec, q, k, v);
         using var actual = Attention.Attention.Forward(spec, q, k, v);
         TensorAssert.SameResult(expected, actual);
         q.Dispose(); k.Dispose(); v.Dispose();

@@ -1,6 +1,7 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Testing;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -107,7 +108,7 @@ public sealed class WireDTypeJobTests(JobCluster fixture, ITestOutputHelper outp
     {
         var (q64, k64, v64) = (q.to(float64), k.to(float64), v.to(float64));
         var scale = spec.SoftmaxScale ?? 1.0 / Math.Sqrt(q.shape[3]);
-        var visible = DenseReference.Mask(spec, N);
+        var visible = OracleMasks.Mask(spec, N);
         var scores = q64.matmul(k64.transpose(-2, -1)).mul(scale).masked_fill(visible.logical_not(), double.NegativeInfinity);
         var lse = scores.logsumexp(-1, keepdim: true);
         var p = scores.sub(lse).exp();

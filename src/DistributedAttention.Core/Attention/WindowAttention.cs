@@ -104,7 +104,12 @@ public static class WindowAttention
     /// </summary>
     internal static Tensor InWindow(AttentionSpec spec, Tensor i, Tensor j)
     {
-        var visible = DenseReference.WindowMask(spec, i, j);
-        return spec.Causal ? visible.logical_and(j.le(i)) : visible;
+        // i − left·δ ≤ j ≤ i + right·δ (a null side unbounded), (j − i) mod δ = 0, causal: j ≤ i.
+        var offset = j - i;
+        var visible = spec.Causal ? offset.le(0) : ones_like(offset, dtype: @bool);
+        if (spec.WindowLeft is { } left) visible = visible.logical_and(offset.ge(-(long)left * spec.Dilation));
+        if (spec.EffectiveRight is { } right) visible = visible.logical_and(offset.le((long)right * spec.Dilation));
+        if (spec.Dilation > 1) visible = visible.logical_and(offset.remainder(spec.Dilation).eq(0));
+        return visible;
     }
 }

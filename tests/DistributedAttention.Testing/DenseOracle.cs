@@ -1,0 +1,84 @@
+using DistributedAttention.Contracts;
+using DistributedAttention.Core.Attention;
+using static TorchSharp.torch;
+
+namespace DistributedAttention.Testing;
+
+/// <summary>
+/// The test oracle: softmax(QKᵀ·scale + mask)·V with an explicit mask from
+/// <see cref="OracleMasks"/>. O(n²) time and memory, for tests at small n only. Every
+/// optimised path is asserted against it.
+/// </summary>
+/// <remarks>
+/// Linformer's projection and Performer's random features are seeded weights, not masks: tests
+/// take those tensors from production (LinformerProjection, PerformerFeatures) and apply the
+/// plain formula with them (for Linformer, <see cref="Attend"/> over the projected keys).
+/// </remarks>
+public static class DenseOracle
+{
+    /// <summary>Dense masked attention of <paramref name="spec"/> (Full, Window, BigBird, TransformerXl) over the whole sequence.</summary>
+    /// <param name="spec">Mechanism and parameters.</param>
+    /// <param name="q">(batch, heads, n, d) queries.</param>
+    /// <param name="k">(batch, heads, n, d) keys.</param>
+    /// <param name="v">(batch, heads, n, dv) values.</param>
+    public static AttentionResult Forward(AttentionSpec spec, Tensor q, Tensor k, Tensor v)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        using var mask = OracleMasks.Mask(spec, q.shape[2], q.device);
+        return Attend(q, k, v, mask, Scale(spec, q));
+    }
+
+    /// <summary>
+    /// Dense Compressive Transformer: keys are the n raw keys followed by the ⌊n / c⌋ mean-pooled
+    /// slots (slot t pools tokens [t·c, (t+1)·c)). Query i sees raw key j as Transformer-XL does
+    /// (<see cref="OracleMasks.XlSees"/>) and slot t as <see cref="OracleMasks.SlotSees"/> says.
+    /// </summary>
+    public static AttentionResult Compressive(AttentionSpec spec, Tensor q, Tensor k, Tensor v)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        using var scope = NewDisposeScope();
+        var n = q.shape[2];
+        long c = spec.CompressionRate;
+        var slots = n / c;
+        var keys = new List<Tensor> { k };
+        var values = new List<Tensor> { v };
+        for (long t = 0; t < slots; t++)
+        {
+            keys.Add(k.narrow(2, t * c, c).mean([2], keepdim: true));
+            values.Add(v.narrow(2, t * c, c).mean([2], keepdim: true));
+        }
+
+        var width = n + slots;
+        var visible = new bool[n * width];
+        for (long i = 0; i < n; i++)
+        {
+            for (long j = 0; j < n; j++) visible[i * width + j] = OracleMasks.XlSees(spec, i, j);
+            for (long t = 0; t < slots; t++) visible[i * width + n + t] = OracleMasks.SlotSees(spec, i, t);
+        }
+        var mask = tensor(visible, [n, width], device: q.device);
+        return Attend(q, cat(keys, 2), cat(values, 2), mask, Scale(spec, q)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>softmax(QKᵀ·scale masked)·V and its lse; rows with no visible key give o = 0, lse = −inf.</summary>
+    /// <param name="q">(batch, heads, nq, d) queries.</param>
+    /// <param name="k">(batch, heads, nk, d) keys.</param>
+    /// <param name="v">(batch, heads, nk, dv) values.</param>
+    /// <param name="mask">(nq, nk) boolean, true = visible.</param>
+    /// <param name="scale">Score scale.</param>
+    public static AttentionResult Attend(Tensor q, Tensor k, Tensor v, Tensor mask, double scale)
+    {
+        ArgumentNullException.ThrowIfNull(q);
+        ArgumentNullException.ThrowIfNull(k);
+        ArgumentNullException.ThrowIfNull(mask);
+        using var scope = NewDisposeScope();
+        var scores = q.matmul(k.transpose(-2, -1)).mul(scale).masked_fill(mask.logical_not(), float.NegativeInfinity);
+        var lse = scores.logsumexp(-1, keepdim: true);
+        // A row that sees nothing has lse = −inf; subtracting 0 instead keeps its weights exp(−inf) = 0.
+        var weights = scores.sub(lse.masked_fill(lse.isinf(), 0)).exp();
+        return new AttentionResult(weights.matmul(v), lse.squeeze(-1)).MoveToOuterDisposeScope();
+    }
+
+    private static double Scale(AttentionSpec spec, Tensor q) => spec.SoftmaxScale ?? 1.0 / Math.Sqrt(q.shape[3]);
+}
