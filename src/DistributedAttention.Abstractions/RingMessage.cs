@@ -1,18 +1,15 @@
-using DistributedAttention.Contracts;
-
 namespace DistributedAttention.Abstractions;
 
 /// <summary>
-/// One chunk of a tensor sent from shard to shard. A tensor larger than the chunk size goes
-/// as several messages with the same tag (chunk <see cref="Index"/> of <see cref="Count"/>),
-/// so no message comes near Orleans' MaxMessageBodySize.
+/// One piece of a tensor sent from shard to shard. A tensor goes as rows of its flattened form
+/// (<see cref="TensorChunk"/>s of at most the job's chunk size), so no message comes near
+/// Orleans' MaxMessageBodySize; piece <see cref="Index"/> of <see cref="Count"/>.
 /// </summary>
 /// <param name="Tag">Names the message within a run: "attempt/layer/collective/…".</param>
 /// <param name="From">The sending shard.</param>
-/// <param name="Index">This chunk's index.</param>
-/// <param name="Count">Number of chunks of the tensor.</param>
+/// <param name="Index">This piece's index.</param>
+/// <param name="Count">Number of pieces of the tensor.</param>
 /// <param name="Shape">Shape of the whole tensor.</param>
-/// <param name="DType">Element type of <paramref name="Data"/>.</param>
-/// <param name="Data">Raw little-endian bytes of this chunk (a contiguous slice of the flattened tensor).</param>
+/// <param name="Chunk">Elements <c>Chunk.RowStart</c> .. of the flattened tensor, in the wire element type.</param>
 [GenerateSerializer, Immutable, Alias("distattn.RingMessage")]
-public sealed record RingMessage(string Tag, int From, int Index, int Count, long[] Shape, WireDType DType, byte[] Data);
+public sealed record RingMessage(string Tag, int From, int Index, int Count, long[] Shape, TensorChunk Chunk);

@@ -64,6 +64,8 @@ public sealed class CliApp
     private static (int Code, string Message) Classify(Exception e, CancellationToken cancellationToken) => e switch
     {
         UsageException or ArgumentException => (ExitCodes.Usage, e.Message),
+        Microsoft.Extensions.Options.OptionsValidationException invalid => (ExitCodes.Usage, "invalid settings: " + string.Join(" ", invalid.Failures)),
+        KeyNotFoundException => (ExitCodes.JobFailed, e.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted; the job was cancelled."),
         JobFailedException or ClusterUnavailableException or TorchUnavailableException or NotSupportedException => (ExitCodes.JobFailed, e.Message),
         AggregateException { InnerExceptions.Count: 1 } a => Classify(a.InnerExceptions[0], cancellationToken),

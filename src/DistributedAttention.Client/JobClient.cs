@@ -1,24 +1,20 @@
 using DistributedAttention.Abstractions;
-using DistributedAttention.Contracts;
-using DistributedAttention.Core.Attention;
-using DistributedAttention.Core.Runtime;
-using DistributedAttention.Model;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using Orleans.Runtime;
-using static TorchSharp.torch;
 
 namespace DistributedAttention.Client;
 
 /// <summary>
-/// Runs jobs on a DistributedAttention cluster: plans a job on its coordinator grain, uploads the
-/// inputs in bounded chunks, starts it, polls its status, streams the output back in order and
-/// then releases the job's tensors on the shards. Cancelling the token cancels the job on the
-/// cluster too. Output streams carry a few chunks per response (<see cref="StreamBatching"/>):
-/// Orleans would otherwise batch up to 100 chunks into one, past the message size limit.
+/// Runs jobs on a DistributedAttention cluster. The coordinator (<see cref="IJobGrain"/>) gets
+/// only the request and answers with the plan; the inputs go straight to the shards that own
+/// them and the outputs come straight from them (<see cref="IShardData"/>), so no tensor passes
+/// through the coordinator. Give a job id to make a submission idempotent, and reattach to a
+/// job by its id (<see cref="AttachModelAsync"/>) after a client restart. Cancelling the token
+/// cancels the job on the cluster. Needs no tensor library: inputs and outputs are
+/// <see cref="HostTensor"/>s, token ids and sinks.
 /// </summary>
-public sealed class JobClient
+public sealed partial class JobClient
 {
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(10);
     private readonly IGrainFactory grains;
@@ -26,15 +22,17 @@ public sealed class JobClient
     private readonly int? messageLimit;
 
     /// <summary>A client over <paramref name="grains"/>, usually the cluster's <c>IClusterClient</c>.</summary>
+    /// <param name="grains">Where grains come from.</param>
+    /// <param name="options">How to drive jobs (defaults when null).</param>
+    /// <param name="maxMessageBytes">The client's message size limit, so that streamed outputs carry several chunks per response; read from the cluster client when null.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public JobClient(IGrainFactory grains, JobClientOptions? options = null)
+    public JobClient(IGrainFactory grains, JobClientOptions? options = null, int? maxMessageBytes = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
         settings = options ?? JobClientOptions.Default;
         settings.Validate();
         this.grains = grains;
-        // Streamed output may carry several chunks per response when the client's message size limit is known.
-        messageLimit = (grains as IClusterClient)?.ServiceProvider.GetService<IOptions<ClientMessagingOptions>>()?.Value.MaxMessageBodySize;
+        messageLimit = maxMessageBytes ?? (grains as IClusterClient)?.ServiceProvider.GetService<IOptions<ClientMessagingOptions>>()?.Value.MaxMessageBodySize;
     }
 
     /// <summary>Runs the transformer over <paramref name="tokenIds"/> and streams the hidden states, (n, d_model) fp32, to <paramref name="sink"/>.</summary>
@@ -44,11 +42,12 @@ public sealed class JobClient
     /// <param name="sink">Receives the hidden states in order.</param>
     /// <param name="progress">Receives every polled status.</param>
     /// <param name="cancellationToken">Cancels the job on the cluster and throws <see cref="OperationCanceledException"/>.</param>
-    /// <exception cref="ArgumentException">The model, tokens or options are invalid; the message names the problem.</exception>
+    /// <param name="jobId">The job's id; submitting again under it (after a client restart) picks the job up where it is. Null makes a new one.</param>
+    /// <exception cref="ArgumentException">The model, tokens or options are invalid, or the job id holds another request; the message names the problem.</exception>
     /// <exception cref="JobFailedException">The job failed on the cluster.</exception>
     /// <exception cref="InvalidDataException">The cluster streamed output that does not fit the job.</exception>
     public async Task<ModelJobResult> RunModelAsync(
-        TransformerOptions model, int[] tokenIds, JobOptions options, IModelOutputSink sink, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
+        TransformerOptions model, int[] tokenIds, JobOptions options, IModelOutputSink sink, IProgress<JobStatus>? progress, CancellationToken cancellationToken, string? jobId = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenIds);
@@ -58,160 +57,89 @@ public sealed class JobClient
         if (tokenIds.Length == 0) throw new ArgumentException("there are no tokens to run the model on.", nameof(tokenIds));
         var outside = Array.FindIndex(tokenIds, id => id < 0 || id >= model.VocabSize);
         if (outside >= 0) throw new ArgumentException($"token {outside} has id {tokenIds[outside]}, outside the model's vocabulary [0, {model.VocabSize}).", nameof(tokenIds));
-        CheckOptions(options, tokenIds.Length);
+        options.Validate(tokenIds.Length);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var job = grains.GetGrain<IJobGrain>(Guid.NewGuid().ToString("N"));
-        var plan = await job.CreateModelJobAsync(new ModelJobRequest(model.ToJson(), tokenIds.Length, options)).ConfigureAwait(false);
-        return await CancelOnAbortAsync(job, async () =>
-        {
-            await UploadTokensAsync(job, tokenIds, cancellationToken).ConfigureAwait(false);
-            var status = await RunAsync(job, progress, cancellationToken).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-
-            var rows = new OutputAssembler("hidden", [tokenIds.Length, model.ModelDim], sequenceDim: 0);
-            await sink.BeginAsync(tokenIds.Length, model.ModelDim, cancellationToken).ConfigureAwait(false);
-            await foreach (var chunk in job.ReadOutputAsync("hidden", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes, messageLimit)).WithCancellation(cancellationToken).ConfigureAwait(false))
-            {
-                var start = rows.Rows;
-                var count = rows.Check(chunk);
-                await sink.WriteAsync(start, count, chunk.Data, cancellationToken).ConfigureAwait(false);
-            }
-            if (rows.Rows != tokenIds.Length) throw new InvalidDataException($"the job streamed {rows.Rows} hidden-state rows for {tokenIds.Length} tokens.");
-            await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
-            await ReleaseAsync(job).ConfigureAwait(false);
-            return new ModelJobResult(plan, status, rows.Rows);
-        }, cancellationToken).ConfigureAwait(false);
+        var request = new JobRequest(new ModelWork(model, tokenIds.Length), options);
+        return await RunAsync(request, jobId,
+            (plan, shard) => UploadAsync(plan, shard, HostChunks.SplitTokens(tokenIds, plan.Bounds[shard], plan.Bounds[shard + 1], plan.Options.ChunkBytes), cancellationToken),
+            (job, plan, status, upload) => ReadModelAsync(job, plan, status, upload, sink, cancellationToken),
+            progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>One attention call over (batch, heads, n, d) tensors, split across the cluster.</summary>
     /// <param name="spec">The mechanism and its parameters.</param>
-    /// <param name="q">(batch, heads, n, d) queries, any floating dtype (sent as fp32).</param>
+    /// <param name="q">(batch, heads, n, d) queries.</param>
     /// <param name="k">(batch, heads, n, d) keys.</param>
     /// <param name="v">(batch, heads, n, dv) values.</param>
     /// <param name="options">How to split and run the job.</param>
     /// <param name="progress">Receives every polled status.</param>
     /// <param name="cancellationToken">Cancels the job on the cluster and throws <see cref="OperationCanceledException"/>.</param>
-    /// <returns>o (batch, heads, n, dv) and lse (batch, heads, n) where the mechanism defines it. The caller disposes the result.</returns>
+    /// <param name="jobId">The job's id (see <see cref="RunModelAsync"/>); null makes a new one.</param>
+    /// <returns>o (batch, heads, n, dv) and lse (batch, heads, n) where the mechanism defines it.</returns>
     /// <exception cref="ArgumentException">The spec, shapes or options are invalid; the message names the problem.</exception>
     /// <exception cref="JobFailedException">The job failed on the cluster.</exception>
     /// <exception cref="InvalidDataException">The cluster streamed output that does not fit the job.</exception>
     public async Task<AttentionJobResult> RunAttentionAsync(
-        AttentionSpec spec, Tensor q, Tensor k, Tensor v, JobOptions options, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
+        AttentionSpec spec, HostTensor q, HostTensor k, HostTensor v, JobOptions options, IProgress<JobStatus>? progress, CancellationToken cancellationToken, string? jobId = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(k);
         ArgumentNullException.ThrowIfNull(v);
         ArgumentNullException.ThrowIfNull(options);
-        spec.Validate();
-        var shape = AttentionShape.Of(q.shape, k.shape, v.shape);
-        foreach (var (name, t) in new[] { ("q", q), ("k", k), ("v", v) })
-        {
-            if (!t.is_floating_point()) throw new ArgumentException($"tensor '{name}' must be floating point; got {t.dtype}.");
-        }
-        CheckOptions(options, shape.Length);
+        var work = new AttentionWork(spec, AttentionShape.Of(q.Shape, k.Shape, v.Shape));
+        var request = new JobRequest(work, options);
+        request.Validate();
         // Fail before anything moves if a single row cannot fit in a message.
-        TensorChunks.RowsPerChunk(shape.Batch * shape.Heads * Math.Max(shape.HeadDim, shape.ValueDim) * sizeof(float), options.ChunkBytes, "q/k/v");
+        foreach (var input in work.Inputs) HostChunks.RowsPerChunk(input.RowBytes, options.ChunkBytes, input.Name);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var job = grains.GetGrain<IJobGrain>(Guid.NewGuid().ToString("N"));
-        var request = new AttentionJobRequest(spec.ToJson(), shape.Batch, shape.Heads, shape.Length, shape.HeadDim, shape.ValueDim, options);
-        var plan = await job.CreateAttentionJobAsync(request).ConfigureAwait(false);
-        return await CancelOnAbortAsync(job, async () =>
-        {
-            await UploadAttentionInputsAsync(plan, q, k, v, options.ChunkBytes, cancellationToken).ConfigureAwait(false);
-            var status = await RunAsync(job, progress, cancellationToken).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-
-            using var o = new OutputAssembler("o", [shape.Batch, shape.Heads, shape.Length, shape.ValueDim], sequenceDim: 2);
-            await foreach (var chunk in job.ReadOutputAsync("o", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes, messageLimit)).WithCancellation(cancellationToken).ConfigureAwait(false)) o.Add(chunk);
-            using var lse = new OutputAssembler("lse", [shape.Batch, shape.Heads, shape.Length], sequenceDim: 2);
-            await foreach (var chunk in job.ReadOutputAsync("lse", cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes, messageLimit)).WithCancellation(cancellationToken).ConfigureAwait(false)) lse.Add(chunk);
-
-            var output = o.Finish() ?? throw new InvalidDataException("the job streamed no rows of output 'o'.");
-            var result = new AttentionJobResult(plan, status, output, lse.Finish());
-            await ReleaseAsync(job).ConfigureAwait(false);
-            return result;
-        }, cancellationToken).ConfigureAwait(false);
+        var inputs = new Dictionary<string, HostTensor> { ["q"] = q, ["k"] = k, ["v"] = v };
+        return await RunAsync(request, jobId,
+            (plan, shard) => UploadAsync(plan, shard, plan.Work.Inputs.SelectMany(i => HostChunks.Split(inputs[i.Name], i.Name, i.SequenceDim, plan.Bounds[shard], plan.Bounds[shard + 1], plan.Options.ChunkBytes)), cancellationToken),
+            (job, plan, status, upload) => ReadAttentionAsync(job, plan, status, upload, cancellationToken),
+            progress, cancellationToken).ConfigureAwait(false);
     }
 
-    private static void CheckOptions(JobOptions options, long length)
+    /// <summary>Reattaches to model job <paramref name="jobId"/> (after a client restart): waits for it to end and streams its hidden states to <paramref name="sink"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No such job.</exception>
+    /// <exception cref="JobFailedException">The job failed, was cancelled, or never got its inputs (it is still waiting for an upload).</exception>
+    public async Task<ModelJobResult> AttachModelAsync(string jobId, IModelOutputSink sink, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
     {
-        if (options.Shards < 1) throw new ArgumentException($"shards must be >= 1 (got {options.Shards}).");
-        if (options.Shards > length) throw new ArgumentException($"{options.Shards} shards for a sequence of {length} positions; every shard needs at least one.");
-        if (options.ChunkBytes < 1) throw new ArgumentException($"chunk bytes must be >= 1 (got {options.ChunkBytes}).");
-        if (options.ShardSizes is { } sizes && (sizes.Length != options.Shards || sizes.Any(s => s < 1) || sizes.Sum() != length))
-        {
-            throw new ArgumentException($"shard sizes [{string.Join(", ", sizes)}] must be {options.Shards} positive sizes summing to {length}.");
-        }
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        ArgumentNullException.ThrowIfNull(sink);
+        var job = Job(jobId);
+        var plan = await job.GetPlanAsync().ConfigureAwait(false);
+        if (plan.Work is not ModelWork) throw new ArgumentException($"job {jobId} is an {plan.Kind} job, not a model job.");
+        return await AttachAsync(job, plan, (j, p, s, u) => ReadModelAsync(j, p, s, u, sink, cancellationToken), progress, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task UploadTokensAsync(IJobGrain job, int[] tokenIds, CancellationToken cancellationToken)
+    /// <summary>Reattaches to attention job <paramref name="jobId"/>: waits for it to end and reads its outputs.</summary>
+    /// <exception cref="KeyNotFoundException">No such job.</exception>
+    /// <exception cref="JobFailedException">The job failed, was cancelled, or never got its inputs.</exception>
+    public async Task<AttentionJobResult> AttachAttentionAsync(string jobId, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
     {
-        var step = settings.TokenChunkBytes / sizeof(int);
-        for (var offset = 0; offset < tokenIds.Length; offset += step)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var count = Math.Min(step, tokenIds.Length - offset);
-            await job.AppendTokensAsync(offset, TensorChunks.TokenBytes(tokenIds, offset, count)).ConfigureAwait(false);
-        }
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        var job = Job(jobId);
+        var plan = await job.GetPlanAsync().ConfigureAwait(false);
+        if (plan.Work is not AttentionWork) throw new ArgumentException($"job {jobId} is a {plan.Kind} job, not an attention job.");
+        return await AttachAsync(job, plan, (j, p, s, u) => ReadAttentionAsync(j, p, s, u, cancellationToken), progress, cancellationToken).ConfigureAwait(false);
     }
 
-    // Inputs go straight to the shard grains: the coordinator stays off the data path.
-    private Task UploadAttentionInputsAsync(JobPlan plan, Tensor q, Tensor k, Tensor v, int chunkBytes, CancellationToken cancellationToken)
+    /// <summary>Job <paramref name="jobId"/>'s status.</summary>
+    /// <exception cref="KeyNotFoundException">No such job.</exception>
+    public Task<JobStatus> GetStatusAsync(string jobId) => Job(jobId).GetStatusAsync();
+
+    /// <summary>Cancels job <paramref name="jobId"/> and releases its tensors.</summary>
+    public async Task CancelAsync(string jobId)
     {
-        var uploads = Enumerable.Range(0, plan.Bounds.Length - 1).Select(async shard =>
-        {
-            var grain = grains.GetGrain<IShardGrain>($"{plan.JobId}/{shard}");
-            var (start, end) = (plan.Bounds[shard], plan.Bounds[shard + 1]);
-            var chunks = new[] { ("q", q), ("k", k), ("v", v) }.SelectMany(input => TensorChunks.Split(input.Item2, input.Item1, sequenceDim: 2, start, end, chunkBytes));
-            await Pipelined.ForEachAsync(chunks, grain.LoadInputAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
-        });
-        return Task.WhenAll(uploads);
+        var job = Job(jobId);
+        await job.CancelAsync().ConfigureAwait(false);
+        await ReleaseAsync(job).ConfigureAwait(false);
     }
 
-    private async Task<JobStatus> RunAsync(IJobGrain job, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        await job.StartAsync().ConfigureAwait(false);
-        return await JobWatcher.WaitAsync(job, settings.PollInterval, progress, cancellationToken).ConfigureAwait(false);
-    }
+    private IJobGrain Job(string jobId) => grains.GetGrain<IJobGrain>(jobId);
 
-    /// <summary>
-    /// Tells the shards to drop the job's tensors once its output has been read (or it failed).
-    /// Best effort: the result is already in hand, and a silo that is gone holds nothing.
-    /// </summary>
-    private static async Task ReleaseAsync(IJobGrain job)
-    {
-        try
-        {
-            await job.ReleaseAsync().WaitAsync(ReleaseTimeout).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is TimeoutException or OrleansException or InvalidOperationException or ArgumentException)
-        {
-            // Ignored: the shards' memory is reclaimed when their grains deactivate.
-        }
-    }
-
-    private static async Task<T> CancelOnAbortAsync<T>(IJobGrain job, Func<Task<T>> run, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await run().ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Shards hold tensors until told otherwise; tell them even though we are leaving
-            // (a job that completed just before the cancellation ignores the cancel, so release too).
-            await job.CancelAsync().ConfigureAwait(false);
-            await ReleaseAsync(job).ConfigureAwait(false);
-            throw;
-        }
-        catch (JobFailedException)
-        {
-            await ReleaseAsync(job).ConfigureAwait(false);
-            throw;
-        }
-    }
+    private IShardData Shard(JobPlan plan, int shard) => grains.GetGrain<IShardData>($"{plan.JobId}/{shard}");
 }

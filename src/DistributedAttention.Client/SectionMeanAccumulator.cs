@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using static TorchSharp.torch;
 
 namespace DistributedAttention.Client;
 
@@ -76,7 +75,4 @@ public sealed class SectionMeanAccumulator
         }
         return result;
     }
-
-    /// <summary>The means as a new (sections, d) fp32 CPU tensor. The caller disposes it.</summary>
-    public Tensor ToTensor() => tensor(Means(), [sections.Length, dim], dtype: ScalarType.Float32);
 }

@@ -133,6 +133,12 @@ public sealed record AttentionSpec
         }
     }
 
+    /// <summary>Equal when every setting is equal, lists element by element (records alone would compare list references).</summary>
+    public bool Equals(AttentionSpec? other) => other is not null && (ReferenceEquals(this, other) || ToJson() == other.ToJson());
+
+    /// <inheritdoc />
+    public override int GetHashCode() => ToJson().GetHashCode(StringComparison.Ordinal);
+
     /// <summary>This spec as JSON (enums by name), as sent to the cluster.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -94,6 +94,12 @@ public sealed record TransformerOptions
         }
     }
 
+    /// <summary>Equal when every setting is equal, lists element by element (records alone would compare list references).</summary>
+    public bool Equals(TransformerOptions? other) => other is not null && (ReferenceEquals(this, other) || ToJson() == other.ToJson());
+
+    /// <inheritdoc />
+    public override int GetHashCode() => ToJson().GetHashCode(StringComparison.Ordinal);
+
     /// <summary>These options as JSON (enums by name), as stored in checkpoints.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -24,6 +24,8 @@ public static class GrainsSiloBuilderExtensions
         builder.Services.AddSingleton(_ => new DeviceSlots(names));
         builder.Services.AddSingleton<SiloDeviceDirectory>();
         builder.Services.AddSingleton<Runtime.ModelCache>();
+        builder.Services.AddSingleton<Shards.Backups.BackupStores>();
+        builder.Services.AddOptions<Shards.Backups.ShardBackupOptions>();
         builder.AddPlacementDirector<RingPlacement, RingPlacementDirector>();
         return builder;
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using DistributedAttention.Client;
 using DistributedAttention.Grains.Placement;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,7 +21,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly LocalClusterOptions options;
     private readonly List<IHost?> silos = [];
     private readonly List<SiloAddress> addresses = [];
-    private readonly List<SiloSettings> settings = [];
+    private readonly List<DistributedAttentionSiloOptions> settings = [];
     private IHost? client;
 
     /// <summary>Creates an unstarted cluster.</summary>
@@ -36,8 +37,8 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Every silo's address, by silo index (also of stopped silos).</summary>
     public IReadOnlyList<SiloAddress> SiloAddresses => addresses;
 
-    /// <summary>Every silo's settings, by silo index.</summary>
-    public IReadOnlyList<SiloSettings> SiloSettings => settings;
+    /// <summary>Every silo's options, by silo index.</summary>
+    public IReadOnlyList<DistributedAttentionSiloOptions> SiloOptions => settings;
 
     /// <summary>The cluster id (unique per instance unless set in the options).</summary>
     public string ClusterId { get; private set; } = "";
@@ -73,7 +74,7 @@ public sealed class LocalCluster : IAsyncDisposable
         for (var i = 0; i < silos; i++)
         {
             var devices = devicesPerSilo is null || devicesPerSilo.Count == 0 ? "cpu" : devicesPerSilo[devicesPerSilo.Count == 1 ? 0 : i];
-            settings.Add(new SiloSettings
+            settings.Add(new DistributedAttentionSiloOptions
             {
                 ClusterId = ClusterId,
                 ServiceId = options.ServiceId,
@@ -87,6 +88,9 @@ public sealed class LocalCluster : IAsyncDisposable
                 Devices = devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 MaxMessageBodyBytes = options.MaxMessageBodyBytes,
                 ResponseTimeout = options.ResponseTimeout,
+                JobStore = options.JobStore,
+                Backups = options.Backups,
+                BackupDirectory = options.BackupDirectory,
             });
         }
 
@@ -95,19 +99,29 @@ public sealed class LocalCluster : IAsyncDisposable
         for (var i = 1; i < silos; i++) await StartSiloAsync(i, extra, cancellationToken).ConfigureAwait(false);
         await WaitForMembershipAsync(cancellationToken).ConfigureAwait(false);
 
-        var builder = NewHostBuilder($"client");
-        builder.AddDistributedAttentionClient(new ClientSettings
-        {
-            ClusterId = ClusterId,
-            ServiceId = options.ServiceId,
-            Clustering = options.Clustering,
-            RedisConnectionString = redis ? options.RedisConnectionString : null,
-            GatewayPorts = settings.Select(s => s.GatewayPort).ToArray(),
-            MaxMessageBodyBytes = options.MaxMessageBodyBytes,
-            ResponseTimeout = options.ResponseTimeout,
-        });
-        client = builder.Build();
+        client = StartClientHost();
         await client.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A new client host connected to the cluster (started by the caller): what a separate client
+    /// process would be, e.g. to test a client restart. Dispose it when done.
+    /// </summary>
+    public IHost StartClientHost()
+    {
+        if (settings.Count == 0) throw new InvalidOperationException("the local cluster has not started.");
+        var builder = NewHostBuilder("client");
+        builder.AddDistributedAttentionClient(o =>
+        {
+            o.ClusterId = ClusterId;
+            o.ServiceId = options.ServiceId;
+            o.Clustering = options.Clustering;
+            o.RedisConnectionString = options.Clustering == ClusteringMode.Redis ? options.RedisConnectionString : null;
+            o.Gateways = [.. settings.Select(s => $"127.0.0.1:{s.GatewayPort}")];
+            o.MaxMessageBodyBytes = options.MaxMessageBodyBytes;
+            o.ResponseTimeout = options.ResponseTimeout;
+        });
+        return builder.Build();
     }
 
     /// <summary>
@@ -210,6 +224,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 // Shutting down anyway.
             }
         }
+        if (ClusterId.Length > 0) InProcessGrainStorage.Forget(options.ServiceId, ClusterId);
     }
 
     private IHost? Host(int silo) =>
@@ -218,7 +233,8 @@ public sealed class LocalCluster : IAsyncDisposable
     private async Task StartSiloAsync(int index, Action<ISiloBuilder>? extra, CancellationToken cancellationToken)
     {
         var builder = NewHostBuilder($"silo-{index}");
-        builder.AddDistributedAttentionSilo(settings[index], silo =>
+        var chosen = settings[index];
+        builder.AddDistributedAttentionSilo(o => Copy(chosen, o), silo =>
         {
             silo.Configure<SiloOptions>(o => o.SiloName = $"silo-{index}");
             extra?.Invoke(silo);
@@ -227,6 +243,14 @@ public sealed class LocalCluster : IAsyncDisposable
         silos.Add(host);
         addresses.Add(host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress);
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void Copy(DistributedAttentionSiloOptions from, DistributedAttentionSiloOptions to)
+    {
+        (to.ClusterId, to.ServiceId, to.Clustering, to.RedisConnectionString) = (from.ClusterId, from.ServiceId, from.Clustering, from.RedisConnectionString);
+        (to.SiloPort, to.GatewayPort, to.PrimarySiloPort, to.AdvertisedAddress) = (from.SiloPort, from.GatewayPort, from.PrimarySiloPort, from.AdvertisedAddress);
+        (to.Devices, to.MaxMessageBodyBytes, to.ResponseTimeout) = ([.. from.Devices], from.MaxMessageBodyBytes, from.ResponseTimeout);
+        (to.FastFailureDetection, to.JobStore, to.Backups, to.BackupDirectory) = (from.FastFailureDetection, from.JobStore, from.Backups, from.BackupDirectory);
     }
 
     private HostApplicationBuilder NewHostBuilder(string name)

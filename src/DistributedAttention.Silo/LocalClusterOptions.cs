@@ -1,3 +1,5 @@
+using DistributedAttention.Client;
+using DistributedAttention.Grains.Shards.Backups;
 using Microsoft.Extensions.Logging;
 
 namespace DistributedAttention.Silo;
@@ -26,7 +28,7 @@ public sealed class LocalClusterOptions
     public string ServiceId { get; set; } = "distattn";
 
     /// <summary>Largest message body, on silos and client.</summary>
-    public int MaxMessageBodyBytes { get; set; } = SiloSettings.DefaultMaxMessageBodyBytes;
+    public int MaxMessageBodyBytes { get; set; } = DistributedAttentionClientOptions.DefaultMaxMessageBodyBytes;
 
     /// <summary>Grain call timeout.</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -36,6 +38,18 @@ public sealed class LocalClusterOptions
 
     /// <summary>How long a graceful stop of one host may take at disposal.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Where the silos keep job records: in this process by default (<see cref="JobStoreKind.InProcess"/>),
+    /// so a job survives the loss of any one silo, its coordinator's included.
+    /// </summary>
+    public JobStoreKind JobStore { get; set; } = JobStoreKind.InProcess;
+
+    /// <summary>Where shards keep their neighbours' copies.</summary>
+    public BackupStorage Backups { get; set; } = BackupStorage.Memory;
+
+    /// <summary>Folder for disk copies; null: under the system's temporary folder.</summary>
+    public string? BackupDirectory { get; set; }
 
     /// <summary>Console log level of the hosts (default: warnings).</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Warning;

@@ -5,6 +5,7 @@ using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Distributed;
+using DistributedAttention.Core.IO;
 using DistributedAttention.Model;
 using DistributedAttention.Silo;
 using static TorchSharp.torch;
@@ -38,6 +39,7 @@ internal static class ClusterSuite
         using var q = randn([1, Heads, n, HeadDim], generator: generator);
         using var k = randn([1, Heads, n, HeadDim], generator: generator);
         using var v = randn([1, Heads, n, HeadDim], generator: generator);
+        var (hostQ, hostK, hostV) = (q.ToHost(), k.ToHost(), v.ToHost());
 
         var clusters = new Dictionary<int, LocalCluster>();
         try
@@ -54,7 +56,7 @@ internal static class ClusterSuite
 
             var configs = new List<Config> { new(0, WireDType.Float32) };
             foreach (var wire in Wires) configs.AddRange(ShardCounts.Select(p => new Config(p, wire)));
-            // Without the neighbour copies (JobOptions.Replicate = false): what recovery costs in time.
+            // Without the neighbour copies (JobOptions.Replicas = 0): what recovery costs in time.
             configs.AddRange(ShardCounts.Select(p => new Config(p, WireDType.Float32, Replicate: false)));
 
             // Warm-up: JIT, grain activation, libtorch kernels; also checks the distributed results.
@@ -64,8 +66,9 @@ internal static class ClusterSuite
             {
                 foreach (var config in configs.Where(c => c.Shards > 0))
                 {
-                    using var result = await RunAttentionAsync(clusters[config.Shards], spec, q, k, v, config).ConfigureAwait(false);
-                    using var diff = (result.Result!.Output - expected).abs().max();
+                    var result = await RunAttentionAsync(clusters[config.Shards], spec, hostQ, hostK, hostV, config).ConfigureAwait(false);
+                    using var output = result.Result!.Output.ToTorch();
+                    using var diff = (output - expected).abs().max();
                     Console.WriteLine($"warm-up {config}: max |o − single-device o| = {diff.item<float>():E2}");
                 }
             }
@@ -83,7 +86,7 @@ internal static class ClusterSuite
                     }
                     else
                     {
-                        using var run = await RunAttentionAsync(clusters[config.Shards], spec, q, k, v, config).ConfigureAwait(false);
+                        var run = await RunAttentionAsync(clusters[config.Shards], spec, hostQ, hostK, hostV, config).ConfigureAwait(false);
                         runs[config].Add(run with { Result = null });
                     }
                 }
@@ -106,13 +109,11 @@ internal static class ClusterSuite
     }
 
     /// <summary>One timed job: wall seconds end to end, the client's time before the first status poll (plan, shard set-up, upload) and after the last (download), and the final status.</summary>
-    private sealed record Run(double Wall, double Before, double After, JobStatus? Status, AttentionJobResult? Result = null) : IDisposable
+    private sealed record Run(double Wall, double Before, double After, JobStatus? Status, AttentionJobResult? Result = null)
     {
         public double Phase(string name) => Status?.Phases.Where(p => p.Phase == name).Sum(p => p.Seconds) ?? 0;
 
         public double Layers => Status?.Phases.Where(p => p.Phase.StartsWith("layer ", StringComparison.Ordinal)).Sum(p => p.Seconds) ?? Wall;
-
-        public void Dispose() => Result?.Dispose();
     }
 
     /// <summary>Records when the first poll and the terminal poll of a job came back.</summary>
@@ -131,11 +132,11 @@ internal static class ClusterSuite
 
     private static JobClient Jobs(LocalCluster cluster) => new(cluster.Client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(10) });
 
-    private static async Task<Run> RunAttentionAsync(LocalCluster cluster, AttentionSpec spec, Tensor q, Tensor k, Tensor v, Config config)
+    private static async Task<Run> RunAttentionAsync(LocalCluster cluster, AttentionSpec spec, HostTensor q, HostTensor k, HostTensor v, Config config)
     {
         var watch = Stopwatch.StartNew();
         var clock = new PollClock(watch);
-        var result = await Jobs(cluster).RunAttentionAsync(spec, q, k, v, new JobOptions(config.Shards, Wire: config.Wire, Replicate: config.Replicate), clock, default).ConfigureAwait(false);
+        var result = await Jobs(cluster).RunAttentionAsync(spec, q, k, v, new JobOptions(config.Shards, Wire: config.Wire, Replicas: config.Replicate ? 1 : 0), clock, default).ConfigureAwait(false);
         var wall = watch.Elapsed.TotalSeconds;
         // The shards hold their inputs and outputs until released.
         await cluster.Client.GetGrain<IJobGrain>(result.Plan.JobId).ReleaseAsync().ConfigureAwait(false);

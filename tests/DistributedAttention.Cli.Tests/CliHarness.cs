@@ -41,7 +41,8 @@ internal static class CliHarness
     {
         public Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, CancellationToken cancellationToken)
         {
-            started(new SiloStarted("S127.0.0.1:" + options.SiloPort + ":1", options.SiloPort, options.GatewayPort, options.Devices, options.ClusterId));
+            var (port, gateway) = (options.SiloPort ?? 11111, options.GatewayPort ?? 30000);
+            started(new SiloStarted("S127.0.0.1:" + port + ":1", port, gateway, options.Devices ?? ["cpu"], options.ClusterId ?? "distattn", (options.JobStore ?? DistributedAttention.Silo.JobStoreKind.Memory).ToString()));
             return Task.CompletedTask;
         }
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DistributedAttention.Abstractions;
+using DistributedAttention.Contracts;
 
 namespace DistributedAttention.Cli.Tests;
 
@@ -35,9 +36,6 @@ public sealed class ClusterProbe : IIncomingGrainCallFilter
             var job = Job(key);
             switch (method.Name)
             {
-                case nameof(IJobGrain.AppendTokensAsync):
-                    job.Upload(((byte[])context.Request.GetArgument(1)!).LongLength);
-                    break;
                 case nameof(IJobGrain.CancelAsync):
                     job.CancelRequested = true;
                     break;
@@ -46,16 +44,16 @@ public sealed class ClusterProbe : IIncomingGrainCallFilter
                     break;
             }
         }
-        else if (method.DeclaringType == typeof(IShardGrain))
+        else if (method.DeclaringType == typeof(IShardData) || method.DeclaringType == typeof(IShardControl))
         {
             var slash = key.LastIndexOf('/');
             var (jobId, shard) = (key[..slash], int.Parse(key[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-            // Tokens reach the shards from the coordinator; q, k and v come straight from the client.
-            if (method.Name == nameof(IShardGrain.LoadInputAsync) && context.Request.GetArgument(0) is TensorChunk { Name: not "tokens" } chunk)
+            // Every input (token ids, or q, k and v) comes straight from the client.
+            if (method.Name == nameof(IShardData.LoadInputAsync) && context.Request.GetArgument(0) is TensorChunk chunk)
             {
                 Job(jobId).Upload(chunk.Data.LongLength);
             }
-            if (method.Name == nameof(IShardGrain.RunLayerAsync) && failure is { } f && f.Shard == shard)
+            if (method.Name == nameof(IShardControl.RunLayerAsync) && failure is { } f && f.Shard == shard)
             {
                 throw new InvalidOperationException(f.Message);
             }
@@ -72,7 +70,7 @@ public sealed class ClusterProbe : IIncomingGrainCallFilter
     {
         private long largest;
 
-        /// <summary>Largest single upload in bytes (token ids, or one chunk of q, k or v).</summary>
+        /// <summary>Largest single upload in bytes (one chunk of token ids, q, k or v).</summary>
         public long LargestUpload => Interlocked.Read(ref largest);
 
         /// <summary>True once the job was asked to cancel.</summary>

@@ -1,4 +1,6 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Cli.Output;
+using DistributedAttention.Testing;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
@@ -12,7 +14,7 @@ namespace DistributedAttention.Cli.Tests;
 [Collection(ClusterCollection.Name)]
 public sealed class JobClientTests
 {
-    private static readonly JobClientOptions Fast = new() { PollInterval = TimeSpan.FromMilliseconds(5), TokenChunkBytes = 64 };
+    private static readonly JobClientOptions Fast = new() { PollInterval = TimeSpan.FromMilliseconds(5) };
     private readonly ClusterFixture cluster;
 
     public JobClientTests(ClusterFixture cluster)
@@ -75,11 +77,12 @@ public sealed class JobClientTests
         using var dir = new TempDir();
         using var sink = new HiddenStatesFileSink(dir.File("h.safetensors"), [(0, 77)]);
 
-        var result = await new JobClient(cluster.Client, Fast).RunModelAsync(model, tokens, new JobOptions(2), sink, null, default);
+        // 1 KiB chunks: 256 token ids each, so the 39 + 38 ids of each shard are one chunk each.
+        var result = await new JobClient(cluster.Client, Fast).RunModelAsync(model, tokens, new JobOptions(2, ChunkBytes: 1024), sink, null, default);
 
         Assert.Equal(77, result.Rows);
         var job = cluster.Probe.Jobs[result.Plan.JobId];
-        Assert.True(job.LargestUpload is > 0 and <= 64, $"token uploads must respect the chunk size (largest {job.LargestUpload} bytes).");
+        Assert.True(job.LargestUpload is > 0 and <= 1024, $"token uploads must respect the chunk size (largest {job.LargestUpload} bytes).");
         Assert.True(job.ReleaseRequested, "the client must release the job's tensors once it has read the output.");
         using var net = new TransformerModel(model);
         using var ids = tensor(tokens.Select(t => (long)t).ToArray(), [1, 77]);
@@ -119,7 +122,9 @@ public sealed class JobClientTests
         using var k = Randn(1, 1, 1, 11, 4);
         Assert.Contains("same length n", (await Assert.ThrowsAsync<ArgumentException>(() => client.RunAttentionAsync(Spec("full"), q, k, q, new JobOptions(2), null, default))).Message);
         Assert.Contains("11 shards for a sequence of 10", (await Assert.ThrowsAsync<ArgumentException>(() => client.RunAttentionAsync(Spec("full"), q, q, q, new JobOptions(11), null, default))).Message);
-        Assert.Contains("raise the chunk size", (await Assert.ThrowsAsync<ArgumentException>(() => client.RunAttentionAsync(Spec("full"), q, q, q, new JobOptions(2, ChunkBytes: 8), null, default))).Message);
+        Assert.Contains("chunk size must be between 1 KiB", (await Assert.ThrowsAsync<ArgumentException>(() => client.RunAttentionAsync(Spec("full"), q, q, q, new JobOptions(2, ChunkBytes: 8), null, default))).Message);
+        using var wide = Randn(4, 1, 2, 10, 300);
+        Assert.Contains("raise the chunk size", (await Assert.ThrowsAsync<ArgumentException>(() => client.RunAttentionAsync(Spec("full"), wide, wide, wide, new JobOptions(2, ChunkBytes: 1024), null, default))).Message);
         Assert.Empty(cluster.Probe.Jobs);
     }
 

@@ -8,9 +8,9 @@ namespace DistributedAttention.Cli.Tests;
 public sealed class JobProgressViewTests
 {
     private static JobStatus Status(JobState state, int done) => new(
-        "job-1", JobKind.Model, state, 2,
+        "job-1", JobKind.Model, state, "layer 0", 2, done,
         [new ShardProgress(0, "silo-a", "cpu", done), new ShardProgress(1, "silo-b", "cuda:0", done)],
-        [], [], new Dictionary<string, long> { ["halo"] = 2_000_000 }, [1_000_000, 1_000_000], null, 1.5);
+        [], [], [], new Dictionary<string, long> { ["halo"] = 2_000_000 }, [1_000_000, 1_000_000], null, 1.5, "silo-a");
 
     private static async Task<string> Show(bool terminal)
     {

@@ -50,7 +50,7 @@ public sealed class ProcessCommandTests(ClusterFixture cluster)
         Assert.Equal("bf16", root.GetProperty("wire").GetString());
         Assert.Equal(ranges.Count, root.GetProperty("sections").GetInt32());
         var phases = root.GetProperty("phases_seconds").EnumerateObject().Select(p => p.Name).ToList();
-        Assert.Equal(["tokenize", "load", "prepare", "layer 0", "layer 1", "download", "write"], phases);
+        Assert.Equal(["tokenize", "upload", "prepare", "layer 0", "layer 1", "download", "write"], phases);
         Assert.True(root.GetProperty("tokens_per_second").GetDouble() > 0);
         var bytes = root.GetProperty("bytes");
         var collectives = bytes.GetProperty("by_collective").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());

@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Testing;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Model;

@@ -1,8 +1,10 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Core.IO;
 using DistributedAttention.Grains.Placement;
 using DistributedAttention.Model;
+using DistributedAttention.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -45,16 +47,33 @@ public sealed class JobLifecycleTests(JobCluster fixture) : IClassFixture<JobClu
             VocabSize = 10, ModelDim = 30, Heads = 4, Layers = 1, FeedForwardDim = 8,
             LayerAttention = [new AttentionSpec()],
         };
-        // ToJson does not validate; the coordinator does.
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => job.CreateModelJobAsync(new ModelJobRequest(badModel.ToJson(), 100, new JobOptions(2))));
+        // Records do not validate themselves on the way; the coordinator does.
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => job.SubmitAsync(new JobRequest(new ModelWork(badModel, 100), new JobOptions(2))));
         Assert.Contains("not divisible by heads", e.Message);
 
-        var spec = new AttentionSpec { Kind = AttentionKind.Window }.ToJson();
-        e = await Assert.ThrowsAsync<ArgumentException>(() => job.CreateAttentionJobAsync(new AttentionJobRequest(spec, 1, 2, 5, 8, 8, new JobOptions(7))));
-        Assert.Contains("5 tokens cannot fill 7 shards", e.Message);
-        e = await Assert.ThrowsAsync<ArgumentException>(() => job.CreateAttentionJobAsync(new AttentionJobRequest(spec, 1, 2, 10, 8, 8, new JobOptions(2, [3, 3]))));
+        var spec = new AttentionSpec { Kind = AttentionKind.Window };
+        e = await Assert.ThrowsAsync<ArgumentException>(() => job.SubmitAsync(new JobRequest(new AttentionWork(spec, new AttentionShape(1, 2, 5, 8, 8)), new JobOptions(7))));
+        Assert.Contains("7 shards for a sequence of 5 positions", e.Message);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => job.SubmitAsync(new JobRequest(new AttentionWork(spec, new AttentionShape(1, 2, 10, 8, 8)), new JobOptions(2, [3, 3]))));
         Assert.Contains("add up to 6", e.Message);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => job.SubmitAsync(new JobRequest(new AttentionWork(spec, new AttentionShape(1, 2, 10, 8, 8)), new JobOptions(2, Replicas: 9))));
+        Assert.Contains("replicas must be between 0 and 8", e.Message);
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => job.GetStatusAsync());
         await AssertClusterServesAsync();
+    }
+
+    [Fact]
+    public async Task A_job_id_holds_one_request_and_resubmitting_it_is_idempotent()
+    {
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>(Guid.NewGuid().ToString("N"));
+        var request = new JobRequest(new AttentionWork(new AttentionSpec { Kind = AttentionKind.Window, GlobalPositions = [0, 3] }, new AttentionShape(1, 2, 10, 8, 8)), new JobOptions(2));
+        var first = await job.SubmitAsync(request);
+        // An equal request (new objects, equal contents) is the same job.
+        var again = await job.SubmitAsync(request with { Work = new AttentionWork(new AttentionSpec { Kind = AttentionKind.Window, GlobalPositions = [0, 3] }, new AttentionShape(1, 2, 10, 8, 8)) });
+        Assert.Equal(first.Bounds, again.Bounds);
+        Assert.Equal(JobState.Created, (await job.GetStatusAsync()).State);
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => job.SubmitAsync(request with { Options = new JobOptions(3) }));
+        Assert.Contains("already exists with a different request", e.Message);
     }
 
     [Fact]
@@ -63,27 +82,27 @@ public sealed class JobLifecycleTests(JobCluster fixture) : IClassFixture<JobClu
         var jobId = Guid.NewGuid().ToString("N");
         var job = fixture.Cluster.Client.GetGrain<IJobGrain>(jobId);
         var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 2, WindowRight = 2 };
-        var plan = await job.CreateAttentionJobAsync(new AttentionJobRequest(spec.ToJson(), 1, 1, 8, 4, 4, new JobOptions(2)));
+        var plan = await job.SubmitAsync(new JobRequest(new AttentionWork(spec, new AttentionShape(1, 1, 8, 4, 4)), new JobOptions(2)));
         using var q = randn(1, 1, 4, 4);
         for (var s = 0; s < 2; s++)
         {
-            var shard = fixture.Cluster.Client.GetGrain<IShardGrain>(ShardKey.Format(jobId, s));
-            foreach (var name in new[] { "q", "k" }) await shard.LoadInputAsync(Shards.TensorChunks.Chunk(name, q, 2, plan.Bounds[s], 0, 4));
+            var shard = fixture.Cluster.Client.GetGrain<IShardData>(ShardKey.Format(jobId, s));
+            foreach (var name in new[] { "q", "k" }) await shard.LoadInputAsync(TensorChunkCodec.Chunk(q, name, 2, plan.Bounds[s], 0, 4, ElementType.Float32));
         }
-        await job.StartAsync();
-        JobStatus status;
-        do
-        {
-            await Task.Delay(20);
-            status = await job.GetStatusAsync();
-        }
-        while (status.State == JobState.Running);
-        Assert.Equal(JobState.Failed, status.State);
-        Assert.Contains("input 'v'", status.Error);
+        // Nothing starts while an input is missing, and the answer says what to upload.
+        var start = await job.StartAsync();
+        Assert.False(start.Started);
+        Assert.Equal([0, 1], start.ShardsMissingInputs);
+        Assert.Contains("input 'v'", start.Detail);
+        Assert.Equal(JobState.Created, (await job.GetStatusAsync()).State);
+        var shardData = fixture.Cluster.Client.GetGrain<IShardData>(ShardKey.Format(jobId, 0));
         await Assert.ThrowsAsync<InvalidOperationException>(async () =>
         {
-            await foreach (var _ in job.ReadOutputAsync("o")) { }
+            await foreach (var _ in shardData.ReadOutputAsync("o", 0)) { }
         });
+        // A chunk that does not fit the shard is refused with the reason, and the grain serves on.
+        var wrong = await Assert.ThrowsAsync<ArgumentException>(() => shardData.LoadInputAsync(TensorChunkCodec.Chunk(q, "v", 2, plan.Bounds[1], 0, 4, ElementType.Float32)));
+        Assert.Contains("falls outside rows 0..3", wrong.Message);
         await AssertClusterServesAsync();
     }
 

@@ -1,5 +1,6 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
+using DistributedAttention.Core.IO;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Grains.Messaging;
 using static TorchSharp.torch;
@@ -13,7 +14,8 @@ public sealed class ShardMailboxTests
     private static IReadOnlyList<RingMessage> Chunks(string tag, int from, int n = 12, int chunkBytes = 16)
     {
         using var x = arange(n, dtype: ScalarType.Float32).reshape(3, n / 3);
-        return TensorWire.Encode(x, tag, from, WireDType.Float32, chunkBytes);
+        var pieces = TensorChunkCodec.EncodeFlat(x, "", ElementType.Float32, chunkBytes);
+        return [.. pieces.Select((p, i) => new RingMessage(tag, from, i, pieces.Count, x.shape, p))];
     }
 
     private static void AssertArange(Tensor t, int n = 12)

@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Testing;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
@@ -58,7 +59,7 @@ public sealed class SiloLossTests : IAsyncLifetime
         var (options, ids) = Job();
         var killer = new MidJobKiller(cluster);
         var failure = await Assert.ThrowsAsync<Client.JobFailedException>(() =>
-            Jobs().RunModelAsync(options, ids, new JobOptions(6, Replicate: false), new Client.InMemoryHiddenStates(), killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5)));
+            Jobs().RunModelAsync(options, ids, new JobOptions(6, Replicas: 0), new Client.InMemoryHiddenStates(), killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5)));
         await killer.KilledAsync();
         Assert.Equal(JobState.Failed, failure.Status.State);
         Assert.Contains("no copy of its input survives (replication is off)", failure.Status.Error);

@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Testing;
 using DistributedAttention.Client;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
@@ -20,6 +21,7 @@ public sealed class TestingHostCluster : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddDistributedAttentionGrains(["cpu"]);
+            silo.AddMemoryGrainStorage(Jobs.JobStorage.Name);
 #pragma warning disable ORLEANSEXP003 // The silos' choice in production too (SiloBuilderExtensions).
             silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using DistributedAttention.Client;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using DistributedAttention.Silo;
 using Orleans.Runtime;
 
 namespace DistributedAttention.Cli.Cluster;
@@ -43,16 +44,16 @@ public sealed class GatewayClusterConnector : IClusterConnector
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         // Orleans logs to the console by default; the CLI owns the console.
         builder.Logging.ClearProviders();
-        // The silos' own client wiring (cluster and service id, message-size limit, timeouts), with
-        // the one gateway given instead of localhost ports: static clustering, any host.
-        var settings = new ClientSettings
+        // The client wiring every client uses (cluster and service id, message-size limit, timeouts),
+        // through the one gateway given: static clustering, any host.
+        builder.Configuration.AddEnvironmentVariables();
+        builder.AddDistributedAttentionClient(o =>
         {
-            ClusterId = choice.ClusterId,
-            ServiceId = choice.ServiceId,
-            Clustering = ClusteringMode.Localhost,
-            GatewayPorts = [endpoint.Port],
-        };
-        builder.AddDistributedAttentionClient(settings, client => client.UseStaticClustering(endpoint));
+            o.ClusterId = choice.ClusterId;
+            o.ServiceId = choice.ServiceId;
+            o.Clustering = ClusteringMode.Localhost;
+            o.Gateways = [endpoint.ToString()];
+        });
         var host = builder.Build();
         try
         {

@@ -8,7 +8,7 @@ public interface ISiloLauncher
     /// joined its cluster, runs it until <paramref name="cancellationToken"/> fires, then stops it
     /// gracefully and returns.
     /// </summary>
-    /// <exception cref="ArgumentException">The options are invalid (e.g. an unknown device).</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid (e.g. an unknown device); every problem is named.</exception>
     /// <exception cref="ClusterUnavailableException">The silo could not start or join its cluster.</exception>
     Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, CancellationToken cancellationToken);
 }
@@ -19,4 +19,5 @@ public interface ISiloLauncher
 /// <param name="GatewayPort">Client gateway port.</param>
 /// <param name="Devices">Its device slots.</param>
 /// <param name="ClusterId">The cluster it joined.</param>
-public sealed record SiloStarted(string Address, int SiloPort, int GatewayPort, IReadOnlyList<string> Devices, string ClusterId);
+/// <param name="JobStore">Where it keeps job records.</param>
+public sealed record SiloStarted(string Address, int SiloPort, int GatewayPort, IReadOnlyList<string> Devices, string ClusterId, string JobStore);

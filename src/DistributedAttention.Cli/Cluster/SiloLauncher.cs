@@ -1,10 +1,13 @@
 using System.Net;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Client;
 using DistributedAttention.Silo;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace DistributedAttention.Cli.Cluster;
 
@@ -26,38 +29,56 @@ public sealed class SiloLauncher : ISiloLauncher
         this.logLevel = logLevel;
     }
 
-    /// <summary>The silo settings <paramref name="options"/> stand for.</summary>
+    /// <summary>Applies the flags that were given to <paramref name="target"/> (on top of configuration).</summary>
     /// <exception cref="UsageException">A primary on another host was named (localhost clustering is for one machine).</exception>
-    public static SiloSettings Settings(SiloLaunchOptions options)
+    public static void Apply(SiloLaunchOptions options, DistributedAttentionSiloOptions target)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new SiloSettings
+        ArgumentNullException.ThrowIfNull(target);
+        if (options.ClusterId is { } clusterId) target.ClusterId = clusterId;
+        if (options.ServiceId is { } serviceId) target.ServiceId = serviceId;
+        if (options.Redis is { } redis)
         {
-            ClusterId = options.ClusterId,
-            ServiceId = options.ServiceId,
-            Clustering = options.Redis is null ? ClusteringMode.Localhost : ClusteringMode.Redis,
-            RedisConnectionString = options.Redis,
-            SiloPort = options.SiloPort,
-            GatewayPort = options.GatewayPort,
-            PrimarySiloPort = options.Primary is { } primary ? LocalPort(primary) : null,
-            Devices = [.. options.Devices],
-        };
+            target.Clustering = ClusteringMode.Redis;
+            target.RedisConnectionString = redis;
+        }
+        if (options.SiloPort is { } siloPort) target.SiloPort = siloPort;
+        if (options.GatewayPort is { } gatewayPort) target.GatewayPort = gatewayPort;
+        if (options.Primary is { } primary) target.PrimarySiloPort = LocalPort(primary);
+        if (options.Devices is { Count: > 0 } devices) target.Devices = [.. devices];
+        if (options.JobStore is { } store) target.JobStore = store;
+        if (options.Backups is { } backups) target.Backups = backups;
+        if (options.BackupDirectory is { } folder) target.BackupDirectory = folder;
+    }
+
+    /// <summary>The options this silo runs with: configuration (environment variables), then the flags given.</summary>
+    /// <exception cref="UsageException">A flag is invalid.</exception>
+    /// <exception cref="OptionsValidationException">The options are invalid; every problem is named.</exception>
+    public static DistributedAttentionSiloOptions Resolve(SiloLaunchOptions options, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var resolved = new DistributedAttentionSiloOptions();
+        configuration.GetSection(SiloHostingExtensions.SiloSection).Bind(resolved);
+        Apply(options, resolved);
+        var result = new DistributedAttentionSiloOptionsValidator().Validate(null, resolved);
+        if (result.Failed) throw new OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, typeof(DistributedAttentionSiloOptions), result.Failures);
+        return resolved;
     }
 
     /// <inheritdoc />
     public async Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(started);
-        var settings = Settings(options);
-        settings.Validate();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "distattn-silo" });
+        builder.Configuration.AddEnvironmentVariables();
+        var settings = Resolve(options, builder.Configuration);
         TorchRuntime.EnsureLoaded();
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "distattn-silo" });
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.AddDistributedAttentionSilo(settings);
+        builder.AddDistributedAttentionSilo(o => Apply(options, o));
         using var host = builder.Build();
         try
         {
@@ -73,7 +94,7 @@ public sealed class SiloLauncher : ISiloLauncher
         }
 
         var address = host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
-        started(new SiloStarted(address.ToString(), settings.SiloPort, settings.GatewayPort, [.. settings.Devices], settings.ClusterId));
+        started(new SiloStarted(address.ToString(), settings.SiloPort, settings.GatewayPort, settings.EffectiveDevices, settings.ClusterId, settings.EffectiveJobStore.ToString()));
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

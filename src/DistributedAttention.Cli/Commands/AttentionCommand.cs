@@ -24,7 +24,7 @@ internal static class AttentionCommand
             var spec = mechanism.Build(result, positions);
             cluster.Validate(result);
             var runner = new AttentionRunner(context, result.GetValue(input)!, result.GetValue(output)!, spec);
-            return await runner.RunAsync(cluster.Choice(result), silos => cluster.Job(result, silos), cancellationToken).ConfigureAwait(false);
+            return await runner.RunAsync(cluster.Choice(result), silos => cluster.Job(result, silos), cluster.Id(result), cancellationToken).ConfigureAwait(false);
         });
         return command;
     }

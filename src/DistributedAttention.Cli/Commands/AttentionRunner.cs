@@ -17,7 +17,7 @@ internal sealed class AttentionRunner(CliContext context, string input, string o
 {
     private static readonly string[] Names = ["q", "k", "v"];
 
-    public async Task<int> RunAsync(ClusterChoice choice, Func<int, JobOptions> jobOptions, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(ClusterChoice choice, Func<int, JobOptions> jobOptions, string? jobId, CancellationToken cancellationToken)
     {
         var shape = CheckInput();
         CheckOutputFolder();
@@ -36,10 +36,13 @@ internal sealed class AttentionRunner(CliContext context, string input, string o
             var client = new JobClient(connection.Grains);
             var view = new JobProgressView(context.Console);
             var title = $"{ValueParsers.MechanismName(spec.Kind)} attention, n = {shape.Length:N0}, {options.Shards} shard(s) on {connection.Description}";
-            using var result = await view.ShowWhileAsync(title, progress => client.RunAttentionAsync(spec, q, k, v, options, progress, cancellationToken)).ConfigureAwait(false);
+            var (hostQ, hostK, hostV) = (q.ToHost(), k.ToHost(), v.ToHost());
+            var result = await view.ShowWhileAsync(title, progress => client.RunAttentionAsync(spec, hostQ, hostK, hostV, options, progress, cancellationToken, jobId)).ConfigureAwait(false);
 
-            var tensors = new Dictionary<string, Tensor> { ["o"] = result.Output };
-            if (result.Lse is not null) tensors["lse"] = result.Lse;
+            using var o = result.Output.ToTorch();
+            using var lse = result.Lse?.ToTorch();
+            var tensors = new Dictionary<string, Tensor> { ["o"] = o };
+            if (lse is not null) tensors["lse"] = lse;
             var metadata = new Dictionary<string, string>
             {
                 ["format"] = "distattn.attention/1",
@@ -48,8 +51,8 @@ internal sealed class AttentionRunner(CliContext context, string input, string o
                 ["shard_bounds"] = string.Join(",", result.Plan.Bounds),
             };
             Safetensors.Save(output, tensors, metadata);
-            context.Console.MarkupLine($"wrote [bold]{Markup.Escape(output)}[/]: o {AttentionShape.Format(result.Output.shape)}"
-                + (result.Lse is null ? " (no lse: the mechanism defines none)" : $", lse {AttentionShape.Format(result.Lse.shape)}")
+            context.Console.MarkupLine($"wrote [bold]{Markup.Escape(output)}[/]: o {AttentionShape.Format(result.Output.Shape)}"
+                + (result.Lse is null ? " (no lse: the mechanism defines none)" : $", lse {AttentionShape.Format(result.Lse.Shape)}")
                 + $" in {result.Status.ElapsedSeconds:F2} s.");
             return ExitCodes.Ok;
         }

@@ -22,11 +22,15 @@ internal sealed class ClusterOptions
 
     public Option<int> ChunkMegabytes { get; } = new("--chunk-mb") { Description = "Largest message payload in MiB.", DefaultValueFactory = _ => 4 };
 
-    public Option<bool> NoRecovery { get; } = new("--no-recovery") { Description = "Skip the copies of each shard's layer input kept on its ring neighbour: less traffic, but a lost silo fails the job." };
+    public Option<int> Replicas { get; } = new("--replicas") { Description = "Copies of each shard's layer input kept on the next shards of the ring: the job survives that many adjacent silos lost at once.", DefaultValueFactory = _ => 1, HelpName = "R" };
+
+    public Option<bool> NoRecovery { get; } = new("--no-recovery") { Description = "No copies (--replicas 0): less traffic, but a lost silo fails the job." };
+
+    public Option<string?> JobId { get; } = new("--job-id") { Description = "The job's id on the cluster: running the command again with the same id (after an interruption) picks the job up instead of starting over.", HelpName = "ID" };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Shards, Silos, Cluster, ClusterId, ServiceId, Wire, ChunkMegabytes, NoRecovery }) command.Add(option);
+        foreach (var option in new Option[] { Shards, Silos, Cluster, ClusterId, ServiceId, Wire, ChunkMegabytes, Replicas, NoRecovery, JobId }) command.Add(option);
     }
 
     /// <summary>The cluster to connect to.</summary>
@@ -47,7 +51,20 @@ internal sealed class ClusterOptions
         if (shards < 1) throw new UsageException($"--shards must be >= 1 (got {shards}).");
         var chunk = result.GetValue(ChunkMegabytes);
         if (chunk is < 1 or > 32) throw new UsageException($"--chunk-mb must be between 1 and 32 (got {chunk}); Orleans messages must stay well below their 128 MiB limit.");
-        return new JobOptions(shards, Wire: ValueParsers.Wire(result.GetValue(Wire)!), Replicate: !result.GetValue(NoRecovery), ChunkBytes: chunk << 20);
+        var replicas = result.GetValue(Replicas);
+        if (replicas is < 0 or > JobOptions.MaxReplicas) throw new UsageException($"--replicas must be between 0 and {JobOptions.MaxReplicas} (got {replicas}).");
+        if (result.GetValue(NoRecovery)) replicas = 0;
+        return new JobOptions(shards, Wire: ValueParsers.Wire(result.GetValue(Wire)!), Replicas: replicas, ChunkBytes: chunk << 20);
+    }
+
+    /// <summary>The job id given with --job-id, or null for a new job.</summary>
+    /// <exception cref="UsageException">The id is blank or holds characters a grain key cannot.</exception>
+    public string? Id(ParseResult result)
+    {
+        if (result.GetValue(JobId) is not { } id) return null;
+        if (string.IsNullOrWhiteSpace(id) || id.Length > 200 || id.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            throw new UsageException($"--job-id '{id}' must be 1-200 characters without spaces or control characters.");
+        return id;
     }
 
     /// <summary>Checks the values that need no cluster, so bad input fails before anything starts.</summary>
@@ -55,5 +72,6 @@ internal sealed class ClusterOptions
     {
         Choice(result);
         Job(result, 1);
+        Id(result);
     }
 }

@@ -45,7 +45,7 @@ internal static class ProcessCommand
             settings.Validate();
             cluster.Validate(result);
             var runner = new ProcessRunner(context, settings);
-            return await runner.RunAsync(cluster.Choice(result), silos => cluster.Job(result, silos), cancellationToken).ConfigureAwait(false);
+            return await runner.RunAsync(cluster.Choice(result), silos => cluster.Job(result, silos), cluster.Id(result), cancellationToken).ConfigureAwait(false);
         });
         return command;
     }

@@ -15,7 +15,7 @@ namespace DistributedAttention.Cli.Commands;
 /// <summary>Reads and tokenizes the book, runs the model job, and writes hidden states, chapter vectors and the summary.</summary>
 internal sealed class ProcessRunner(CliContext context, ProcessSettings settings)
 {
-    public async Task<int> RunAsync(ClusterChoice choice, Func<int, JobOptions> jobOptions, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(ClusterChoice choice, Func<int, JobOptions> jobOptions, string? jobId, CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
         var phases = new Dictionary<string, double>();
@@ -39,7 +39,9 @@ internal sealed class ProcessRunner(CliContext context, ProcessSettings settings
         var client = new JobClient(connection.Grains);
         var view = new JobProgressView(context.Console);
         var title = $"{model.Layers} layer(s), {options.Shards} shard(s) on {connection.Description}";
-        var result = await view.ShowWhileAsync(title, progress => client.RunModelAsync(model, tokens, options, timed, progress, cancellationToken)).ConfigureAwait(false);
+        var result = await view.ShowWhileAsync(title, progress => client.RunModelAsync(model, tokens, options, timed, progress, cancellationToken, jobId)).ConfigureAwait(false);
+        // Inputs go from here straight to the shards, so uploading is the client's phase, not the cluster's.
+        phases["upload"] = result.UploadSeconds;
         foreach (var phase in result.Status.Phases) phases[phase.Phase] = phases.GetValueOrDefault(phase.Phase) + phase.Seconds;
         phases["download"] = timed.Seconds;
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Cli.Parsing;
+using DistributedAttention.Grains.Shards.Backups;
+using DistributedAttention.Silo;
 
 namespace DistributedAttention.Cli.Commands;
 
@@ -9,28 +11,38 @@ internal static class SiloCommand
 {
     public static Command Create(CliContext context)
     {
-        var port = new Option<int>("--port") { Description = "Silo-to-silo port.", DefaultValueFactory = _ => 11111 };
-        var gatewayPort = new Option<int>("--gateway-port") { Description = "Client gateway port.", DefaultValueFactory = _ => 30000 };
+        var port = new Option<int?>("--port") { Description = "Silo-to-silo port (default 11111)." };
+        var gatewayPort = new Option<int?>("--gateway-port") { Description = "Client gateway port (default 30000)." };
         var primary = new Option<string?>("--primary") { Description = "Silo endpoint of the primary silo to join (static clustering); omit on the primary.", HelpName = "HOST:PORT" };
-        var devices = new Option<string>("--devices") { Description = "Device slots this silo offers, e.g. cpu,cpu or cuda:0,cuda:1.", DefaultValueFactory = _ => "cpu" };
-        var redis = new Option<string?>("--redis") { Description = "Redis connection string for clustering (instead of --primary).", HelpName = "CONNSTR" };
-        var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id.", DefaultValueFactory = _ => ClusterChoice.DefaultClusterId };
-        var serviceId = new Option<string>("--service-id") { Description = "Orleans service id.", DefaultValueFactory = _ => ClusterChoice.DefaultServiceId };
-        var command = new Command("silo", "Run one silo until Ctrl+C or SIGTERM.") { port, gatewayPort, primary, devices, redis, clusterId, serviceId };
+        var devices = new Option<string?>("--devices") { Description = "Device slots this silo offers, e.g. cpu,cpu or cuda:0,cuda:1 (default cpu)." };
+        var redis = new Option<string?>("--redis") { Description = "Redis connection string for clustering and job records (instead of --primary).", HelpName = "CONNSTR" };
+        var clusterId = new Option<string?>("--cluster-id") { Description = $"Orleans cluster id (default {ClusterChoice.DefaultClusterId})." };
+        var serviceId = new Option<string?>("--service-id") { Description = $"Orleans service id (default {ClusterChoice.DefaultServiceId})." };
+        var jobStore = new Option<string?>("--job-store") { Description = "Where job records live so a job survives its coordinator: memory (Orleans' in-memory storage) or redis (default: redis with --redis, else memory).", HelpName = "memory|redis" };
+        var backups = new Option<string?>("--backups") { Description = "Where shards keep their neighbours' copies: memory (default) or disk.", HelpName = "memory|disk" };
+        var backupDir = new Option<string?>("--backup-dir") { Description = "Folder for --backups disk (default: under the temporary folder).", HelpName = "DIR" };
+        var command = new Command("silo", "Run one silo until Ctrl+C or SIGTERM. Settings not given as flags come from DistributedAttention__Silo__* environment variables.")
+        {
+            port, gatewayPort, primary, devices, redis, clusterId, serviceId, jobStore, backups, backupDir,
+        };
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = new SiloLaunchOptions(
-                Port(result.GetValue(port), "--port"),
-                Port(result.GetValue(gatewayPort), "--gateway-port"),
+                result.GetValue(port) is { } p ? Port(p, "--port") : null,
+                result.GetValue(gatewayPort) is { } g ? Port(g, "--gateway-port") : null,
                 result.GetValue(primary) is { } text ? ValueParsers.Endpoint(text, "--primary") : null,
-                ValueParsers.Devices(result.GetValue(devices)!),
+                result.GetValue(devices) is { } list ? ValueParsers.Devices(list) : null,
                 result.GetValue(redis) is { Length: > 0 } connection ? connection : null,
-                NonEmpty(result.GetValue(clusterId), "--cluster-id"),
-                NonEmpty(result.GetValue(serviceId), "--service-id"));
-            if (options.SiloPort == options.GatewayPort) throw new UsageException($"--port and --gateway-port must differ (both {options.SiloPort}).");
+                result.GetValue(clusterId) is { } cluster ? NonEmpty(cluster, "--cluster-id") : null,
+                result.GetValue(serviceId) is { } service ? NonEmpty(service, "--service-id") : null,
+                result.GetValue(jobStore) is { } store ? Choice<JobStoreKind>(store, "--job-store", JobStoreKind.Memory, JobStoreKind.Redis) : null,
+                result.GetValue(backups) is { } copies ? Choice<BackupStorage>(copies, "--backups", BackupStorage.Memory, BackupStorage.Disk) : null,
+                result.GetValue(backupDir));
             if (options.Primary is not null && options.Redis is not null) throw new UsageException("give either --primary (static clustering) or --redis, not both.");
-            // Checks what the command line alone decides (a primary off this machine) before anything starts.
-            SiloLauncher.Settings(options);
+            // Checks what the command line alone decides (a primary off this machine, clashing ports) before anything starts.
+            var chosen = new DistributedAttentionSiloOptions();
+            SiloLauncher.Apply(options, chosen);
+            if (chosen.SiloPort == chosen.GatewayPort) throw new UsageException($"--port and --gateway-port must differ (both {chosen.SiloPort}).");
 
             // Plain lines on the console's own writer: never wrapped, so scripts can match them.
             var stdout = context.Console.Profile.Out.Writer;
@@ -40,12 +52,12 @@ internal static class SiloCommand
                 stdout.Flush();
             }
 
-            Say($"silo starting: port {options.SiloPort}, gateway {options.GatewayPort}, devices {string.Join(",", options.Devices)}; Ctrl+C stops it.");
+            Say("silo starting; Ctrl+C stops it.");
             try
             {
                 // The line scripts wait for: the silo has joined its cluster and its gateway takes clients.
                 await context.Silos.RunAsync(options, up => Say(
-                    $"silo up: {up.Address} port {up.SiloPort} gateway {up.GatewayPort} devices {string.Join(",", up.Devices)} cluster {up.ClusterId}"),
+                    $"silo up: {up.Address} port {up.SiloPort} gateway {up.GatewayPort} devices {string.Join(",", up.Devices)} cluster {up.ClusterId} jobs {up.JobStore.ToLowerInvariant()}"),
                     cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -60,6 +72,15 @@ internal static class SiloCommand
 
     private static int Port(int value, string option) =>
         value is >= 1 and <= 65535 ? value : throw new UsageException($"{option} must be a port in 1-65535 (got {value}).");
+
+    private static T Choice<T>(string value, string option, params T[] allowed) where T : struct, Enum
+    {
+        foreach (var choice in allowed)
+        {
+            if (string.Equals(choice.ToString(), value, StringComparison.OrdinalIgnoreCase)) return choice;
+        }
+        throw new UsageException($"{option} must be one of {string.Join(", ", allowed.Select(a => a.ToString().ToLowerInvariant()))} (got '{value}').");
+    }
 
     private static string NonEmpty(string? value, string option) =>
         string.IsNullOrWhiteSpace(value) ? throw new UsageException($"{option} must not be empty.") : value;

@@ -6,14 +6,25 @@ namespace DistributedAttention.Core.Runtime;
 /// A dedicated compute thread for one device slot. Work items run one at a time in arrival
 /// order, so a device is never oversubscribed and the thread pool stays free for messaging.
 /// </summary>
+/// <remarks>
+/// Stopping waits for the item that is running: its tensors (and the model weights it reads)
+/// must outlive it, or native code would touch freed memory. Items queued but not started fail
+/// with <see cref="ObjectDisposedException"/> instead of running.
+/// </remarks>
 public sealed class DeviceWorker : IComputeExecutor, IDisposable
 {
+    /// <summary>How long <see cref="Dispose"/> waits for a running item.</summary>
+    public static readonly TimeSpan StopTimeout = TimeSpan.FromMinutes(5);
+
     private readonly BlockingCollection<Action> queue = [];
     private readonly Thread thread;
+    private readonly string name;
+    private volatile bool stopping;
 
     /// <summary>Starts the worker thread, named after <paramref name="name"/>.</summary>
     public DeviceWorker(string name)
     {
+        this.name = name;
         thread = new Thread(Loop) { IsBackground = true, Name = $"compute {name}" };
         thread.Start();
     }
@@ -23,8 +34,13 @@ public sealed class DeviceWorker : IComputeExecutor, IDisposable
     {
         ArgumentNullException.ThrowIfNull(work);
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        queue.Add(() =>
+        void Item()
         {
+            if (stopping)
+            {
+                completion.TrySetException(Stopped());
+                return;
+            }
             if (cancellationToken.IsCancellationRequested)
             {
                 completion.TrySetCanceled(cancellationToken);
@@ -38,12 +54,41 @@ public sealed class DeviceWorker : IComputeExecutor, IDisposable
             {
                 completion.TrySetException(e);
             }
-        }, CancellationToken.None);
+        }
+        try
+        {
+            if (stopping) return Task.FromException<T>(Stopped());
+            queue.Add(Item, CancellationToken.None);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return Task.FromException<T>(Stopped());
+        }
         return completion.Task;
     }
 
-    /// <summary>Stops accepting work and lets the thread finish what is queued.</summary>
-    public void Dispose() => queue.CompleteAdding();
+    /// <summary>
+    /// Stops the worker: queued items fail, and the call waits (up to <paramref name="timeout"/>)
+    /// for the running one. Returns whether the thread has ended.
+    /// </summary>
+    public bool Stop(TimeSpan timeout)
+    {
+        stopping = true;
+        try
+        {
+            queue.CompleteAdding();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already stopped.
+        }
+        return Thread.CurrentThread == thread || thread.Join(timeout);
+    }
+
+    /// <summary>Stops the worker, waiting up to <see cref="StopTimeout"/> for the running item.</summary>
+    public void Dispose() => Stop(StopTimeout);
+
+    private ObjectDisposedException Stopped() => new($"compute {name}", "the device's compute thread has stopped (its silo is shutting down).");
 
     private void Loop()
     {

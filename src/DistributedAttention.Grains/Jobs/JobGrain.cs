@@ -1,261 +1,252 @@
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using DistributedAttention.Abstractions;
-using DistributedAttention.Core.Distributed;
-using DistributedAttention.Grains.Placement;
-using DistributedAttention.Grains.Shards;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 
 namespace DistributedAttention.Grains.Jobs;
 
 /// <summary>
-/// The coordinator of one job: plans the shards, uploads token ids to them, drives the layers
-/// (every shard runs a layer together with its ring neighbours; the coordinator only starts
-/// and watches), recovers shards lost with their silo (JobRecovery.cs) and streams
-/// the output back in sequence order. Status calls interleave with everything.
+/// The coordinator of one job, the control plane only: it plans and persists the job
+/// (<see cref="JobRecord"/>), starts it, drives it in the background (<see cref="JobRun"/>),
+/// and answers status. It never sees a tensor: clients move data to and from the shards.
+/// When its silo is lost the next call (a client's status poll, or the keep-alive reminder)
+/// activates it on another silo, where it reads the record back and resumes the run.
 /// </summary>
-public sealed partial class JobGrain(ILogger<JobGrain> logger, ILocalSiloDetails siloDetails, IOptions<SiloMessagingOptions> messaging) : Grain, IJobGrain
+public sealed class JobGrain(
+    ILogger<JobGrain> logger,
+    ILocalSiloDetails silo,
+    [PersistentState(JobStorage.StateName, JobStorage.Name)] IPersistentState<JobRecord> state) : Grain, IJobGrain
 {
-    private const int TokenChunk = 1 << 18;
-    private readonly Stopwatch clock = new();
-    private readonly List<PhaseTiming> phases = [];
-    private readonly List<RecoveryEvent> recoveries = [];
-    private readonly Dictionary<string, long> bytesByCollective = new(StringComparer.Ordinal);
-    private JobKind kind;
-    private string configJson = "";
-    private JobOptions options = new(1);
-    private ShardLayout? layout;
-    private int layers;
-    private int[]? tokens;
-    private long tokensReceived;
-    private JobState state = JobState.Created;
-    private string? error;
-    private int[] layersDone = [];
-    private long[] bytesPerLayer = [];
-    private ShardPlacement[] placements = [];
+    private readonly SemaphoreSlim writing = new(1, 1);
     private CancellationTokenSource cancellation = new();
-    private int attempt;
-    private bool created;
+    private Task? run;
+
+    private JobRecord Record => state.State;
+
+    private string JobId => this.GetPrimaryKeyString();
 
     /// <inheritdoc />
-    public Task<JobPlan> CreateModelJobAsync(ModelJobRequest request)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        RequireNew();
-        var (model, plan) = JobPlanner.Plan(request);
-        (kind, configJson, options, layout, layers) = (JobKind.Model, request.ModelOptionsJson, request.Options, plan, model.Layers);
-        tokens = new int[request.Tokens];
-        Created();
-        return Task.FromResult(Plan());
+        var here = silo.SiloAddress.ToString();
+        if (Record.Plan is not null && Record.State == JobState.Running)
+        {
+            // Running, but not here: the coordinator was lost with its silo. Pick the job up.
+            if (Record.CoordinatorSilo != here)
+            {
+                logger.LogWarning("Job {Job}: coordinator on {Lost} was lost; resuming on {Here} after {Layers} completed layer(s)", JobId, Record.CoordinatorSilo, here, Record.LayersCompleted);
+                Record.CoordinatorMoves.Add(new CoordinatorMove(Record.CoordinatorSilo, here, Record.LayersCompleted, Record.Phase));
+            }
+            Record.CoordinatorSilo = here;
+            await SaveAsync();
+            StartRun(resuming: true);
+        }
+        await base.OnActivateAsync(cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task AppendTokensAsync(long offset, byte[] tokenIds)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(tokenIds);
-        if (tokens is null || state != JobState.Created) throw new InvalidOperationException("tokens can only be added to a created model job that has not started.");
-        if (tokenIds.Length % 4 != 0) throw new ArgumentException($"token ids are int32: {tokenIds.Length} bytes is not a multiple of 4.");
-        var count = tokenIds.Length / 4;
-        if (offset < 0 || offset + count > tokens.Length)
-            throw new ArgumentException($"tokens {offset}..{offset + count - 1} fall outside the job's {tokens.Length} tokens.");
-        Buffer.BlockCopy(tokenIds, 0, tokens, (int)offset * 4, tokenIds.Length);
-        tokensReceived += count;
-        return Task.CompletedTask;
+        // The silo is going away: stop the run here; the record says Running, so the next activation resumes it.
+        await cancellation.CancelAsync();
+        if (run is not null) await run.WaitAsync(cancellationToken).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
+        await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     /// <inheritdoc />
-    public async Task<JobPlan> CreateAttentionJobAsync(AttentionJobRequest request)
+    public async Task<JobPlan> SubmitAsync(JobRequest request)
     {
-        RequireNew();
-        var (_, plan) = JobPlanner.Plan(request);
-        (kind, configJson, options, layout, layers) = (JobKind.Attention, request.SpecJson, request.Options, plan, 1);
-        Created();
-        // The client uploads q, k, v straight to the shards, so they join the job now.
-        await InitializeShardsAsync();
+        ArgumentNullException.ThrowIfNull(request);
+        if (Record.Plan is { } existing)
+        {
+            if (existing.Work != request.Work || existing.Options != request.Options)
+                throw new ArgumentException($"job {JobId} already exists with a different request; use a new job id.");
+        }
+        else
+        {
+            var layout = JobPlanner.Layout(request);
+            var placements = Enumerable.Range(0, layout.Count).Select(s => new ShardPlacement(s, layout.Start(s), layout.End(s), "", "")).ToArray();
+            state.State = new JobRecord
+            {
+                Plan = new JobPlan(JobId, request.Work, request.Options, [.. layout.Bounds], placements),
+                Placements = placements,
+                LayersDone = new int[layout.Count],
+                BytesPerLayer = new long[request.Work.Layers],
+                CoordinatorSilo = silo.SiloAddress.ToString(),
+            };
+            await SaveAsync();
+        }
+        if (Record.State == JobState.Created)
+        {
+            // The client uploads straight to the shards, so they join now (again, on a resubmission).
+            var shards = Shards();
+            await Task.WhenAll(Enumerable.Range(0, shards.Count).Select(s => Transient.RetryAsync(() => shards.InitializeAsync(s), default)));
+            await RefreshPlacementsAsync();
+        }
         return Plan();
     }
 
     /// <inheritdoc />
-    public Task StartAsync()
+    public Task<JobPlan> GetPlanAsync() => Task.FromResult(Plan());
+
+    /// <inheritdoc />
+    public async Task<JobStart> StartAsync()
     {
-        if (!created) throw new InvalidOperationException($"job {this.GetPrimaryKeyString()} was never created.");
-        if (state != JobState.Created) return Task.CompletedTask;
-        if (tokens is not null && tokensReceived != tokens.Length)
-            throw new InvalidOperationException($"{tokensReceived} of {tokens.Length} tokens were uploaded; upload them all before starting.");
-        state = JobState.Running;
-        clock.Restart();
-        DelayDeactivation(TimeSpan.FromHours(12));
-        _ = RunAsync();
-        return Task.CompletedTask;
+        RequireJob();
+        if (Record.State != JobState.Created) return new JobStart(true, [], "");
+        var shards = Shards();
+        var probes = await Task.WhenAll(Enumerable.Range(0, shards.Count).Select(s => Transient.RetryAsync(() => shards.ProbeAsync(s), default)));
+        var missing = Enumerable.Range(0, probes.Length).Where(s => !probes[s].Joined || !probes[s].InputsComplete).ToArray();
+        if (missing.Length > 0)
+        {
+            // A shard lost with its silo since the upload reactivated empty: it rejoins, and the client uploads again.
+            await Task.WhenAll(missing.Where(s => !probes[s].Joined).Select(s => Transient.RetryAsync(() => shards.InitializeAsync(s), default)));
+            return new JobStart(false, missing, string.Join("; ", missing.Select(s => $"shard {s}: {probes[s].Missing}")));
+        }
+        Record.State = JobState.Running;
+        Record.Phase = "prepare";
+        Record.StartedUtc = DateTime.UtcNow;
+        await SaveAsync();
+        StartRun(resuming: false);
+        return new JobStart(true, [], "");
     }
 
     /// <inheritdoc />
     public Task<JobStatus> GetStatusAsync()
     {
-        var shards = placements.Select((p, s) => new ShardProgress(s, p.Silo, p.Device, layersDone.Length > s ? layersDone[s] : 0)).ToArray();
-        return Task.FromResult(new JobStatus(this.GetPrimaryKeyString(), kind, state, layers, shards, [.. recoveries], [.. phases],
-            new Dictionary<string, long>(bytesByCollective), [.. bytesPerLayer], error, clock.Elapsed.TotalSeconds, siloDetails.SiloAddress.ToString()));
+        RequireJob();
+        return Task.FromResult(Record.Status(JobId, DateTime.UtcNow));
     }
 
     /// <inheritdoc />
     public async Task CancelAsync()
     {
-        if (state is JobState.Completed or JobState.Failed or JobState.Cancelled) return;
-        state = JobState.Cancelled;
-        error = "cancelled on request.";
+        if (Record.Plan is null || Record.Ended) return;
+        Record.State = JobState.Cancelled;
+        Record.Error = "cancelled on request.";
+        Record.EndedUtc = DateTime.UtcNow;
+        await SaveAsync();
         await cancellation.CancelAsync();
-        await ForEachShardAsync(s => Shard(s).AbortAsync(attempt), ignoreErrors: true);
+        var shards = Shards();
+        await Task.WhenAll(Enumerable.Range(0, shards.Count).Select(s => BestEffortAsync(() => shards.AbortAsync(s, int.MaxValue))));
     }
 
     /// <inheritdoc />
     public async Task ReleaseAsync()
     {
-        if (layout is null) return;
-        await ForEachShardAsync(s => Shard(s).ReleaseAsync(), ignoreErrors: true);
-        tokens = null;
+        if (Record.Plan is null) return;
+        var shards = Shards();
+        await Task.WhenAll(Enumerable.Range(0, shards.Count).Select(s => BestEffortAsync(() => shards.ReleaseAsync(s))));
+        Record.Released = true;
+        await SaveAsync();
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<TensorChunk> ReadOutputAsync(string name, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async Task<ShardPlacement> RestoreOutputAsync(int shard)
     {
-        if (state != JobState.Completed)
-            throw new InvalidOperationException($"job {this.GetPrimaryKeyString()} is {state}{(error is null ? "" : $" ({error})")}; its output can be read once it has completed.");
-        // While one shard's rows go out, the next shard's are fetched: at most two shards are buffered here.
-        var next = BufferShardAsync(0, name, cancellationToken);
-        var row = 0L;
-        for (var s = 0; s < layout!.Count; s++)
-        {
-            var chunks = await next;
-            if (s + 1 < layout.Count) next = BufferShardAsync(s + 1, name, cancellationToken);
-            foreach (var chunk in chunks)
-            {
-                if (chunk.RowStart != row) throw new InvalidOperationException($"shard {s} sent rows from {chunk.RowStart}; expected {row}.");
-                row += chunk.Shape[chunk.SequenceDim];
-                yield return chunk;
-            }
-        }
+        RequireJob();
+        if (Record.State != JobState.Completed)
+            throw new InvalidOperationException($"job {JobId} is {Record.State}; its output can be read once it has completed.");
+        if (Record.Released) throw new InvalidOperationException($"job {JobId}'s tensors were released after its output was read.");
+        if (shard < 0 || shard >= Record.Plan!.Count) throw new ArgumentOutOfRangeException(nameof(shard), shard, $"job {JobId} has {Record.Plan!.Count} shards.");
+        var recovery = new ShardRecovery(Shards(), Record);
+        var layers = Record.Plan.Layers;
+        var lost = await recovery.FindLostAsync(layers, default);
+        if (lost.Count > 0) await recovery.RecoverAsync(lost, layers, default);
+        await SaveAsync();
+        return Record.Placements[shard];
     }
 
-    /// <summary>One shard's output chunks; a shard lost since the job completed is restored from its neighbour's copy and read again.</summary>
-    private async Task<List<TensorChunk>> BufferShardAsync(int s, string name, CancellationToken cancellationToken)
+    private void StartRun(bool resuming)
     {
-        for (var tries = 0; ; tries++)
-        {
-            var chunks = new List<TensorChunk>();
-            try
-            {
-                await foreach (var chunk in Shard(s).ReadOutputAsync(name, cancellationToken).WithBatchSize(StreamBatching.ChunksPerBatch(options.ChunkBytes, messaging.Value.MaxMessageBodySize))) chunks.Add(chunk);
-                return chunks;
-            }
-            catch (Exception e) when (tries < 2 && e is not ArgumentException and not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Reading shard {Shard} of job {Job} failed; restoring it", s, this.GetPrimaryKeyString());
-                await RecoverAsync([s], layers, cancellationToken);
-            }
-        }
+        if (run is { IsCompleted: false }) return;
+        cancellation = new CancellationTokenSource();
+        // The run lives longer than any one call; keep the activation while it does.
+        DelayDeactivation(TimeSpan.FromHours(12));
+        run = RunAsync(resuming, cancellation.Token);
     }
 
-    private async Task RunAsync()
+    private async Task RunAsync(bool resuming, CancellationToken token)
     {
-        var token = cancellation.Token;
         try
         {
-            await Phase("load", async () =>
+            await new JobRun(Shards(), Record, SaveAsync, logger, JobId).RunAsync(resuming, token);
+            await RefreshPlacementsAsync();
+            if (Record.State == JobState.Running)
             {
-                if (kind == JobKind.Model)
-                {
-                    await InitializeShardsAsync();
-                    await UploadTokensAsync(token);
-                }
-            });
-            await Phase("prepare", () => ForEachShardAsync(async s => Account(-1, await Shard(s).PrepareAsync())));
-            for (var layer = 0; layer < layers; layer++)
-            {
-                var l = layer;
-                await Phase($"layer {layer}", () => RunLayerAsync(l, token));
+                Record.State = JobState.Completed;
+                Record.Phase = "done";
+                Record.EndedUtc = DateTime.UtcNow;
             }
-            placements = await Task.WhenAll(Enumerable.Range(0, layout!.Count).Select(s => Shard(s).GetPlacementAsync()));
-            if (state == JobState.Running) state = JobState.Completed;
         }
-        catch (Exception e) when (state == JobState.Cancelled || token.IsCancellationRequested)
+        catch (Exception e) when (Record.State == JobState.Cancelled || token.IsCancellationRequested)
         {
-            logger.LogInformation(e, "Job {Job} cancelled", this.GetPrimaryKeyString());
+            logger.LogInformation(e, "Job {Job} cancelled", JobId);
         }
         catch (Exception e)
         {
-            state = JobState.Failed;
-            error = e is AggregateException { InnerException: { } inner } ? inner.Message : e.Message;
-            logger.LogError(e, "Job {Job} failed", this.GetPrimaryKeyString());
+            Record.State = JobState.Failed;
+            Record.Error = e is AggregateException { InnerException: { } inner } ? inner.Message : e.Message;
+            Record.EndedUtc = DateTime.UtcNow;
+            logger.LogError(e, "Job {Job} failed", JobId);
+        }
+        await SaveAsync();
+    }
+
+    /// <summary>Writes the record; writes never overlap (the run and calls interleave at awaits).</summary>
+    private async Task SaveAsync()
+    {
+        await writing.WaitAsync();
+        try
+        {
+            Record.CoordinatorSilo = silo.SiloAddress.ToString();
+            await state.WriteStateAsync();
         }
         finally
         {
-            clock.Stop();
+            writing.Release();
         }
     }
 
-    private async Task UploadTokensAsync(CancellationToken token)
+    private async Task RefreshPlacementsAsync()
     {
-        await ForEachShardAsync(async s =>
+        var shards = Shards();
+        var probes = await Task.WhenAll(Enumerable.Range(0, shards.Count).Select(s => BestEffortAsync(() => shards.ProbeAsync(s))));
+        for (var s = 0; s < probes.Length; s++)
         {
-            var (start, end) = (layout!.Start(s), layout.End(s));
-            for (var first = start; first < end; first += TokenChunk)
-            {
-                token.ThrowIfCancellationRequested();
-                var count = (int)Math.Min(TokenChunk, end - first);
-                var bytes = new byte[count * 4];
-                Buffer.BlockCopy(tokens!, (int)first * 4, bytes, 0, bytes.Length);
-                await Shard(s).LoadInputAsync(new TensorChunk("tokens", 1, first, [1, count], bytes));
-            }
-        });
+            if (probes[s] is { Placement.Shard: >= 0 } probe) Record.Placements[s] = probe.Placement;
+        }
+        await SaveAsync();
     }
 
-    private async Task InitializeShardsAsync()
+    private OrleansJobShards Shards() => new(GrainFactory, Record.Plan!);
+
+    private JobPlan Plan()
     {
-        await ForEachShardAsync(s => Shard(s).InitializeAsync(Assignment(s)));
-        placements = await Task.WhenAll(Enumerable.Range(0, layout!.Count).Select(s => Shard(s).GetPlacementAsync()));
+        RequireJob();
+        return Record.Plan! with { Shards = [.. Record.Placements] };
     }
 
-    private ShardAssignment Assignment(int s) =>
-        new(this.GetPrimaryKeyString(), kind, s, [.. layout!.Bounds], configJson, options);
-
-    private IShardGrain Shard(int s) => GrainFactory.GetGrain<IShardGrain>(ShardKey.Format(this.GetPrimaryKeyString(), s));
-
-    private JobPlan Plan() => new(this.GetPrimaryKeyString(), kind, [.. layout!.Bounds], layers, placements);
-
-    private void RequireNew()
+    private void RequireJob()
     {
-        if (created) throw new InvalidOperationException($"job {this.GetPrimaryKeyString()} already exists; use a new job id.");
+        if (Record.Plan is null) throw new KeyNotFoundException($"no job {JobId} was submitted.");
     }
 
-    private void Created()
+    private static async Task<T?> BestEffortAsync<T>(Func<Task<T>> call)
     {
-        created = true;
-        layersDone = new int[layout!.Count];
-        bytesPerLayer = new long[layers];
-        placements = Enumerable.Range(0, layout.Count).Select(s => new ShardPlacement(s, layout.Start(s), layout.End(s), "", "")).ToArray();
-    }
-
-    private async Task Phase(string name, Func<Task> work)
-    {
-        var watch = Stopwatch.StartNew();
-        await work();
-        phases.Add(new PhaseTiming(name, watch.Elapsed.TotalSeconds));
-    }
-
-    private async Task ForEachShardAsync(Func<int, Task> call, bool ignoreErrors = false)
-    {
-        var calls = Enumerable.Range(0, layout!.Count).Select(async s =>
+        try
         {
-            try
-            {
-                await call(s);
-            }
-            catch (Exception) when (ignoreErrors)
-            {
-                // Best effort (cancel, release): a lost shard has nothing to clean up.
-            }
-        });
-        await Task.WhenAll(calls);
+            return await call().WaitAsync(ShardRecovery.ProbeTimeout);
+        }
+        catch (Exception)
+        {
+            // Cleanup and bookkeeping only: a shard that is gone has nothing to clean up.
+            return default;
+        }
     }
+
+    private static Task BestEffortAsync(Func<Task> call) =>
+        BestEffortAsync(async () =>
+        {
+            await call();
+            return true;
+        });
 }

@@ -1,14 +1,15 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Distributed;
+using DistributedAttention.Core.IO;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Messaging;
 
 /// <summary>
 /// <see cref="IRingTransport"/> over shard grains: a send encodes the tensor into
-/// <see cref="RingMessage"/> chunks (<see cref="TensorWire"/>) and delivers them to the peer's
-/// grain; a receive waits on this shard's <see cref="ShardMailbox"/>. Tags are prefixed with
+/// <see cref="RingMessage"/> pieces (<see cref="TensorChunkCodec.EncodeFlat"/>) and delivers them to
+/// the peer's grain; a receive waits on this shard's <see cref="ShardMailbox"/>. Tags are prefixed with
 /// the run's prefix (e.g. "a3/L2/"), so runs never mix, and the bytes put on the wire are
 /// counted per collective of the unprefixed tag.
 /// </summary>
@@ -23,15 +24,15 @@ public sealed class OrleansRingTransport : IRingTransport
     private readonly WireDType wire;
     private readonly int chunkBytes;
 
-    /// <summary>Creates the transport of shard <paramref name="shard"/>, delivering to the peers' <see cref="IShardGrain.DeliverAsync"/>.</summary>
+    /// <summary>Creates the transport of shard <paramref name="shard"/>, delivering to the peers' <see cref="IShardRing.DeliverAsync"/>.</summary>
     /// <param name="layout">The ring.</param>
     /// <param name="shard">This shard.</param>
     /// <param name="tagPrefix">Prefix of every tag of this run ("a3/L2/").</param>
     /// <param name="peer">The grain of a shard.</param>
-    /// <param name="mailbox">This shard's mailbox, fed by its <see cref="IShardGrain.DeliverAsync"/>.</param>
+    /// <param name="mailbox">This shard's mailbox, fed by its <see cref="IShardRing.DeliverAsync"/>.</param>
     /// <param name="wire">Element type on the wire.</param>
     /// <param name="chunkBytes">Largest payload per message.</param>
-    public OrleansRingTransport(ShardLayout layout, int shard, string tagPrefix, Func<int, IShardGrain> peer, ShardMailbox mailbox, WireDType wire, int chunkBytes)
+    public OrleansRingTransport(ShardLayout layout, int shard, string tagPrefix, Func<int, IShardRing> peer, ShardMailbox mailbox, WireDType wire, int chunkBytes)
         : this(layout, shard, tagPrefix, ToDeliver(peer), mailbox, wire, chunkBytes)
     {
     }
@@ -53,7 +54,7 @@ public sealed class OrleansRingTransport : IRingTransport
         this.deliver = deliver ?? throw new ArgumentNullException(nameof(deliver));
         this.mailbox = mailbox ?? throw new ArgumentNullException(nameof(mailbox));
         if (!Enum.IsDefined(wire)) throw new ArgumentOutOfRangeException(nameof(wire), wire, "unknown wire element type.");
-        if (chunkBytes < TensorWire.ElementSize(wire)) throw new ArgumentOutOfRangeException(nameof(chunkBytes), chunkBytes, "a chunk must hold at least one element.");
+        if (chunkBytes < TensorChunkRules.ElementSize(TensorChunkRules.Of(wire))) throw new ArgumentOutOfRangeException(nameof(chunkBytes), chunkBytes, "a chunk must hold at least one element.");
         this.wire = wire;
         this.chunkBytes = chunkBytes;
     }
@@ -75,7 +76,10 @@ public sealed class OrleansRingTransport : IRingTransport
         RingTags.CheckPeer(Layout, to);
         cancellationToken.ThrowIfCancellationRequested();
         // Encoded (copied) before the first await: the caller may dispose the tensor once we return.
-        var chunks = TensorWire.Encode(tensor, tagPrefix + tag, Shard, wire, chunkBytes);
+        var pieces = TensorChunkCodec.EncodeFlat(tensor, "", TensorChunkRules.Of(wire), chunkBytes);
+        var fullTag = tagPrefix + tag;
+        var shape = tensor.shape;
+        var chunks = pieces.Select((piece, i) => new RingMessage(fullTag, Shard, i, pieces.Count, shape, piece));
         var collective = RingTags.Collective(tag);
         if (to == Shard)
         {
@@ -108,10 +112,10 @@ public sealed class OrleansRingTransport : IRingTransport
     private async Task SendOne(int to, RingMessage chunk, string collective)
     {
         await deliver(to, chunk).ConfigureAwait(false);
-        Traffic.Add(collective, chunk.Data.Length);
+        Traffic.Add(collective, chunk.Chunk.Data.Length);
     }
 
-    private static Func<int, RingMessage, Task> ToDeliver(Func<int, IShardGrain> peer)
+    private static Func<int, RingMessage, Task> ToDeliver(Func<int, IShardRing> peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
         return (to, message) => peer(to).DeliverAsync(message);

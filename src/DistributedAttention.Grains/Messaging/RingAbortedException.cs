@@ -1,6 +1,6 @@
 namespace DistributedAttention.Grains.Messaging;
 
-/// <summary>A receive failed because its run was abandoned (<see cref="ShardMailbox.Abort"/>); the inner exception says why.</summary>
+/// <summary>A receive failed because its run was abandoned (<see cref="ShardMailbox.Abort(string, Exception)"/>); the inner exception says why.</summary>
 public sealed class RingAbortedException : Exception
 {
     /// <summary>Creates the exception.</summary>

@@ -1,4 +1,6 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Contracts;
+using DistributedAttention.Core.IO;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Messaging;
@@ -18,7 +20,7 @@ public sealed class ShardMailbox
     private readonly Lock gate = new();
     private readonly Dictionary<(int From, string Tag), Slot> slots = [];
     private readonly HashSet<(int From, string Tag)> consumed = [];
-    private readonly List<(string Prefix, Exception Reason)> aborted = [];
+    private readonly List<(string? Prefix, Func<string, bool> Matches, Exception Reason)> aborted = [];
 
     /// <summary>Number of (sender, tag) entries buffered or awaited.</summary>
     public int Pending
@@ -63,7 +65,7 @@ public sealed class ShardMailbox
     /// CPU tensor the caller owns.
     /// </summary>
     /// <exception cref="InvalidOperationException">Another receive of the same (sender, tag) is waiting, or it was already received.</exception>
-    /// <exception cref="RingAbortedException">The tag's prefix was aborted (<see cref="Abort"/>).</exception>
+    /// <exception cref="RingAbortedException">The tag's prefix was aborted (<see cref="Abort(string, Exception)"/>).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; chunks that arrive later stay buffered for another receive.</exception>
     public async Task<Tensor> ReceiveAsync(int from, string tag, CancellationToken cancellationToken = default)
     {
@@ -88,7 +90,7 @@ public sealed class ShardMailbox
                 waiter = slot.Waiter = new TaskCompletionSource<RingMessage[]>(TaskCreationOptions.RunContinuationsAsynchronously);
             }
         }
-        if (arrived is not null) return TensorWire.Decode(arrived);
+        if (arrived is not null) return Decode(arrived);
         return await WaitAsync(key, waiter!, cancellationToken).ConfigureAwait(false);
     }
 
@@ -104,7 +106,7 @@ public sealed class ShardMailbox
             Withdraw(key, waiter);
             throw;
         }
-        return TensorWire.Decode(received);
+        return Decode(received);
     }
 
     /// <summary>
@@ -114,26 +116,35 @@ public sealed class ShardMailbox
     public void Abort(string tagPrefix, Exception reason)
     {
         ArgumentNullException.ThrowIfNull(tagPrefix);
-        ArgumentNullException.ThrowIfNull(reason);
-        var waiters = new List<(int From, string Tag, TaskCompletionSource<RingMessage[]> Waiter)>();
-        lock (gate)
-        {
-            aborted.Add((tagPrefix, reason));
-            foreach (var (key, slot) in slots.Where(e => e.Key.Tag.StartsWith(tagPrefix, StringComparison.Ordinal)).ToArray())
-            {
-                if (slot.Waiter is not null) waiters.Add((key.From, key.Tag, slot.Waiter));
-                slots.Remove(key);
-            }
-            consumed.RemoveWhere(k => k.Tag.StartsWith(tagPrefix, StringComparison.Ordinal));
-        }
-        foreach (var (from, tag, waiter) in waiters) waiter.TrySetException(Aborted((from, tag), reason));
+        Abort(tagPrefix, tag => tag.StartsWith(tagPrefix, StringComparison.Ordinal), reason);
     }
 
-    /// <summary>Forgets an earlier <see cref="Abort"/> of exactly <paramref name="tagPrefix"/>, so the prefix can be used again.</summary>
+    /// <summary>As <see cref="Abort(string, Exception)"/>, for every tag <paramref name="matches"/> accepts.</summary>
+    public void Abort(Func<string, bool> matches, Exception reason) => Abort(null, matches, reason);
+
+    /// <summary>Forgets an earlier <see cref="Abort(string, Exception)"/> of exactly <paramref name="tagPrefix"/>, so the prefix can be used again.</summary>
     public void Reopen(string tagPrefix)
     {
         ArgumentNullException.ThrowIfNull(tagPrefix);
         lock (gate) aborted.RemoveAll(a => a.Prefix == tagPrefix);
+    }
+
+    private void Abort(string? prefix, Func<string, bool> matches, Exception reason)
+    {
+        ArgumentNullException.ThrowIfNull(matches);
+        ArgumentNullException.ThrowIfNull(reason);
+        var waiters = new List<(int From, string Tag, TaskCompletionSource<RingMessage[]> Waiter)>();
+        lock (gate)
+        {
+            aborted.Add((prefix, matches, reason));
+            foreach (var (key, slot) in slots.Where(e => matches(e.Key.Tag)).ToArray())
+            {
+                if (slot.Waiter is not null) waiters.Add((key.From, key.Tag, slot.Waiter));
+                slots.Remove(key);
+            }
+            consumed.RemoveWhere(k => matches(k.Tag));
+        }
+        foreach (var (from, tag, waiter) in waiters) waiter.TrySetException(Aborted((from, tag), reason));
     }
 
     private void Withdraw((int From, string Tag) key, TaskCompletionSource<RingMessage[]> waiter)
@@ -158,11 +169,22 @@ public sealed class ShardMailbox
 
     private Exception? AbortReason(string tag)
     {
-        foreach (var (prefix, reason) in aborted)
+        foreach (var (_, matches, reason) in aborted)
         {
-            if (tag.StartsWith(prefix, StringComparison.Ordinal)) return reason;
+            if (matches(tag)) return reason;
         }
         return null;
+    }
+
+    private static Tensor Decode(RingMessage[] pieces) => TensorChunkCodec.DecodeFlat([.. pieces.Select(p => p.Chunk)], pieces[0].Shape);
+
+    /// <summary>Throws unless <paramref name="piece"/> belongs to the same tensor as <paramref name="first"/>.</summary>
+    internal static void CheckSameTensor(RingMessage first, RingMessage piece)
+    {
+        if (piece.Tag != first.Tag || piece.From != first.From || piece.Count != first.Count || piece.Chunk.Type != first.Chunk.Type || !piece.Shape.AsSpan().SequenceEqual(first.Shape))
+            throw new ArgumentException($"chunk {piece.Index} of tag '{piece.Tag}' from shard {piece.From} disagrees with chunk {first.Index} (count, shape or element type differ).");
+        if (piece.Chunk.Data.Length % TensorChunkRules.ElementSize(piece.Chunk.Type) != 0)
+            throw new ArgumentException($"chunk {piece.Index} of tag '{piece.Tag}' holds {piece.Chunk.Data.Length} bytes, not a whole number of {piece.Chunk.Type} elements.");
     }
 
     private static InvalidOperationException Duplicate((int From, string Tag) key) =>
@@ -186,7 +208,7 @@ public sealed class ShardMailbox
         public void Add(RingMessage message)
         {
             chunks ??= new RingMessage?[message.Count];
-            if (first is not null) TensorWire.CheckSameTensor(first, message);
+            if (first is not null) CheckSameTensor(first, message);
             first ??= message;
             if (chunks[message.Index] is not null)
                 throw new InvalidOperationException($"chunk {message.Index} of tag '{message.Tag}' from shard {message.From} was delivered twice.");

@@ -52,14 +52,24 @@ public sealed class DeviceSlots : IDisposable
         throw new ArgumentException($"this silo has no slot on device '{device}'; its slots are: {string.Join(", ", Devices)}.", nameof(device));
     }
 
-    /// <summary>Stops the compute threads after the work already queued.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Stops the compute threads: queued work fails, running work finishes first. Returns whether
+    /// every thread has ended (so nothing computes on tensors or weights any more).
+    /// </summary>
+    public bool Stop()
     {
         lock (gate)
         {
-            if (disposed) return;
             disposed = true;
-            foreach (var worker in workers) worker?.Dispose();
+            var stopped = true;
+            foreach (var worker in workers)
+            {
+                if (worker is not null) stopped &= worker.Stop(DeviceWorker.StopTimeout);
+            }
+            return stopped;
         }
     }
+
+    /// <summary>Stops the compute threads (<see cref="Stop"/>).</summary>
+    public void Dispose() => Stop();
 }

@@ -11,7 +11,12 @@ namespace DistributedAttention.Grains.Runtime;
 /// grains. Weights are seeded from the options, so every silo builds bit-identical ones and no
 /// weights travel. Inference only reads the weights, so sharing across threads is safe.
 /// </summary>
-public sealed class ModelCache : IDisposable
+/// <remarks>
+/// Disposal first stops the silo's compute threads (<see cref="DeviceSlots.Stop"/>): freeing
+/// weights a layer still reads would crash the process in native code. If a thread does not
+/// stop in time, the weights are left to the finalizer instead.
+/// </remarks>
+public sealed class ModelCache(DeviceSlots slots) : IDisposable
 {
     private readonly ConcurrentDictionary<(string Json, string Device), Lazy<TransformerModel>> models = new();
 
@@ -26,7 +31,10 @@ public sealed class ModelCache : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var model in models.Values.Where(m => m.IsValueCreated)) model.Value.Dispose();
+        if (slots.Stop())
+        {
+            foreach (var model in models.Values.Where(m => m.IsValueCreated)) model.Value.Dispose();
+        }
         models.Clear();
     }
 }

@@ -1,58 +1,64 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Contracts;
+using DistributedAttention.Core.IO;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Shards;
 
 /// <summary>
-/// Stages a shard's input rows as they arrive in chunks (token ids, or q, k, v), checking that
-/// every row arrives exactly once before the job may start.
+/// Stages a shard's input rows as they arrive in chunks (token ids, or q, k, v), and says
+/// whether every row has arrived. A block sent again (an upload repeated after an interruption)
+/// replaces the first copy instead of counting twice.
 /// </summary>
 internal sealed class ShardInputs : IDisposable
 {
     private readonly Dictionary<string, Staged> staged = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<TensorLayout> inputs;
     private readonly long start;
     private readonly long rows;
-    private readonly string[] expected;
 
-    public ShardInputs(long start, long rows, params string[] expected)
+    public ShardInputs(IReadOnlyList<TensorLayout> inputs, long start, long rows)
     {
+        this.inputs = inputs;
         this.start = start;
         this.rows = rows;
-        this.expected = expected;
     }
 
-    /// <summary>Copies a chunk into its tensor, allocating the tensor from the first chunk's shape.</summary>
+    /// <summary>Copies a chunk into its tensor, allocating the tensor on the first chunk.</summary>
+    /// <exception cref="ArgumentException">The chunk names no input of the job, or does not fit this shard's rows.</exception>
     public void Add(TensorChunk chunk)
     {
-        if (!expected.Contains(chunk.Name))
-            throw new ArgumentException($"unexpected input '{chunk.Name}'; this job takes {string.Join(", ", expected.Select(e => $"'{e}'"))}.");
+        var layout = inputs.FirstOrDefault(i => i.Name == chunk.Name)
+            ?? throw new ArgumentException($"unexpected input '{chunk.Name}'; this job takes {string.Join(", ", inputs.Select(i => $"'{i.Name}'"))}.");
         if (!staged.TryGetValue(chunk.Name, out var entry))
         {
-            if (chunk.SequenceDim < 0 || chunk.SequenceDim >= chunk.Shape.Length)
-                throw new ArgumentException($"input '{chunk.Name}': sequence dim {chunk.SequenceDim} is not a dim of shape [{string.Join(", ", chunk.Shape)}].");
-            var shape = (long[])chunk.Shape.Clone();
-            shape[chunk.SequenceDim] = rows;
-            var dtype = chunk.Name == "tokens" ? ScalarType.Int32 : ScalarType.Float32;
-            entry = new Staged(empty(shape, dtype: dtype), []);
+            entry = new Staged(empty(layout.Rows(rows), dtype: TensorChunkCodec.ScalarTypeOf(layout.Type)), rows);
             staged[chunk.Name] = entry;
         }
-        if (!entry.RowStarts.Add(chunk.RowStart))
-            throw new ArgumentException($"input '{chunk.Name}': rows from {chunk.RowStart} arrived twice.");
-        entry.Rows += TensorChunks.CopyInto(chunk, entry.Tensor, start);
+        var written = TensorChunkCodec.CopyInto(chunk, entry.Tensor, layout.SequenceDim, start, layout.Type);
+        for (var r = chunk.RowStart - start; r < chunk.RowStart - start + written; r++)
+        {
+            if (entry.Arrived[(int)r]) continue;
+            entry.Arrived[(int)r] = true;
+            entry.Rows++;
+        }
     }
 
-    /// <summary>The complete inputs in expected order; throws naming what is missing.</summary>
-    public Tensor[] Complete()
+    /// <summary>What is still missing, or null when every row of every input has arrived.</summary>
+    public string? Missing()
     {
-        foreach (var name in expected)
+        foreach (var input in inputs)
         {
-            if (!staged.TryGetValue(name, out var entry))
-                throw new InvalidOperationException($"input '{name}' of rows {start}..{start + rows - 1} was never uploaded.");
-            if (entry.Rows != rows)
-                throw new InvalidOperationException($"input '{name}': {entry.Rows} of {rows} rows arrived (rows {start}..{start + rows - 1}).");
+            if (!staged.TryGetValue(input.Name, out var entry)) return $"input '{input.Name}' of rows {start}..{start + rows - 1} was never uploaded";
+            if (entry.Rows != rows) return $"input '{input.Name}': {entry.Rows} of {rows} rows arrived (rows {start}..{start + rows - 1})";
         }
-        return expected.Select(n => staged[n].Tensor).ToArray();
+        return null;
     }
+
+    /// <summary>The complete inputs in the job's input order (still owned by this object).</summary>
+    /// <exception cref="InvalidOperationException">Some input is incomplete; the message names it.</exception>
+    public Tensor[] Complete() =>
+        Missing() is { } missing ? throw new InvalidOperationException(missing + ".") : [.. inputs.Select(i => staged[i.Name].Tensor)];
 
     public void Dispose()
     {
@@ -60,11 +66,12 @@ internal sealed class ShardInputs : IDisposable
         staged.Clear();
     }
 
-    private sealed class Staged(Tensor tensor, HashSet<long> rowStarts)
+    private sealed class Staged(Tensor tensor, long rows)
     {
         public Tensor Tensor { get; } = tensor;
 
-        public HashSet<long> RowStarts { get; } = rowStarts;
+        /// <summary>Which rows have arrived (a repeated block must not count twice).</summary>
+        public System.Collections.BitArray Arrived { get; } = new(checked((int)rows));
 
         public long Rows { get; set; }
     }

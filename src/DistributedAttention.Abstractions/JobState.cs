@@ -1,0 +1,21 @@
+namespace DistributedAttention.Abstractions;
+
+/// <summary>Where a job is in its life.</summary>
+[GenerateSerializer, Alias("distattn.JobState")]
+public enum JobState
+{
+    /// <summary>Planned; inputs may still be uploading.</summary>
+    Created = 0,
+
+    /// <summary>Layers are running.</summary>
+    Running = 1,
+
+    /// <summary>Every layer is done; the output can be read from the shards.</summary>
+    Completed = 2,
+
+    /// <summary>Stopped by an error; see <see cref="JobStatus.Error"/>.</summary>
+    Failed = 3,
+
+    /// <summary>Stopped on request.</summary>
+    Cancelled = 4,
+}

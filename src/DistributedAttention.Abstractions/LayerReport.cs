@@ -1,0 +1,10 @@
+namespace DistributedAttention.Abstractions;
+
+/// <summary>What one shard did in one layer (layer −1: preparing).</summary>
+/// <param name="Shard">Shard index.</param>
+/// <param name="Layer">Layer index.</param>
+/// <param name="Silo">Silo it ran on.</param>
+/// <param name="Seconds">Wall seconds of the layer on this shard.</param>
+/// <param name="BytesSent">Bytes this shard sent, by collective ("halo", "allgather", "backup"…).</param>
+[GenerateSerializer, Immutable, Alias("distattn.LayerReport")]
+public sealed record LayerReport(int Shard, int Layer, string Silo, double Seconds, Dictionary<string, long> BytesSent);

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using DistributedAttention.Abstractions;
+using Microsoft.Extensions.Logging;
+
+namespace DistributedAttention.Grains.Jobs;
+
+/// <summary>
+/// A job from wherever its record says it is to its end: prepare (embed, first copies), then
+/// each layer not yet completed (<see cref="LayerDriver"/>). A resumed run first restores what
+/// the lost coordinator's silo took with it. The record is saved after every step; the caller
+/// decides what a failure means.
+/// </summary>
+internal sealed class JobRun(IJobShards shards, JobRecord record, Func<Task> save, ILogger logger, string jobId)
+{
+    /// <summary>Runs the job; returns when every layer has completed.</summary>
+    /// <param name="resuming">The coordinator was lost and this run picks the job up.</param>
+    /// <param name="token">Cancels the job.</param>
+    public async Task RunAsync(bool resuming, CancellationToken token)
+    {
+        var plan = record.Plan ?? throw new InvalidOperationException("the job has no plan.");
+        var recovery = new ShardRecovery(shards, record);
+        var driver = new LayerDriver(shards, record, recovery, save, logger, jobId);
+        if (!record.Prepared)
+        {
+            await PhaseAsync("prepare", () => PrepareAsync(token));
+            record.Prepared = true;
+        }
+        else if (resuming)
+        {
+            await PhaseAsync($"resume (layer {record.LayersCompleted})", () => driver.ResumeAsync(record.LayersCompleted, token));
+        }
+        for (var layer = record.LayersCompleted; layer < plan.Layers; layer++)
+        {
+            var current = layer;
+            await PhaseAsync($"layer {layer}", () => driver.RunLayerAsync(current, token));
+            record.LayersCompleted = layer + 1;
+        }
+        await save();
+    }
+
+    /// <summary>Every shard embeds (or stages) its inputs and copies them to its neighbours; a shard that lost its uploaded inputs cannot be rebuilt.</summary>
+    private async Task PrepareAsync(CancellationToken token)
+    {
+        var calls = Enumerable.Range(0, shards.Count).Select(s => Transient.RetryAsync(() => shards.PrepareAsync(s), token)).ToArray();
+        try
+        {
+            await Task.WhenAll(calls);
+        }
+        catch (Exception)
+        {
+            var failed = Enumerable.Range(0, calls.Length).First(s => calls[s].IsFaulted || calls[s].IsCanceled);
+            var error = calls[failed].Exception?.InnerException?.Message ?? "cancelled";
+            var probe = await Transient.RetryAsync(() => shards.ProbeAsync(failed), token);
+            throw new InvalidOperationException(probe.Joined
+                ? $"shard {failed} failed to prepare: {error}"
+                : $"shard {failed} was lost with its silo before the job was prepared, and its uploaded inputs with it; submit the job again.");
+        }
+        foreach (var call in calls) record.Account(-1, call.Result);
+    }
+
+    private async Task PhaseAsync(string name, Func<Task> work)
+    {
+        record.Phase = name;
+        await save();
+        var watch = Stopwatch.StartNew();
+        await work();
+        record.Phases.Add(new PhaseTiming(name, watch.Elapsed.TotalSeconds));
+        await save();
+    }
+}

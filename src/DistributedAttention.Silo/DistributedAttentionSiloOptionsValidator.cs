@@ -1,0 +1,47 @@
+using System.Net;
+using DistributedAttention.Client;
+using DistributedAttention.Core.Runtime;
+using DistributedAttention.Grains.Shards.Backups;
+using Microsoft.Extensions.Options;
+
+namespace DistributedAttention.Silo;
+
+/// <summary>Checks <see cref="DistributedAttentionSiloOptions"/>; every problem is named.</summary>
+public sealed class DistributedAttentionSiloOptionsValidator : IValidateOptions<DistributedAttentionSiloOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, DistributedAttentionSiloOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        ClusterChecks.Cluster(problems, options.ClusterId, options.ServiceId, options.Clustering, options.RedisConnectionString);
+        ClusterChecks.Port(problems, nameof(options.SiloPort), options.SiloPort);
+        ClusterChecks.Port(problems, nameof(options.GatewayPort), options.GatewayPort);
+        if (options.SiloPort == options.GatewayPort) problems.Add($"SiloPort and GatewayPort must differ (both are {options.SiloPort}).");
+        if (options.PrimarySiloPort is { } primary)
+        {
+            ClusterChecks.Port(problems, nameof(options.PrimarySiloPort), primary);
+            if (options.Clustering != ClusteringMode.Localhost) problems.Add("PrimarySiloPort applies to Localhost clustering only.");
+            if (primary == options.SiloPort) problems.Add($"PrimarySiloPort {primary} is this silo's own SiloPort; leave it null on the primary silo.");
+        }
+        if (options.AdvertisedAddress is not null && !IPAddress.TryParse(options.AdvertisedAddress, out _))
+            problems.Add($"AdvertisedAddress '{options.AdvertisedAddress}' is not an IP address.");
+        foreach (var device in options.EffectiveDevices)
+        {
+            try
+            {
+                DeviceSelector.Parse(device);
+            }
+            catch (Exception e) when (e is ArgumentException or TorchUnavailableException)
+            {
+                problems.Add($"Devices: {e.Message}");
+            }
+        }
+        ClusterChecks.Messaging(problems, options.MaxMessageBodyBytes, options.ResponseTimeout);
+        if (options.JobStore is { } store && !Enum.IsDefined(store)) problems.Add($"JobStore '{store}' is not one of {string.Join(", ", Enum.GetNames<JobStoreKind>())}.");
+        if (options.EffectiveJobStore == JobStoreKind.Redis && string.IsNullOrWhiteSpace(options.RedisConnectionString))
+            problems.Add("RedisConnectionString is required for the Redis job store.");
+        if (!Enum.IsDefined(options.Backups)) problems.Add($"Backups '{options.Backups}' is not one of {string.Join(", ", Enum.GetNames<BackupStorage>())}.");
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

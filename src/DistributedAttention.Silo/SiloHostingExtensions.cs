@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Sockets;
+using DistributedAttention.Client;
+using DistributedAttention.Grains;
+using DistributedAttention.Grains.Jobs;
+using DistributedAttention.Grains.Shards.Backups;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
+using StackExchange.Redis;
+
+namespace DistributedAttention.Silo;
+
+/// <summary>Wires a DistributedAttention silo: options from configuration, clustering, job store, devices, placement.</summary>
+public static class SiloHostingExtensions
+{
+    /// <summary>Configuration section of <see cref="DistributedAttentionSiloOptions"/>.</summary>
+    public const string SiloSection = "DistributedAttention:Silo";
+
+    /// <summary>
+    /// Adds a DistributedAttention silo to a host, its options bound to <see cref="SiloSection"/>
+    /// then <paramref name="configure"/>, and checked at start.
+    /// </summary>
+    /// <param name="host">The host.</param>
+    /// <param name="configure">Overrides after configuration (e.g. from command-line flags).</param>
+    /// <param name="silo">More silo configuration (e.g. test call filters).</param>
+    /// <exception cref="OptionsValidationException">The options are invalid; every problem is named.</exception>
+    public static IHostApplicationBuilder AddDistributedAttentionSilo(this IHostApplicationBuilder host, Action<DistributedAttentionSiloOptions>? configure = null, Action<ISiloBuilder>? silo = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var section = host.Configuration.GetSection(SiloSection);
+        host.Services.AddOptions<DistributedAttentionSiloOptions>().Bind(section).Configure(o => configure?.Invoke(o)).ValidateOnStart();
+        host.Services.AddSingleton<IValidateOptions<DistributedAttentionSiloOptions>, DistributedAttentionSiloOptionsValidator>();
+        // Clustering and storage providers are chosen now, from the same sources.
+        var options = new DistributedAttentionSiloOptions();
+        section.Bind(options);
+        configure?.Invoke(options);
+        host.UseOrleans(builder =>
+        {
+            builder.AddDistributedAttention(options);
+            silo?.Invoke(builder);
+        });
+        return host;
+    }
+
+    /// <summary>
+    /// Configures clustering, endpoints, message limits and timeouts, failure detection, the job
+    /// store, the device slots (published as silo metadata), ring placement and activity propagation.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">The options are invalid; every problem is named.</exception>
+    public static ISiloBuilder AddDistributedAttention(this ISiloBuilder builder, DistributedAttentionSiloOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        var result = new DistributedAttentionSiloOptionsValidator().Validate(null, options);
+        if (result.Failed) throw new OptionsValidationException(Options.DefaultName, typeof(DistributedAttentionSiloOptions), result.Failures);
+
+        if (options.Clustering == ClusteringMode.Localhost)
+        {
+            var primary = options.PrimarySiloPort is { } port ? new IPEndPoint(IPAddress.Loopback, port) : null;
+            builder.UseLocalhostClustering(options.SiloPort, options.GatewayPort, primary, options.ServiceId, options.ClusterId);
+            if (options.AdvertisedAddress is { } address)
+                builder.ConfigureEndpoints(IPAddress.Parse(address), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            builder.UseRedisClustering(options.RedisConnectionString!);
+            builder.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = options.ClusterId;
+                o.ServiceId = options.ServiceId;
+            });
+            if (options.AdvertisedAddress is { } address)
+                builder.ConfigureEndpoints(IPAddress.Parse(address), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+            else
+                builder.ConfigureEndpoints(options.SiloPort, options.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
+        }
+        if (options.EffectiveFastFailureDetection) builder.Configure<ClusterMembershipOptions>(FastFailureDetection.Apply);
+
+        builder.Configure<SiloMessagingOptions>(o =>
+        {
+            o.MaxMessageBodySize = options.MaxMessageBodyBytes;
+            o.ResponseTimeout = options.ResponseTimeout;
+        });
+        builder.AddDistributedAttentionGrains(options.EffectiveDevices);
+        builder.Services.Configure<ShardBackupOptions>(o =>
+        {
+            o.Storage = options.Backups;
+            o.Directory = options.BackupDirectory;
+        });
+        AddJobStore(builder, options);
+        // The default directory is eventually consistent: when a silo dies, grains whose directory
+        // entries it held can be activated a second time, empty. A job's coordinator and shards
+        // must stay single, so use the strongly consistent in-cluster directory.
+#pragma warning disable ORLEANSEXP003 // Experimental in Orleans 10; chosen deliberately (see docs/architecture.md).
+        builder.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
+        builder.AddActivityPropagation();
+        return builder;
+    }
+
+    private static void AddJobStore(ISiloBuilder builder, DistributedAttentionSiloOptions options)
+    {
+        switch (options.EffectiveJobStore)
+        {
+            case JobStoreKind.InProcess:
+                var table = InProcessGrainStorage.For(options.ServiceId, options.ClusterId);
+                builder.Services.AddGrainStorage(JobStorage.Name, (sp, _) => new InProcessGrainStorage(table, sp.GetRequiredService<Serializer>()));
+                break;
+            case JobStoreKind.Memory:
+                builder.AddMemoryGrainStorage(JobStorage.Name);
+                break;
+            case JobStoreKind.Redis:
+                builder.AddRedisGrainStorage(JobStorage.Name, o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.RedisConnectionString!));
+                break;
+        }
+    }
+}
