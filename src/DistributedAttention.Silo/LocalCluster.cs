@@ -22,6 +22,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly List<IHost?> silos = [];
     private readonly List<SiloAddress> addresses = [];
     private readonly List<DistributedAttentionSiloOptions> settings = [];
+    private readonly List<SiloCutoff> cutoffs = [];
     private IHost? client;
 
     /// <summary>Creates an unstarted cluster.</summary>
@@ -166,17 +167,19 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops silo <paramref name="silo"/> as abruptly as Orleans allows in one process (as
-    /// Orleans' own test cluster does): a stop whose token is already cancelled, so grains are
-    /// not deactivated and their in-memory state is lost, then disposal, which closes its
+    /// Kills silo <paramref name="silo"/> as abruptly as one process allows: first its grains stop
+    /// answering and calling (<see cref="SiloCutoff"/>), as a crashed process's would, at once;
+    /// then a stop whose token is already cancelled (as Orleans' own test cluster does), so grains
+    /// are not deactivated and their in-memory state is lost, then disposal, which closes its
     /// sockets. Orleans still marks the silo dead in the membership table on the way down, so
-    /// survivors learn of the loss at once; a crashed process is found by probing instead
+    /// survivors learn of the loss within seconds; a crashed process is found by probing instead
     /// (<see cref="FastFailureDetection"/>). Killing the primary (silo 0) takes the localhost
     /// membership table down with it.
     /// </summary>
     public async Task KillSiloAsync(int silo)
     {
         var host = Host(silo) ?? throw new InvalidOperationException($"silo {silo} is not running.");
+        cutoffs[silo].Cut();
         silos[silo] = null;
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync().ConfigureAwait(false);
@@ -234,8 +237,12 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         var builder = NewHostBuilder($"silo-{index}");
         var chosen = settings[index];
+        var cutoff = new SiloCutoff();
+        cutoffs.Add(cutoff);
         builder.AddDistributedAttentionSilo(o => Copy(chosen, o), silo =>
         {
+            silo.AddIncomingGrainCallFilter(cutoff);
+            silo.AddOutgoingGrainCallFilter(cutoff);
             silo.Configure<SiloOptions>(o => o.SiloName = $"silo-{index}");
             extra?.Invoke(silo);
         });

@@ -21,7 +21,7 @@ public sealed class TestingHostCluster : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddDistributedAttentionGrains(["cpu"]);
-            silo.AddMemoryGrainStorage(Jobs.JobStorage.Name);
+            silo.AddMemoryGrainStorage(DistributedAttention.Grains.Jobs.JobStorage.Name);
 #pragma warning disable ORLEANSEXP003 // The silos' choice in production too (SiloBuilderExtensions).
             silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003

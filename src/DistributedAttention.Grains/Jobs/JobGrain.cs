@@ -1,5 +1,6 @@
 using DistributedAttention.Abstractions;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 
 namespace DistributedAttention.Grains.Jobs;
 
@@ -191,14 +192,33 @@ public sealed class JobGrain(
         await SaveAsync();
     }
 
-    /// <summary>Writes the record; writes never overlap (the run and calls interleave at awaits).</summary>
+    /// <summary>
+    /// Writes the record; writes never overlap (the run and calls interleave at awaits). A store
+    /// that is briefly unreachable is retried; a store that lost the record (Orleans' memory
+    /// storage keeps it in a grain, which dies with its silo) gets it again: this activation is
+    /// the job's only coordinator (strongly consistent directory), so its record wins.
+    /// </summary>
     private async Task SaveAsync()
     {
         await writing.WaitAsync();
         try
         {
             Record.CoordinatorSilo = silo.SiloAddress.ToString();
-            await state.WriteStateAsync();
+            await Transient.RetryAsync(async () =>
+            {
+                try
+                {
+                    await state.WriteStateAsync();
+                }
+                catch (InconsistentStateException e)
+                {
+                    logger.LogWarning(e, "Job {Job}: the job store lost or replaced the record; writing it again", JobId);
+                    var mine = state.State;
+                    await state.ReadStateAsync();
+                    state.State = mine;
+                    await state.WriteStateAsync();
+                }
+            }, default);
         }
         finally
         {

@@ -38,7 +38,7 @@ internal sealed class LayerDriver(IJobShards shards, JobRecord record, ShardReco
             token.ThrowIfCancellationRequested();
             var attempt = ++record.Attempt;
             await save();
-            var calls = Enumerable.Range(0, shards.Count).Select(s => TrackAsync(s, layer, shards.RunLayerAsync(s, layer, attempt))).ToArray();
+            var calls = Enumerable.Range(0, shards.Count).Select(s => TrackAsync(s, layer, () => shards.RunLayerAsync(s, layer, attempt))).ToArray();
             var failure = await FirstFailureAsync(calls);
             if (failure is null)
             {
@@ -85,9 +85,10 @@ internal sealed class LayerDriver(IJobShards shards, JobRecord record, ShardReco
             }
         }));
 
-    private async Task<LayerReport> TrackAsync(int shard, int layer, Task<LayerReport> call)
+    private async Task<LayerReport> TrackAsync(int shard, int layer, Func<Task<LayerReport>> call)
     {
-        var report = await call;
+        // Awaited inside: a call that throws at once fails like one that fails later.
+        var report = await call();
         record.LayersDone[shard] = layer + 1;
         record.Placements[shard] = record.Placements[shard] with { Silo = report.Silo };
         return report;
