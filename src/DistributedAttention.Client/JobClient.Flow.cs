@@ -11,11 +11,12 @@ public sealed partial class JobClient
 
     private async Task<T> RunAsync<T>(JobRequest request, string? jobId, Func<JobPlan, int, Task> upload, OutputReader<T> read, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
     {
+        // The id is chosen here, so a submission repeated after a lost gateway is the same job.
         var job = Job(jobId ?? Guid.NewGuid().ToString("N"));
-        var plan = await job.SubmitAsync(request).ConfigureAwait(false);
+        var plan = await Retry(() => job.SubmitAsync(request), cancellationToken).ConfigureAwait(false);
         return await CancelOnAbortAsync(job, async () =>
         {
-            var status = await job.GetStatusAsync().ConfigureAwait(false);
+            var status = await Retry(() => job.GetStatusAsync(), cancellationToken).ConfigureAwait(false);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             if (status.State == JobState.Created) await UploadAndStartAsync(job, plan, upload, cancellationToken).ConfigureAwait(false);
             return await FinishAsync(job, plan, read, clock.Elapsed.TotalSeconds, progress, cancellationToken).ConfigureAwait(false);
@@ -24,7 +25,7 @@ public sealed partial class JobClient
 
     private async Task<T> AttachAsync<T>(IJobGrain job, JobPlan plan, OutputReader<T> read, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
     {
-        var status = await job.GetStatusAsync().ConfigureAwait(false);
+        var status = await Retry(() => job.GetStatusAsync(), cancellationToken).ConfigureAwait(false);
         if (status.State == JobState.Created)
             throw new JobFailedException(status with { Error = "the job never started: its inputs were not all uploaded. Submit it again with its inputs." });
         return await CancelOnAbortAsync(job, () => FinishAsync(job, plan, read, 0, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -39,15 +40,29 @@ public sealed partial class JobClient
         return result;
     }
 
-    /// <summary>Uploads every shard's inputs, then starts; shards that lost theirs meanwhile (their silo died) get them again.</summary>
-    private static async Task UploadAndStartAsync(IJobGrain job, JobPlan plan, Func<JobPlan, int, Task> upload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Uploads every shard's inputs, then starts. A shard lost with its silo during the upload
+    /// (it refuses rows: it reactivated empty) is named by the start, which makes it rejoin, and
+    /// gets its rows again; uploading the same rows twice replaces them.
+    /// </summary>
+    private async Task UploadAndStartAsync(IJobGrain job, JobPlan plan, Func<JobPlan, int, Task> upload, CancellationToken cancellationToken)
     {
         var shards = Enumerable.Range(0, plan.Count).ToArray();
         for (var attempt = 1; ; attempt++)
         {
-            await Task.WhenAll(shards.Select(s => upload(plan, s))).ConfigureAwait(false);
+            await Task.WhenAll(shards.Select(async s =>
+            {
+                try
+                {
+                    await upload(plan, s).ConfigureAwait(false);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Lost with its silo: the start below names it and it gets its rows again.
+                }
+            })).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            var start = await job.StartAsync().ConfigureAwait(false);
+            var start = await Retry(() => job.StartAsync(), cancellationToken).ConfigureAwait(false);
             if (start.Started) return;
             if (attempt >= StartAttempts)
                 throw new InvalidOperationException($"job {plan.JobId} could not start after {attempt} uploads; inputs are missing: {start.Detail}.");
@@ -55,8 +70,15 @@ public sealed partial class JobClient
         }
     }
 
-    private Task UploadAsync(JobPlan plan, int shard, IEnumerable<TensorChunk> chunks, CancellationToken cancellationToken) =>
-        Pipelined.ForEachAsync(chunks, Shard(plan, shard).LoadInputAsync, cancellationToken: cancellationToken);
+    private Task UploadAsync(JobPlan plan, int shard, IEnumerable<TensorChunk> chunks, CancellationToken cancellationToken)
+    {
+        var target = Shard(plan, shard);
+        return Pipelined.ForEachAsync(chunks, chunk => Retry(() => target.LoadInputAsync(chunk), cancellationToken), cancellationToken: cancellationToken);
+    }
+
+    private Task<T> Retry<T>(Func<Task<T>> call, CancellationToken cancellationToken) => ClientRetry.CallAsync(call, settings.UnreachableLimit, cancellationToken);
+
+    private Task Retry(Func<Task> call, CancellationToken cancellationToken) => ClientRetry.CallAsync(call, settings.UnreachableLimit, cancellationToken);
 
     private async Task<ModelJobResult> ReadModelAsync(IJobGrain job, JobPlan plan, JobStatus status, double uploadSeconds, IModelOutputSink sink, CancellationToken cancellationToken)
     {
@@ -118,14 +140,15 @@ public sealed partial class JobClient
                 catch (Exception e) when (restores < settings.OutputRestores && IsLostShard(e) && !cancellationToken.IsCancellationRequested)
                 {
                     restores++;
-                    await job.RestoreOutputAsync(s).ConfigureAwait(false);
+                    var shard = s;
+                    await Retry(() => job.RestoreOutputAsync(shard), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
     }
 
     /// <summary>A shard unreachable or reactivated empty (not an answer about the request).</summary>
-    private static bool IsLostShard(Exception e) => e is TimeoutException or OrleansException or InvalidOperationException;
+    private static bool IsLostShard(Exception e) => ClientRetry.IsTransient(e) || e is InvalidOperationException;
 
     /// <summary>
     /// Tells the shards to drop the job's tensors once its output has been read (or it failed).

@@ -110,7 +110,7 @@ public sealed partial class JobClient
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         ArgumentNullException.ThrowIfNull(sink);
         var job = Job(jobId);
-        var plan = await job.GetPlanAsync().ConfigureAwait(false);
+        var plan = await Retry(() => job.GetPlanAsync(), cancellationToken).ConfigureAwait(false);
         if (plan.Work is not ModelWork) throw new ArgumentException($"job {jobId} is an {plan.Kind} job, not a model job.");
         return await AttachAsync(job, plan, (j, p, s, u) => ReadModelAsync(j, p, s, u, sink, cancellationToken), progress, cancellationToken).ConfigureAwait(false);
     }
@@ -122,7 +122,7 @@ public sealed partial class JobClient
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         var job = Job(jobId);
-        var plan = await job.GetPlanAsync().ConfigureAwait(false);
+        var plan = await Retry(() => job.GetPlanAsync(), cancellationToken).ConfigureAwait(false);
         if (plan.Work is not AttentionWork) throw new ArgumentException($"job {jobId} is a {plan.Kind} job, not an attention job.");
         return await AttachAsync(job, plan, (j, p, s, u) => ReadAttentionAsync(j, p, s, u, cancellationToken), progress, cancellationToken).ConfigureAwait(false);
     }

@@ -77,6 +77,15 @@ public sealed class InProcessGrainStorage(InProcessGrainStorage.Table table, Ser
             }
         }
 
+        /// <summary>Bytes of all states held (serialized).</summary>
+        public long Bytes
+        {
+            get
+            {
+                lock (gate) return entries.Values.Sum(e => (long)e.Bytes.Length);
+            }
+        }
+
         internal bool TryRead(string key, out Entry entry)
         {
             lock (gate) return entries.TryGetValue(key, out entry!);

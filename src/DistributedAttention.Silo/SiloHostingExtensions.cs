@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
+using Orleans.Storage;
 using StackExchange.Redis;
 
 namespace DistributedAttention.Silo;
@@ -111,11 +112,17 @@ public static class SiloHostingExtensions
                 var table = InProcessGrainStorage.For(options.ServiceId, options.ClusterId);
                 builder.Services.AddGrainStorage(JobStorage.Name, (sp, _) => new InProcessGrainStorage(table, sp.GetRequiredService<Serializer>()));
                 break;
+            // Both in Orleans' own binary format, driven by the records' [Id]s: the JSON default
+            // also writes computed members and cannot read them back.
             case JobStoreKind.Memory:
-                builder.AddMemoryGrainStorage(JobStorage.Name);
+                builder.AddMemoryGrainStorage(JobStorage.Name, o => o.Configure<Serializer>((memory, serializer) => memory.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
                 break;
             case JobStoreKind.Redis:
-                builder.AddRedisGrainStorage(JobStorage.Name, o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.RedisConnectionString!));
+                builder.AddRedisGrainStorage(JobStorage.Name, o => o.Configure<Serializer>((redis, serializer) =>
+                {
+                    redis.ConfigurationOptions = ConfigurationOptions.Parse(options.RedisConnectionString!);
+                    redis.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                }));
                 break;
         }
     }

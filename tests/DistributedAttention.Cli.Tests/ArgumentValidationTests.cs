@@ -2,6 +2,8 @@ using DistributedAttention.Core.IO;
 using DistributedAttention.Model.Tests;
 using static TorchSharp.torch;
 
+using DistributedAttention.Testing.Processes;
+
 namespace DistributedAttention.Cli.Tests;
 
 /// <summary>Every bad input ends in one clear line on stderr and exit code 2, before any cluster is touched.</summary>

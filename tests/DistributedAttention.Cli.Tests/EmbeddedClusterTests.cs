@@ -1,6 +1,8 @@
 using System.Text.Json;
 using DistributedAttention.Model.Tests;
 
+using DistributedAttention.Testing.Processes;
+
 namespace DistributedAttention.Cli.Tests;
 
 /// <summary>Without <c>--cluster</c>, <c>distattn process</c> starts its own silos in-process and stops them afterwards.</summary>

@@ -8,6 +8,8 @@ using DistributedAttention.Model.Tests;
 using DistributedAttention.Text;
 using static TorchSharp.torch;
 
+using DistributedAttention.Testing.Processes;
+
 namespace DistributedAttention.Cli.Tests;
 
 /// <summary>

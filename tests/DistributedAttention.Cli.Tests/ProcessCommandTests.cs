@@ -5,6 +5,8 @@ using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;
 using DistributedAttention.Text;
 
+using DistributedAttention.Testing.Processes;
+
 namespace DistributedAttention.Cli.Tests;
 
 /// <summary><c>distattn process</c> end to end on the bundled sample and the real three-silo cluster.</summary>

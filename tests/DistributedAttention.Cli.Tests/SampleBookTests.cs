@@ -2,6 +2,8 @@ using DistributedAttention.Cli.Samples;
 using DistributedAttention.Model.Tests;
 using DistributedAttention.Text;
 
+using DistributedAttention.Testing.Processes;
+
 namespace DistributedAttention.Cli.Tests;
 
 /// <summary>The generated and the bundled sample books: deterministic, and their chapters are found.</summary>

@@ -6,7 +6,10 @@ using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Model;
+using DistributedAttention.Testing;
 using static TorchSharp.torch;
+
+using DistributedAttention.Testing.Processes;
 
 namespace DistributedAttention.Cli.Tests;
 
@@ -51,7 +54,7 @@ public sealed class SiloProcessCrashTests : IDisposable
         using var expected = model.forward(tokens);
 
         int? victim = null;
-        var progress = new SynchronousProgress(status =>
+        var progress = new SynchronousProgress<JobStatus>(status =>
         {
             if (victim is not null || status.State != JobState.Running || status.Shards.All(s => s.LayersDone < 2)) return;
             // Silo addresses read "S127.0.0.1:PORT:GENERATION"; pick a shard's silo that is neither silo 0 nor the coordinator's.
@@ -73,10 +76,5 @@ public sealed class SiloProcessCrashTests : IDisposable
     public void Dispose()
     {
         foreach (var silo in silos) silo.Dispose();
-    }
-
-    private sealed class SynchronousProgress(Action<JobStatus> report) : IProgress<JobStatus>
-    {
-        public void Report(JobStatus value) => report(value);
     }
 }

@@ -8,6 +8,8 @@ using DistributedAttention.Testing;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
+using DistributedAttention.Testing.Processes;
+
 namespace DistributedAttention.Grains.Tests;
 
 /// <summary>

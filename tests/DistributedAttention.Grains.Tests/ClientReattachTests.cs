@@ -38,7 +38,7 @@ public sealed class ClientReattachTests : IAsyncLifetime
     [Fact]
     public async Task A_new_client_attaches_by_job_id_and_reads_the_output()
     {
-        var job = new LossJob(tokens: 16_000, layers: 6);
+        var job = new LossJob(tokens: 24_000, layers: 16);
         var jobId = "attach-" + Guid.NewGuid().ToString("N");
         await CrashClientMidJobAsync(job, jobId);
 
@@ -57,7 +57,7 @@ public sealed class ClientReattachTests : IAsyncLifetime
     [Fact]
     public async Task Submitting_again_under_the_same_job_id_picks_the_job_up_without_uploading_again()
     {
-        var job = new LossJob(tokens: 16_000, layers: 6);
+        var job = new LossJob(tokens: 24_000, layers: 16);
         var jobId = "resubmit-" + Guid.NewGuid().ToString("N");
         await CrashClientMidJobAsync(job, jobId);
         var uploadedOnce = uploads[jobId];
@@ -71,7 +71,7 @@ public sealed class ClientReattachTests : IAsyncLifetime
         using var actual = job.AsTensor(sink.Data);
         DistributedJobTests.AssertClose(expected, actual, "hidden states of the resubmitted job");
         // The same id with another request is refused rather than mixed up.
-        var other = new LossJob(tokens: 16_000, layers: 5);
+        var other = new LossJob(tokens: 24_000, layers: 15);
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => Jobs().RunModelAsync(other.Options, other.Tokens, new JobOptions(3), new InMemoryHiddenStates(), null, default, jobId));
         Assert.Contains("already exists with a different request", refused.Message);
     }
@@ -93,9 +93,9 @@ public sealed class ClientReattachTests : IAsyncLifetime
         Assert.False(run.IsCompleted, "the job ended before its client was stopped.");
         await host.StopAsync();
         host.Dispose();
-        // The dead client's call fails; the job on the cluster does not.
+        // The dead client's call fails; the job on the cluster does not (it may have finished meanwhile).
         await Assert.ThrowsAnyAsync<Exception>(() => run);
-        Assert.Equal(JobState.Running, (await cluster.Client.GetGrain<IJobGrain>(jobId).GetStatusAsync()).State);
+        Assert.Contains((await cluster.Client.GetGrain<IJobGrain>(jobId).GetStatusAsync()).State, new[] { JobState.Running, JobState.Completed });
     }
 
     private JobClient Jobs() => new(cluster.Client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });

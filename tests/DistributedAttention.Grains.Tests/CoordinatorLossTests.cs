@@ -5,6 +5,8 @@ using DistributedAttention.Silo;
 using DistributedAttention.Testing;
 using Xunit.Abstractions;
 
+using DistributedAttention.Testing.Processes;
+
 namespace DistributedAttention.Grains.Tests;
 
 /// <summary>

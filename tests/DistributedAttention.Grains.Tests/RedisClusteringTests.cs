@@ -5,17 +5,22 @@ using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Silo;
+using DistributedAttention.Grains.Jobs;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
+using DistributedAttention.Testing.Processes;
+
 namespace DistributedAttention.Grains.Tests;
 
 /// <summary>
-/// Redis clustering for real: a <c>redis-server</c> child process holds the membership table,
-/// three silos in this process join through it (no primary silo), the client finds its gateways
-/// in it, and a whole attention job runs and equals the single-device result.
+/// Redis clustering for real: a <c>redis-server</c> child process holds the membership table and
+/// the job records, three silos in this process join through it (no primary silo), the client
+/// finds its gateways in it, a whole attention job runs and equals the single-device result, and
+/// its record reads back from Redis whole.
 /// </summary>
 /// <remarks>
 /// Needs <c>redis-server</c> on PATH, which eng/test.sh provides (it adds the package to the test
@@ -34,6 +39,7 @@ public sealed class RedisClusteringTests(ITestOutputHelper output)
         {
             Clustering = ClusteringMode.Redis,
             RedisConnectionString = redis.ConnectionString,
+            JobStore = JobStoreKind.Redis,
         });
         await cluster.StartAsync(3, ["cpu"]);
 
@@ -45,6 +51,7 @@ public sealed class RedisClusteringTests(ITestOutputHelper output)
         {
             var keys = connection.GetServer(connection.GetEndPoints()[0]).Keys(pattern: "*").Select(k => k.ToString()).ToArray();
             output.WriteLine($"keys: {string.Join(", ", keys)}");
+            // No job has run yet, so no job record is there either.
             var key = Assert.Single(keys);
             Assert.Contains(cluster.ClusterId, key, StringComparison.Ordinal);
             var db = connection.GetDatabase();
@@ -73,5 +80,17 @@ public sealed class RedisClusteringTests(ITestOutputHelper output)
         var silos = actual.Status.Shards.Select(s => s.Silo).ToArray();
         Assert.Equal(3, silos.Distinct().Count());
         Assert.Equal(cluster.SiloAddresses.Select(a => a.ToString()).Order(), silos.Order());
+
+        // The coordinator's record is in Redis and reads back whole (a fresh state object, as a new activation gets).
+        var storage = cluster.SiloServices(1).GetRequiredKeyedService<IGrainStorage>(JobStorage.Name);
+        var record = new GrainState<JobRecord>(new JobRecord());
+        await storage.ReadStateAsync(JobStorage.StateName, cluster.Client.GetGrain<IJobGrain>(actual.Plan.JobId).GetGrainId(), record);
+        Assert.True(record.RecordExists);
+        var stored = Assert.IsType<JobRecord>(record.State);
+        Assert.Equal(JobState.Completed, stored.State);
+        var plan = Assert.IsType<JobPlan>(stored.Plan);
+        Assert.Equal(actual.Plan.Work, plan.Work);
+        Assert.Equal(actual.Plan.Bounds, plan.Bounds);
+        Assert.Equal(1, stored.LayersCompleted);
     }
 }

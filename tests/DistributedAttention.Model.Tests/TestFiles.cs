@@ -15,20 +15,3 @@ internal sealed class TempDir : IDisposable
 
     public void Dispose() => Directory.Delete(Path, recursive: true);
 }
-
-/// <summary>Locations in the repository.</summary>
-internal static class Repo
-{
-    /// <summary>The repository root: the first ancestor of the test binaries that holds eng/.</summary>
-    public static string Root
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "eng", "check-safetensors.py"))) return dir.FullName;
-            }
-            throw new InvalidOperationException($"no ancestor of {AppContext.BaseDirectory} holds eng/check-safetensors.py.");
-        }
-    }
-}

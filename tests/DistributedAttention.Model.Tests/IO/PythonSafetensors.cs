@@ -2,6 +2,8 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json;
 
+using DistributedAttention.Testing.Processes;
+
 namespace DistributedAttention.Model.Tests.IO;
 
 /// <summary>Runs eng/check-safetensors.py, which uses Python's reference safetensors library.</summary>

@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace DistributedAttention.Cli.Tests;
+namespace DistributedAttention.Testing.Processes;
 
 /// <summary>Localhost ports that are free now (bound to port 0 together, then released).</summary>
-internal static class FreePorts
+public static class FreePorts
 {
+    /// <summary><paramref name="count"/> distinct free ports.</summary>
     public static int[] Take(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();

@@ -1,15 +1,13 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
-using DistributedAttention.Model.Tests;
-
-namespace DistributedAttention.Cli.Tests;
+namespace DistributedAttention.Testing.Processes;
 
 /// <summary>
 /// <c>dotnet distattn.dll ARGS</c> as a child process, its output collected line by line. Dispose
 /// kills it with its whole process tree, so a failed or hung test leaves nothing behind.
 /// </summary>
-internal sealed partial class ChildProcess : IDisposable
+public sealed partial class ChildProcess : IDisposable
 {
     private const int SigTerm = 15;
     private readonly Process process;
@@ -17,7 +15,7 @@ internal sealed partial class ChildProcess : IDisposable
     private readonly List<(string Prefix, TaskCompletionSource<string> Line)> waiters = [];
     private readonly TaskCompletionSource<int> exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ChildProcess(string name, IEnumerable<string> arguments)
+    private ChildProcess(string name, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment)
     {
         Name = name;
         var start = new ProcessStartInfo(DotnetHost())
@@ -31,6 +29,7 @@ internal sealed partial class ChildProcess : IDisposable
         start.ArgumentList.Add(DistattnDll());
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Received(e.Data, "");
         process.ErrorDataReceived += (_, e) => Received(e.Data, "[stderr] ");
@@ -61,7 +60,13 @@ internal sealed partial class ChildProcess : IDisposable
     }
 
     /// <summary>Starts <c>distattn ARGS</c>.</summary>
-    public static ChildProcess Start(string name, params string[] arguments) => new(name, arguments);
+    public static ChildProcess Start(string name, params string[] arguments) => new(name, arguments, null);
+
+    /// <summary>Starts <c>distattn ARGS</c> with more environment variables.</summary>
+    public static ChildProcess Start(string name, IReadOnlyDictionary<string, string> environment, params string[] arguments) => new(name, arguments, environment);
+
+    /// <summary>The process id.</summary>
+    public int Id => process.Id;
 
     /// <summary>The first line starting with <paramref name="prefix"/>; fails after <paramref name="timeout"/> or if the process exits first.</summary>
     public async Task<string> WaitForLineAsync(string prefix, TimeSpan timeout)
@@ -142,7 +147,8 @@ internal sealed partial class ChildProcess : IDisposable
     }
 
     /// <summary>The <c>dotnet</c> running these tests (child processes get the same runtime).</summary>
-    private static string DotnetHost()
+    /// <summary>The dotnet host running these tests.</summary>
+    public static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
         if (Environment.ProcessPath is { } current && Path.GetFileNameWithoutExtension(current) == "dotnet") return current;
@@ -153,8 +159,8 @@ internal sealed partial class ChildProcess : IDisposable
         return "dotnet";
     }
 
-    /// <summary>distattn.dll of the same configuration as these tests, built by the project reference.</summary>
-    private static string DistattnDll()
+    /// <summary>distattn.dll of the same configuration as the tests (built with the solution, or beside the test binaries).</summary>
+    public static string DistattnDll()
     {
         // Test binaries live in tests/<project>/bin/<Configuration>/<tfm>/.
         var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
@@ -165,7 +171,7 @@ internal sealed partial class ChildProcess : IDisposable
             Path.Combine(AppContext.BaseDirectory, "distattn.dll"),
         };
         return candidates.FirstOrDefault(c => File.Exists(c) && File.Exists(Path.ChangeExtension(c, ".runtimeconfig.json")))
-            ?? throw new FileNotFoundException($"distattn.dll was not built; looked for {string.Join(" and ", candidates)}.");
+            ?? throw new FileNotFoundException($"distattn.dll was not built; looked for {string.Join(" and ", candidates)}. Build the solution first.");
     }
 
     [LibraryImport("libc", SetLastError = true)]

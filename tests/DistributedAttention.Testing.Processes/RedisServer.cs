@@ -3,14 +3,14 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace DistributedAttention.Grains.Tests;
+namespace DistributedAttention.Testing.Processes;
 
 /// <summary>
 /// A throw-away <c>redis-server</c> child process on a free localhost port, without persistence
 /// (<c>--save "" --appendonly no</c>). <see cref="StartAsync"/> returns once it answers PING;
 /// <see cref="DisposeAsync"/> kills it.
 /// </summary>
-internal sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : IAsyncDisposable
 {
     private const string Executable = "redis-server";
     private readonly Process process;
