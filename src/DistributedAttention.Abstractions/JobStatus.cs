@@ -16,6 +16,7 @@ namespace DistributedAttention.Abstractions;
 /// <param name="Error">Why the job failed, when it did.</param>
 /// <param name="ElapsedSeconds">Seconds since the job started.</param>
 /// <param name="CoordinatorSilo">The silo hosting the job's coordinator.</param>
+/// <param name="Released">The shards dropped the job's tensors (its output was read, or it ended without one).</param>
 [GenerateSerializer, Immutable, Alias("distattn.JobStatus")]
 public sealed record JobStatus(
     string JobId,
@@ -32,7 +33,8 @@ public sealed record JobStatus(
     long[] BytesPerLayer,
     string? Error,
     double ElapsedSeconds,
-    string CoordinatorSilo);
+    string CoordinatorSilo,
+    bool Released = false);
 
 /// <summary>One shard's progress.</summary>
 /// <param name="Shard">Shard index.</param>

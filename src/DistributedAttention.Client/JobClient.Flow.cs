@@ -17,6 +17,7 @@ public sealed partial class JobClient
         return await CancelOnAbortAsync(job, async () =>
         {
             var status = await Retry(() => job.GetStatusAsync(), cancellationToken).ConfigureAwait(false);
+            RequireOutput(status);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             if (status.State == JobState.Created) await UploadAndStartAsync(job, plan, upload, cancellationToken).ConfigureAwait(false);
             return await FinishAsync(job, plan, read, clock.Elapsed.TotalSeconds, progress, cancellationToken).ConfigureAwait(false);
@@ -27,8 +28,16 @@ public sealed partial class JobClient
     {
         var status = await Retry(() => job.GetStatusAsync(), cancellationToken).ConfigureAwait(false);
         if (status.State == JobState.Created)
-            throw new JobFailedException(status with { Error = "the job never started: its inputs were not all uploaded. Submit it again with its inputs." });
+            throw new JobFailedException(status with { Error = "never started: its inputs were not all uploaded. Submit it again with its inputs." });
+        RequireOutput(status);
         return await CancelOnAbortAsync(job, () => FinishAsync(job, plan, read, 0, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A job that completed and whose output was already read and released has nothing left to give.</summary>
+    private static void RequireOutput(JobStatus status)
+    {
+        if (status.State == JobState.Completed && status.Released)
+            throw new JobFailedException(status with { Error = "completed earlier and its output was already read and released; submit under a new job id to run it again." });
     }
 
     private async Task<T> FinishAsync<T>(IJobGrain job, JobPlan plan, OutputReader<T> read, double uploadSeconds, IProgress<JobStatus>? progress, CancellationToken cancellationToken)

@@ -42,22 +42,27 @@ internal static class ClusterSuite
         var (hostQ, hostK, hostV) = (q.ToHost(), k.ToHost(), v.ToHost());
 
         var clusters = new Dictionary<int, LocalCluster>();
+        var diskClusters = new Dictionary<int, LocalCluster>();
+        var copies = Path.Combine(Path.GetTempPath(), "distattn-bench-copies-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         try
         {
             var startWatch = Stopwatch.StartNew();
             foreach (var p in ShardCounts)
             {
                 // Errors only: the silos' start-up notes (ServerGC, watchdog) would break up the tables.
-                var cluster = new LocalCluster(new LocalClusterOptions { LogLevel = Microsoft.Extensions.Logging.LogLevel.Error });
-                clusters[p] = cluster;
-                await cluster.StartAsync(p, ["cpu"]).ConfigureAwait(false);
+                clusters[p] = new LocalCluster(new LocalClusterOptions { LogLevel = Microsoft.Extensions.Logging.LogLevel.Error });
+                await clusters[p].StartAsync(p, ["cpu"]).ConfigureAwait(false);
+                // The same with the neighbours' copies spilled to local disk (ShardBackupOptions).
+                diskClusters[p] = new LocalCluster(new LocalClusterOptions { LogLevel = Microsoft.Extensions.Logging.LogLevel.Error, Backups = Grains.Shards.Backups.BackupStorage.Disk, BackupDirectory = copies });
+                await diskClusters[p].StartAsync(p, ["cpu"]).ConfigureAwait(false);
             }
-            Console.WriteLine($"clusters of {string.Join(" and ", ShardCounts)} silos started in {startWatch.Elapsed.TotalSeconds:F1} s.");
+            Console.WriteLine($"clusters of {string.Join(" and ", ShardCounts)} silos (copies in memory, and on disk under {copies}) started in {startWatch.Elapsed.TotalSeconds:F1} s.");
 
             var configs = new List<Config> { new(0, WireDType.Float32) };
             foreach (var wire in Wires) configs.AddRange(ShardCounts.Select(p => new Config(p, wire)));
-            // Without the neighbour copies (JobOptions.Replicas = 0): what recovery costs in time.
+            // Without the neighbour copies (JobOptions.Replicas = 0): what recovery costs in time; and with the copies on disk.
             configs.AddRange(ShardCounts.Select(p => new Config(p, WireDType.Float32, Replicate: false)));
+            configs.AddRange(ShardCounts.Select(p => new Config(p, WireDType.Float32, Disk: true)));
 
             // Warm-up: JIT, grain activation, libtorch kernels; also checks the distributed results.
             Tensor expected;
@@ -66,7 +71,7 @@ internal static class ClusterSuite
             {
                 foreach (var config in configs.Where(c => c.Shards > 0))
                 {
-                    var result = await RunAttentionAsync(clusters[config.Shards], spec, hostQ, hostK, hostV, config).ConfigureAwait(false);
+                    var result = await RunAttentionAsync((config.Disk ? diskClusters : clusters)[config.Shards], spec, hostQ, hostK, hostV, config).ConfigureAwait(false);
                     using var output = result.Result!.Output.ToTorch();
                     using var diff = (output - expected).abs().max();
                     Console.WriteLine($"warm-up {config}: max |o − single-device o| = {diff.item<float>():E2}");
@@ -86,7 +91,7 @@ internal static class ClusterSuite
                     }
                     else
                     {
-                        var run = await RunAttentionAsync(clusters[config.Shards], spec, hostQ, hostK, hostV, config).ConfigureAwait(false);
+                        var run = await RunAttentionAsync((config.Disk ? diskClusters : clusters)[config.Shards], spec, hostQ, hostK, hostV, config).ConfigureAwait(false);
                         runs[config].Add(run with { Result = null });
                     }
                 }
@@ -98,14 +103,15 @@ internal static class ClusterSuite
         }
         finally
         {
-            foreach (var cluster in clusters.Values) await cluster.DisposeAsync().ConfigureAwait(false);
+            foreach (var cluster in clusters.Values.Concat(diskClusters.Values)) await cluster.DisposeAsync().ConfigureAwait(false);
+            if (Directory.Exists(copies)) Directory.Delete(copies, recursive: true);
         }
     }
 
-    private sealed record Config(int Shards, WireDType Wire, bool Replicate = true)
+    private sealed record Config(int Shards, WireDType Wire, bool Replicate = true, bool Disk = false)
     {
         public override string ToString() =>
-            Shards == 0 ? "single device" : $"{Shards} silos, {(Wire == WireDType.Float32 ? "fp32" : "fp16")} wire{(Replicate ? "" : ", no recovery copies")}";
+            Shards == 0 ? "single device" : $"{Shards} silos, {(Wire == WireDType.Float32 ? "fp32" : "fp16")} wire{(Replicate ? Disk ? ", copies on disk" : "" : ", no recovery copies")}";
     }
 
     /// <summary>One timed job: wall seconds end to end, the client's time before the first status poll (plan, shard set-up, upload) and after the last (download), and the final status.</summary>
@@ -148,7 +154,7 @@ internal static class ClusterSuite
         var single = runs[configs[0]];
         var singleWall = Median(single.Select(r => r.Wall));
         Console.WriteLine();
-        Console.WriteLine($"| {what} | wall s | wall / single | client→cluster s | load + prepare s | layers s | layers / single | cluster→client s |");
+        Console.WriteLine($"| {what} | wall s | wall / single | client→cluster s | prepare s | layers s | layers / single | cluster→client s |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (var config in configs)
         {
@@ -161,12 +167,12 @@ internal static class ClusterSuite
             }
             var layers = Median(list.Select(r => r.Layers));
             Console.WriteLine($"| {config} | {wall:F3} | {wall / singleWall:F2} | {Median(list.Select(r => r.Before)):F3} | " +
-                $"{Median(list.Select(r => r.Phase("load") + r.Phase("prepare"))):F3} | {layers:F3} | {layers / singleWall:F2} | {Median(list.Select(r => r.After)):F3} |");
+                $"{Median(list.Select(r => r.Phase("prepare"))):F3} | {layers:F3} | {layers / singleWall:F2} | {Median(list.Select(r => r.After)):F3} |");
         }
-        Console.WriteLine($"(medians over {single.Count} rep(s); each column is its own median. client→cluster: plan, shard set-up and input upload, " +
-            "until the first status poll; load + prepare: the job's own phases before layer 0 (token upload and embedding for a model, " +
-            "input hand-over and backup copies for attention); layers: the job's layer phases, compute + ring exchange + the backup copy of " +
-            "each layer's output; cluster→client: streaming the output back.)");
+        Console.WriteLine($"(medians over {single.Count} rep(s); each column is its own median. client→cluster: plan, shard set-up and the " +
+            "input upload straight to the shards (token ids or q, k, v), until the first status poll; prepare: the job's own phase before layer 0 " +
+            "(embedding for a model, input hand-over for attention, and the layer-0 backup copies); layers: the job's layer phases, compute + " +
+            "ring exchange + the backup copy of each layer's output; cluster→client: streaming the output back straight from the shards.)");
     }
 
     private static void PrintBytes(AttentionSpec spec, long n, Dictionary<Config, List<Run>> runs)

@@ -1,8 +1,7 @@
 using DistributedAttention.Core.IO;
 using DistributedAttention.Model.Tests;
-using static TorchSharp.torch;
-
 using DistributedAttention.Testing.Processes;
+using static TorchSharp.torch;
 
 namespace DistributedAttention.Cli.Tests;
 
@@ -47,6 +46,9 @@ public sealed class ArgumentValidationTests
     [InlineData("--dilation", "0", "dilation must be >= 1")]
     [InlineData("--max-tokens", "0", "--max-tokens must be >= 1")]
     [InlineData("--shards", "abc", "abc")]
+    [InlineData("--replicas", "9", "--replicas must be between 0 and 8")]
+    [InlineData("--replicas", "-1", "--replicas must be between 0 and 8")]
+    [InlineData("--job-id", "two words", "--job-id 'two words' must be 1-200 characters without spaces")]
     public Task Bad_process_values_are_named(string option, string value, string expected) =>
         AssertUsageError(expected, "process", SampleBook, option, value);
 
@@ -128,6 +130,8 @@ public sealed class ArgumentValidationTests
     [InlineData("--primary", "host", "--primary 'host' is not HOST:PORT")]
     [InlineData("--devices", "tpu", "'tpu' is not 'cpu' or 'cuda:N'")]
     [InlineData("--gateway-port", "11111", "--port and --gateway-port must differ")]
+    [InlineData("--job-store", "sqlite", "--job-store must be one of memory, redis (got 'sqlite')")]
+    [InlineData("--backups", "tape", "--backups must be one of memory, disk (got 'tape')")]
     public Task Bad_silo_options_are_named(string option, string value, string expected) => AssertUsageError(expected, "silo", option, value);
 
     [Fact]

@@ -3,9 +3,8 @@ using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;
-using DistributedAttention.Text;
-
 using DistributedAttention.Testing.Processes;
+using DistributedAttention.Text;
 
 namespace DistributedAttention.Cli.Tests;
 
@@ -131,5 +130,37 @@ public sealed class ProcessCommandTests(ClusterFixture cluster)
         var collectives = summary.RootElement.GetProperty("bytes").GetProperty("by_collective").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
         Assert.True(collectives["halo"] > 0);
         Assert.Equal(0, collectives.GetValueOrDefault("backup"));
+    }
+
+    [Fact]
+    public async Task Two_replicas_double_the_copies()
+    {
+        using var dir = new TempDir();
+        async Task<long> BackupBytes(string replicas)
+        {
+            var output = dir.File("out-" + replicas);
+            var run = await CliHarness.RunAsync(cluster, "process", SampleBook, "-o", output,
+                "--layers", "1", "--model-dim", "16", "--heads", "2", "--max-tokens", "300", "--replicas", replicas);
+            Assert.True(run.ExitCode == ExitCodes.Ok, run.Error);
+            using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "summary.json")));
+            return summary.RootElement.GetProperty("bytes").GetProperty("by_collective").GetProperty("backup").GetInt64();
+        }
+        Assert.Equal(2 * await BackupBytes("1"), await BackupBytes("2"));
+    }
+
+    [Fact]
+    public async Task A_job_id_that_already_ran_to_the_end_is_refused_clearly()
+    {
+        using var dir = new TempDir();
+        var jobId = "book-" + Guid.NewGuid().ToString("N");
+        string[] args = ["process", SampleBook, "--layers", "1", "--model-dim", "16", "--heads", "2", "--max-tokens", "200", "--job-id", jobId];
+        var first = await CliHarness.RunAsync(cluster, [.. args, "-o", dir.File("first")]);
+        Assert.True(first.ExitCode == ExitCodes.Ok, first.Error);
+        using (var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir.File("first"), "summary.json"))))
+            Assert.Equal(jobId, summary.RootElement.GetProperty("job_id").GetString());
+
+        var again = await CliHarness.RunAsync(cluster, [.. args, "-o", dir.File("again")]);
+        Assert.Equal(ExitCodes.JobFailed, again.ExitCode);
+        Assert.Contains($"job {jobId} completed earlier and its output was already read and released; submit under a new job id", again.Error);
     }
 }

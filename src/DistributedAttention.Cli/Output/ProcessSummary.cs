@@ -20,6 +20,8 @@ namespace DistributedAttention.Cli.Output;
 /// <param name="Recoveries">Shards recomputed after a silo was lost.</param>
 /// <param name="ShardBounds">P+1 shard bounds.</param>
 /// <param name="Placements">Where each shard ran at the end of the job.</param>
+/// <param name="Replicas">Copies kept of each shard's layer input (on the next shards of the ring).</param>
+/// <param name="CoordinatorMoves">Times the job's coordinator was lost with its silo and the job resumed on another.</param>
 /// <param name="Verification">The single-device comparison (<c>--verify</c>), or null.</param>
 public sealed record ProcessSummary(
     string Book,
@@ -41,7 +43,15 @@ public sealed record ProcessSummary(
     IReadOnlyList<RecoverySummary> Recoveries,
     IReadOnlyList<long> ShardBounds,
     IReadOnlyList<PlacementSummary> Placements,
+    int Replicas,
+    IReadOnlyList<CoordinatorMoveSummary> CoordinatorMoves,
     SingleDeviceCheck? Verification = null);
+
+/// <summary>A coordinator loss the job survived, in summary.json.</summary>
+/// <param name="LostSilo">Where the coordinator was.</param>
+/// <param name="NewSilo">Where the job resumed.</param>
+/// <param name="LayersCompleted">Layers completed when it resumed.</param>
+public sealed record CoordinatorMoveSummary(string LostSilo, string NewSilo, int LayersCompleted);
 
 /// <summary>Where one shard ran, in summary.json.</summary>
 /// <param name="Shard">The shard.</param>

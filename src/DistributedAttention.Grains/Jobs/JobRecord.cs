@@ -75,7 +75,7 @@ public sealed class JobRecord
         var shards = Placements.Select((p, s) => new ShardProgress(s, p.Silo, p.Device, LayersDone.Length > s ? LayersDone[s] : 0)).ToArray();
         var elapsed = StartedUtc is { } started ? ((EndedUtc ?? now) - started).TotalSeconds : 0;
         return new JobStatus(jobId, plan?.Kind ?? JobKind.Model, State, Phase, plan?.Layers ?? 0, LayersCompleted, shards, [.. Recoveries], [.. CoordinatorMoves],
-            [.. Phases], new Dictionary<string, long>(BytesByCollective, StringComparer.Ordinal), [.. BytesPerLayer], Error, Math.Max(0, elapsed), CoordinatorSilo);
+            [.. Phases], new Dictionary<string, long>(BytesByCollective, StringComparer.Ordinal), [.. BytesPerLayer], Error, Math.Max(0, elapsed), CoordinatorSilo, Released);
     }
 
     /// <summary>Adds one shard's report of a layer (layer −1: preparing) to the byte counts.</summary>

@@ -1,0 +1,48 @@
+using DistributedAttention.Core.Runtime;
+
+namespace DistributedAttention.Core.Tests;
+
+/// <summary>
+/// A device's compute thread stops without pulling the ground from under the work it runs: the
+/// running item finishes before Stop returns (its tensors and weights must outlive it), queued
+/// and later items fail instead of running.
+/// </summary>
+public sealed class DeviceWorkerTests
+{
+    [Fact]
+    public async Task Stopping_waits_for_the_running_item_and_fails_the_queued_ones()
+    {
+        using var worker = new DeviceWorker("test");
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var finished = false;
+        var running = worker.RunAsync(() =>
+        {
+            started.Set();
+            release.Wait();
+            finished = true;
+            return 1;
+        });
+        var queued = worker.RunAsync(() => 2);
+        started.Wait();
+
+        // Stop from another thread while the item runs; it may return only after the item finished.
+        var stop = Task.Run(() => worker.Stop(TimeSpan.FromMinutes(1)));
+        Assert.NotSame(stop, await Task.WhenAny(stop, Task.Delay(200)));
+        release.Set();
+        Assert.True(await stop);
+        Assert.True(finished);
+        Assert.Equal(1, await running);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => queued);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => worker.RunAsync(() => 3));
+    }
+
+    [Fact]
+    public async Task Stopping_twice_or_from_the_worker_itself_does_not_hang()
+    {
+        var worker = new DeviceWorker("test");
+        Assert.True(await worker.RunAsync(() => worker.Stop(TimeSpan.FromSeconds(5))));
+        Assert.True(worker.Stop(TimeSpan.FromSeconds(5)));
+        worker.Dispose();
+    }
+}
