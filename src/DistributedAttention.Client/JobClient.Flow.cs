@@ -85,9 +85,9 @@ public sealed partial class JobClient
         return Pipelined.ForEachAsync(chunks, chunk => Retry(() => target.LoadInputAsync(chunk), cancellationToken), cancellationToken: cancellationToken);
     }
 
-    private Task<T> Retry<T>(Func<Task<T>> call, CancellationToken cancellationToken) => ClientRetry.CallAsync(call, settings.UnreachableLimit, cancellationToken);
+    private Task<T> Retry<T>(Func<Task<T>> call, CancellationToken cancellationToken) => TransientCalls.RetryAsync(call, settings.UnreachableLimit, cancellationToken);
 
-    private Task Retry(Func<Task> call, CancellationToken cancellationToken) => ClientRetry.CallAsync(call, settings.UnreachableLimit, cancellationToken);
+    private Task Retry(Func<Task> call, CancellationToken cancellationToken) => TransientCalls.RetryAsync(call, settings.UnreachableLimit, cancellationToken);
 
     private async Task<ModelJobResult> ReadModelAsync(IJobGrain job, JobPlan plan, JobStatus status, double uploadSeconds, IModelOutputSink sink, CancellationToken cancellationToken)
     {
@@ -157,7 +157,7 @@ public sealed partial class JobClient
     }
 
     /// <summary>A shard unreachable or reactivated empty (not an answer about the request).</summary>
-    private static bool IsLostShard(Exception e) => ClientRetry.IsTransient(e) || e is InvalidOperationException;
+    private static bool IsLostShard(Exception e) => TransientCalls.IsTransient(e) || e is InvalidOperationException;
 
     /// <summary>
     /// Tells the shards to drop the job's tensors once its output has been read (or it failed).

@@ -24,7 +24,7 @@ internal static class JobWatcher
                 status = await job.GetStatusAsync().WaitAsync(PollTimeout, cancellationToken).ConfigureAwait(false);
                 lastContact = DateTime.UtcNow;
             }
-            catch (Exception e) when (ClientRetry.IsTransient(e))
+            catch (Exception e) when (TransientCalls.IsTransient(e))
             {
                 if (DateTime.UtcNow - lastContact > options.UnreachableLimit)
                     throw new TimeoutException($"job {job.GetPrimaryKeyString()} did not answer for {options.UnreachableLimit.TotalSeconds:F0} s: {e.Message}", e);

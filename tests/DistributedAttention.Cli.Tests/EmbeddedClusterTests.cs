@@ -1,6 +1,5 @@
 using System.Text.Json;
 using DistributedAttention.Model.Tests;
-
 using DistributedAttention.Testing.Processes;
 
 namespace DistributedAttention.Cli.Tests;

@@ -1,11 +1,11 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Cli.Output;
-using DistributedAttention.Testing;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;
+using DistributedAttention.Testing;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Cli.Tests;

@@ -5,10 +5,9 @@ using DistributedAttention.Core.IO;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;
+using DistributedAttention.Testing.Processes;
 using DistributedAttention.Text;
 using static TorchSharp.torch;
-
-using DistributedAttention.Testing.Processes;
 
 namespace DistributedAttention.Cli.Tests;
 

@@ -1,8 +1,7 @@
 using DistributedAttention.Cli.Samples;
 using DistributedAttention.Model.Tests;
-using DistributedAttention.Text;
-
 using DistributedAttention.Testing.Processes;
+using DistributedAttention.Text;
 
 namespace DistributedAttention.Cli.Tests;
 

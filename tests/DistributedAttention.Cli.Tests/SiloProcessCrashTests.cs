@@ -7,9 +7,8 @@ using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Model;
 using DistributedAttention.Testing;
-using static TorchSharp.torch;
-
 using DistributedAttention.Testing.Processes;
+using static TorchSharp.torch;
 
 namespace DistributedAttention.Cli.Tests;
 

@@ -5,10 +5,9 @@ using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
+using DistributedAttention.Testing.Processes;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
-
-using DistributedAttention.Testing.Processes;
 
 namespace DistributedAttention.Grains.Tests;
 

@@ -3,9 +3,8 @@ using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
-using Xunit.Abstractions;
-
 using DistributedAttention.Testing.Processes;
+using Xunit.Abstractions;
 
 namespace DistributedAttention.Grains.Tests;
 

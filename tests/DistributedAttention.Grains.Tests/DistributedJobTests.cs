@@ -1,8 +1,8 @@
 using DistributedAttention.Abstractions;
-using DistributedAttention.Testing;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Model;
+using DistributedAttention.Testing;
 using DistributedAttention.Text;
 using TorchSharp;
 using static TorchSharp.torch;

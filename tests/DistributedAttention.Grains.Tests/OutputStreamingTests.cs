@@ -1,10 +1,10 @@
 using DistributedAttention.Abstractions;
-using DistributedAttention.Testing;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Silo;
+using DistributedAttention.Testing;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Tests;

@@ -1,18 +1,17 @@
 using DistributedAttention.Abstractions;
-using DistributedAttention.Testing;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
-using DistributedAttention.Silo;
 using DistributedAttention.Grains.Jobs;
+using DistributedAttention.Silo;
+using DistributedAttention.Testing;
+using DistributedAttention.Testing.Processes;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
-
-using DistributedAttention.Testing.Processes;
 
 namespace DistributedAttention.Grains.Tests;
 

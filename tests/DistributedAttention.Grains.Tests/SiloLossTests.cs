@@ -1,10 +1,10 @@
 using DistributedAttention.Abstractions;
-using DistributedAttention.Testing;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Model;
 using DistributedAttention.Silo;
+using DistributedAttention.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,8 +1,8 @@
 using DistributedAttention.Abstractions;
-using DistributedAttention.Testing;
 using DistributedAttention.Client;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Testing;
 using Orleans.TestingHost;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,8 +1,8 @@
 using DistributedAttention.Abstractions;
-using DistributedAttention.Testing;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Distributed;
+using DistributedAttention.Testing;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Tests;

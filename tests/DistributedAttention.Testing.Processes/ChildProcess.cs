@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+
 namespace DistributedAttention.Testing.Processes;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using System.Net;
-using DistributedAttention.Core.Runtime;
 using DistributedAttention.Client;
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

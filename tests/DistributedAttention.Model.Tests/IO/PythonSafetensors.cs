@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json;
-
 using DistributedAttention.Testing.Processes;
 
 namespace DistributedAttention.Model.Tests.IO;
