@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command: restore, build and run every test project (Release).
+# The project's test command: restore, build and run every test project (Release). The whole
+# solution is built before any test runs: process tests start distattn from its own build output,
+# and the client-only tests must not reference it (it would bring libtorch into their output).
 # Runs inside the Debian 13 sandbox when the host's libstdc++ is too old for TorchSharp.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +11,7 @@ export DISTATTN_SANDBOX_PACKAGES="${DISTATTN_SANDBOX_PACKAGES:-python3 python3-n
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-eng/in-sandbox.sh dotnet test DistributedAttention.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+eng/in-sandbox.sh bash -c 'dotnet build DistributedAttention.sln -c Release && dotnet test DistributedAttention.sln -c Release --no-build --logger "console;verbosity=normal" "$@"' test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # One closing line over all test projects.

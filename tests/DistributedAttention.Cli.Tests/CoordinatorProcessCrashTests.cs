@@ -16,7 +16,7 @@ namespace DistributedAttention.Cli.Tests;
 /// client's next poll activates the coordinator on another silo, which reads the record from
 /// Redis and resumes after the last completed layer. The output equals one device's.
 /// </summary>
-public sealed class CoordinatorProcessCrashTests(ITestOutputHelper output) : IAsyncDisposable
+public sealed class CoordinatorProcessCrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan SiloStart = TimeSpan.FromSeconds(120);
     private readonly List<ChildProcess> silos = [];
@@ -91,7 +91,10 @@ public sealed class CoordinatorProcessCrashTests(ITestOutputHelper output) : IAs
         await host.StopAsync();
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 calls IAsyncLifetime on test classes, not IAsyncDisposable: without it the silos and Redis outlived the test.
+    public async Task DisposeAsync()
     {
         foreach (var silo in silos) silo.Dispose();
         if (redis is not null) await redis.DisposeAsync();

@@ -68,9 +68,16 @@ public static class TensorChunkCodec
         var rows = perRow == 0 ? 0 : TensorChunkRules.Elements(chunk.Shape) / perRow;
         if (rows == 0) return 0;
         using var scope = NewDisposeScope();
+        var region = target.narrow(sequenceDim, offset, rows);
+        if (region.device_type == DeviceType.CPU && region.dtype == ScalarTypeOf(chunk.Type) && region.is_contiguous())
+        {
+            // Rows of the first dimension (ring pieces, model rows): the bytes go straight into place.
+            chunk.Data.CopyTo(region.bytes);
+            return rows;
+        }
         var block = empty(chunk.Shape, dtype: ScalarTypeOf(chunk.Type));
         chunk.Data.CopyTo(block.bytes);
-        target.narrow(sequenceDim, offset, rows).copy_(block.reshape(RowShape(target.shape, sequenceDim, rows)));
+        region.copy_(block.reshape(RowShape(target.shape, sequenceDim, rows)));
         return rows;
     }
 
