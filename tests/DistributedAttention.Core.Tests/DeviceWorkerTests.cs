@@ -28,6 +28,8 @@ public sealed class DeviceWorkerTests
 
         // Stop from another thread while the item runs; it may return only after the item finished.
         var stop = Task.Run(() => worker.Stop(TimeSpan.FromMinutes(1)));
+        // Once the worker refuses new work, Stop has begun; it must still be waiting for the running item.
+        while (!worker.RunAsync(() => 0).IsFaulted) await Task.Delay(10);
         Assert.NotSame(stop, await Task.WhenAny(stop, Task.Delay(200)));
         release.Set();
         Assert.True(await stop);

@@ -8,7 +8,7 @@ namespace DistributedAttention.Grains.Jobs;
 /// The coordinator of one job, the control plane only: it plans and persists the job
 /// (<see cref="JobRecord"/>), starts it, drives it in the background (<see cref="JobRun"/>),
 /// and answers status. It never sees a tensor: clients move data to and from the shards.
-/// When its silo is lost the next call (a client's status poll, or the keep-alive reminder)
+/// When its silo is lost the next call (a client's status poll, or a client reattaching by id)
 /// activates it on another silo, where it reads the record back and resumes the run.
 /// </summary>
 public sealed class JobGrain(
