@@ -17,6 +17,7 @@ namespace DistributedAttention.Abstractions;
 /// <param name="ElapsedSeconds">Seconds since the job started.</param>
 /// <param name="CoordinatorSilo">The silo hosting the job's coordinator.</param>
 /// <param name="Released">The shards dropped the job's tensors (its output was read, or it ended without one).</param>
+/// <param name="TraceId">The W3C trace id every span of the job belongs to (32 hex digits).</param>
 [GenerateSerializer, Immutable, Alias("distattn.JobStatus")]
 public sealed record JobStatus(
     string JobId,
@@ -34,7 +35,8 @@ public sealed record JobStatus(
     string? Error,
     double ElapsedSeconds,
     string CoordinatorSilo,
-    bool Released = false);
+    bool Released = false,
+    string TraceId = "");
 
 /// <summary>One shard's progress.</summary>
 /// <param name="Shard">Shard index.</param>

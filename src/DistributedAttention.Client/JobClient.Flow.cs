@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Diagnostics;
 
 namespace DistributedAttention.Client;
 
@@ -10,27 +11,57 @@ public sealed partial class JobClient
     private delegate Task<T> OutputReader<T>(IJobGrain job, JobPlan plan, JobStatus status, double uploadSeconds);
 
     private async Task<T> RunAsync<T>(JobRequest request, string? jobId, Func<JobPlan, int, Task> upload, OutputReader<T> read, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
+        where T : IJobResult
     {
         // The id is chosen here, so a submission repeated after a lost gateway is the same job.
-        var job = Job(jobId ?? Guid.NewGuid().ToString("N"));
-        var plan = await Retry(() => job.SubmitAsync(request), cancellationToken).ConfigureAwait(false);
-        return await CancelOnAbortAsync(job, async () =>
+        var id = jobId ?? Guid.NewGuid().ToString("N");
+        var job = Job(id);
+        using var span = ClientSpans.StartJob(id, request.Work, attached: false);
+        return await TracedAsync(span, async () =>
         {
-            var status = await Retry(() => job.GetStatusAsync(), cancellationToken).ConfigureAwait(false);
-            RequireOutput(status);
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            if (status.State == JobState.Created) await UploadAndStartAsync(job, plan, upload, cancellationToken).ConfigureAwait(false);
-            return await FinishAsync(job, plan, read, clock.Elapsed.TotalSeconds, progress, cancellationToken).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
+            // The coordinator's run joins this span's trace, also when it resumes elsewhere.
+            if (span is not null) RequestContext.Set(JobTrace.RequestContextKey, JobTrace.TraceParentOf(span));
+            var plan = await Retry(() => job.SubmitAsync(request), cancellationToken).ConfigureAwait(false);
+            RequestContext.Remove(JobTrace.RequestContextKey);
+            return await CancelOnAbortAsync(job, async () =>
+            {
+                var status = await Retry(() => job.GetStatusAsync(), cancellationToken).ConfigureAwait(false);
+                RequireOutput(status);
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                if (status.State == JobState.Created) await UploadAndStartAsync(job, plan, upload, cancellationToken).ConfigureAwait(false);
+                return await FinishAsync(job, plan, read, clock.Elapsed.TotalSeconds, progress, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     private async Task<T> AttachAsync<T>(IJobGrain job, JobPlan plan, OutputReader<T> read, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
+        where T : IJobResult
     {
-        var status = await Retry(() => job.GetStatusAsync(), cancellationToken).ConfigureAwait(false);
-        if (status.State == JobState.Created)
-            throw new JobFailedException(status with { Error = "never started: its inputs were not all uploaded. Submit it again with its inputs." });
-        RequireOutput(status);
-        return await CancelOnAbortAsync(job, () => FinishAsync(job, plan, read, 0, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        using var span = ClientSpans.StartJob(plan.JobId, plan.Work, attached: true);
+        return await TracedAsync(span, async () =>
+        {
+            var status = await Retry(() => job.GetStatusAsync(), cancellationToken).ConfigureAwait(false);
+            if (status.State == JobState.Created)
+                throw new JobFailedException(status with { Error = "never started: its inputs were not all uploaded. Submit it again with its inputs." });
+            RequireOutput(status);
+            return await CancelOnAbortAsync(job, () => FinishAsync(job, plan, read, 0, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a job's flow under its span, and leaves the outcome on it.</summary>
+    private static async Task<T> TracedAsync<T>(System.Diagnostics.Activity? span, Func<Task<T>> flow) where T : IJobResult
+    {
+        try
+        {
+            var result = await flow().ConfigureAwait(false);
+            ClientSpans.End(span, result.Status, null);
+            return result;
+        }
+        catch (Exception e)
+        {
+            ClientSpans.End(span, (e as JobFailedException)?.Status, e);
+            throw;
+        }
     }
 
     /// <summary>A job that completed and whose output was already read and released has nothing left to give.</summary>
@@ -42,9 +73,17 @@ public sealed partial class JobClient
 
     private async Task<T> FinishAsync<T>(IJobGrain job, JobPlan plan, OutputReader<T> read, double uploadSeconds, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
     {
-        var status = await JobWatcher.WaitAsync(job, settings, progress, cancellationToken).ConfigureAwait(false);
+        JobStatus status;
+        using (ClientSpans.StartPhase("wait"))
+        {
+            status = await JobWatcher.WaitAsync(job, settings, progress, cancellationToken).ConfigureAwait(false);
+        }
         cancellationToken.ThrowIfCancellationRequested();
-        var result = await read(job, plan, status, uploadSeconds).ConfigureAwait(false);
+        T result;
+        using (ClientSpans.StartPhase("download"))
+        {
+            result = await read(job, plan, status, uploadSeconds).ConfigureAwait(false);
+        }
         await ReleaseAsync(job).ConfigureAwait(false);
         return result;
     }
@@ -56,6 +95,7 @@ public sealed partial class JobClient
     /// </summary>
     private async Task UploadAndStartAsync(IJobGrain job, JobPlan plan, Func<JobPlan, int, Task> upload, CancellationToken cancellationToken)
     {
+        using var span = ClientSpans.StartPhase("upload");
         var shards = Enumerable.Range(0, plan.Count).ToArray();
         for (var attempt = 1; ; attempt++)
         {
@@ -82,7 +122,12 @@ public sealed partial class JobClient
     private Task UploadAsync(JobPlan plan, int shard, IEnumerable<TensorChunk> chunks, CancellationToken cancellationToken)
     {
         var target = Shard(plan, shard);
-        return Pipelined.ForEachAsync(chunks, chunk => Retry(() => target.LoadInputAsync(chunk), cancellationToken), cancellationToken: cancellationToken);
+        var span = System.Diagnostics.Activity.Current;
+        return Pipelined.ForEachAsync(chunks, async chunk =>
+        {
+            await Retry(() => target.LoadInputAsync(chunk), cancellationToken).ConfigureAwait(false);
+            span.AddToTag(AttributeNames.Bytes, chunk.Data.LongLength);
+        }, cancellationToken: cancellationToken);
     }
 
     private Task<T> Retry<T>(Func<Task<T>> call, CancellationToken cancellationToken) => TransientCalls.RetryAsync(call, settings.UnreachableLimit, cancellationToken);

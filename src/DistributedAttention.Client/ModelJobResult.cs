@@ -7,4 +7,4 @@ namespace DistributedAttention.Client;
 /// <param name="Status">The final status (phases, bytes exchanged, recoveries).</param>
 /// <param name="Rows">Hidden-state rows streamed to the sink (the token count).</param>
 /// <param name="UploadSeconds">Wall seconds the client spent uploading inputs to the shards and starting the job (0 when it reattached).</param>
-public sealed record ModelJobResult(JobPlan Plan, JobStatus Status, long Rows, double UploadSeconds);
+public sealed record ModelJobResult(JobPlan Plan, JobStatus Status, long Rows, double UploadSeconds) : IJobResult;

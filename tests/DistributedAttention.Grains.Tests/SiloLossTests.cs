@@ -91,37 +91,4 @@ public sealed class SiloLossTests : IAsyncLifetime
         using var ids = randint(0, 1000, [n], dtype: int32, generator: generator);
         return (options, ids.data<int>().ToArray());
     }
-
-    /// <summary>Once a shard has finished two layers, kills a silo that hosts shards but neither the coordinator nor the membership table (silo 0).</summary>
-    private sealed class MidJobKiller
-    {
-        private readonly string[] addresses;
-        private Task? kill;
-
-        public MidJobKiller(LocalCluster cluster)
-        {
-            addresses = cluster.SiloAddresses.Select(a => a.ToString()).ToArray();
-            Progress = new SynchronousProgress(status =>
-            {
-                if (kill is not null || status.State != JobState.Running || status.Shards.All(s => s.LayersDone < 2)) return;
-                var index = Array.FindIndex(addresses, a => a != status.CoordinatorSilo && a != addresses[0]);
-                Victim = addresses[index];
-                ShardsOnVictim = status.Shards.Where(s => s.Silo == Victim).Select(s => s.Shard).Order().ToArray();
-                kill = cluster.KillSiloAsync(index);
-            });
-        }
-
-        public IProgress<JobStatus> Progress { get; }
-
-        public string? Victim { get; private set; }
-
-        public int[] ShardsOnVictim { get; private set; } = [];
-
-        public Task KilledAsync() => kill ?? throw new Xunit.Sdk.XunitException("the job ended before a silo was killed.");
-    }
-
-    private sealed class SynchronousProgress(Action<JobStatus> report) : IProgress<JobStatus>
-    {
-        public void Report(JobStatus value) => report(value);
-    }
 }

@@ -1,3 +1,4 @@
+using DistributedAttention.Diagnostics;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Distributed;
@@ -35,6 +36,7 @@ public static class RingCollectives
         reachRight[0] = long.MinValue;
         for (var t = 0; t < p; t++) reachRight[t + 1] = Math.Max(reachRight[t], layout.End(t) + need(t).Right);
 
+        using var span = CollectiveSpan.Start(ring, tag);
         var leftFlow = FlowAsync(ring, local, reachLeft, reachRight, rightwards: true, tag + "/r", cancellationToken);
         var rightFlow = FlowAsync(ring, local, reachLeft, reachRight, rightwards: false, tag + "/l", cancellationToken);
         Tensor? fromLeft = null, fromRight = null;
@@ -47,6 +49,11 @@ public static class RingCollectives
             var left = fromLeft.narrow(1, fromLeft.shape[1] - l, l).contiguous();
             var right = fromRight.narrow(1, 0, r).contiguous();
             return (left, right);
+        }
+        catch (Exception e)
+        {
+            span.Fail(e);
+            throw;
         }
         finally
         {
@@ -114,6 +121,7 @@ public static class RingCollectives
         ArgumentNullException.ThrowIfNull(ring);
         ArgumentNullException.ThrowIfNull(local);
         var (p, s) = (ring.Layout.Count, ring.Shard);
+        using var span = CollectiveSpan.Start(ring, tag);
         var pieces = new Tensor?[p];
         pieces[s] = local.alias();
         try
@@ -130,6 +138,11 @@ public static class RingCollectives
             var result = cat(onDevice, 1);
             foreach (var x in onDevice) x.Dispose();
             return result;
+        }
+        catch (Exception e)
+        {
+            span.Fail(e);
+            throw;
         }
         finally
         {
@@ -152,6 +165,7 @@ public static class RingCollectives
         ArgumentNullException.ThrowIfNull(parts);
         ArgumentNullException.ThrowIfNull(combine);
         var (p, s) = (ring.Layout.Count, ring.Shard);
+        using var span = CollectiveSpan.Start(ring, tag);
         var device = parts[0].device;
         Tensor[] acc;
         if (s == 0)
@@ -181,8 +195,9 @@ public static class RingCollectives
             }
             return acc;
         }
-        catch
+        catch (Exception e)
         {
+            span.Fail(e);
             Dispose(acc);
             throw;
         }
@@ -205,6 +220,7 @@ public static class RingCollectives
         ArgumentNullException.ThrowIfNull(combine);
         ArgumentNullException.ThrowIfNull(identity);
         var (p, s) = (ring.Layout.Count, ring.Shard);
+        using var span = CollectiveSpan.Start(ring, tag);
         var prefix = s == 0 ? identity() : await ReceiveAllAsync(ring, s - 1, tag, parts.Length, parts[0].device, cancellationToken).ConfigureAwait(false);
         if (s < p - 1)
         {

@@ -1,4 +1,5 @@
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Diagnostics;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Distributed;
@@ -23,6 +24,7 @@ internal static class ShardCausalRing
         var result = await c.Run(() => ShardFull.Block(qs, own, kf, vf, c.Start, i => i)).ConfigureAwait(false);
         var steps = p / 2;
         if (steps == 0) return result;
+        using var span = CollectiveSpan.Start(c.Ring, c.Tag("rotate", "causal"));
 
         // The travelling block: owner's q, k, v and the accumulator (o, lse) of the owner's queries.
         var block = new[] { qs.alias(), kf.alias(), vf.alias() }
@@ -64,8 +66,9 @@ internal static class ShardCausalRing
             }
             return await c.MergeAsync(result, new AttentionResult(acc[0], acc[1])).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
+            span.Fail(e);
             result.Dispose();
             throw;
         }

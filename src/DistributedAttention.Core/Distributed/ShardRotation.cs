@@ -1,4 +1,5 @@
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Diagnostics;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Distributed;
@@ -18,6 +19,7 @@ internal static class ShardRotation
         Func<Tensor, Tensor, long, AttentionResult> partial, Func<int, bool>? skip)
     {
         var (p, s) = (c.Layout.Count, c.Shard);
+        using var span = CollectiveSpan.Start(c.Ring, c.Tag("rotate", name));
         Tensor k = kf.alias(), v = vf.alias();
         AttentionResult? acc = null;
         try
@@ -50,8 +52,9 @@ internal static class ShardRotation
             }
             return acc ?? await c.Run(() => EmptyPartial(c, vf)).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
+            span.Fail(e);
             acc?.Dispose();
             throw;
         }

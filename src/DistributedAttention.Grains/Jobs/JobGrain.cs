@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using DistributedAttention.Abstractions;
+using DistributedAttention.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 
@@ -40,6 +42,7 @@ public sealed class JobGrain(
             await SaveAsync();
             StartRun(resuming: true);
         }
+        Track();
         await base.OnActivateAsync(cancellationToken);
     }
 
@@ -49,6 +52,7 @@ public sealed class JobGrain(
         // The silo is going away: stop the run here; the record says Running, so the next activation resumes it.
         await cancellation.CancelAsync();
         if (run is not null) await run.WaitAsync(cancellationToken).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
+        JobMetrics.ForgetJob(JobId);
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -72,8 +76,11 @@ public sealed class JobGrain(
                 LayersDone = new int[layout.Count],
                 BytesPerLayer = new long[request.Work.Layers],
                 CoordinatorSilo = silo.SiloAddress.ToString(),
+                // The client's job span when it sent one; otherwise the submit call's span, or a new trace.
+                TraceParent = RequestContext.Get(JobTrace.RequestContextKey) is string { Length: > 0 } parent ? parent : JobTrace.TraceParentOf(Activity.Current),
             };
             await SaveAsync();
+            Track();
         }
         if (Record.State == JobState.Created)
         {
@@ -106,6 +113,7 @@ public sealed class JobGrain(
         Record.Phase = "prepare";
         Record.StartedUtc = DateTime.UtcNow;
         await SaveAsync();
+        Track();
         StartRun(resuming: false);
         return new JobStart(true, [], "");
     }
@@ -125,6 +133,7 @@ public sealed class JobGrain(
         Record.Error = "cancelled on request.";
         Record.EndedUtc = DateTime.UtcNow;
         await SaveAsync();
+        Track();
         await cancellation.CancelAsync();
         var shards = Shards();
         await Task.WhenAll(Enumerable.Range(0, shards.Count).Select(s => BestEffortAsync(() => shards.AbortAsync(s, int.MaxValue))));
@@ -151,7 +160,11 @@ public sealed class JobGrain(
         var recovery = new ShardRecovery(Shards(), Record);
         var layers = Record.Plan.Layers;
         var lost = await recovery.FindLostAsync(layers, default);
-        if (lost.Count > 0) await recovery.RecoverAsync(lost, layers, default);
+        if (lost.Count > 0)
+        {
+            using var span = recovery.StartSpan(lost, layers, "a shard's output could not be read after the job completed");
+            await recovery.RecoverAsync(lost, layers, default);
+        }
         await SaveAsync();
         return Record.Placements[shard];
     }
@@ -167,6 +180,7 @@ public sealed class JobGrain(
 
     private async Task RunAsync(bool resuming, CancellationToken token)
     {
+        using var span = JobSpans.StartRun(JobId, Record, silo.SiloAddress.ToString(), resuming);
         try
         {
             await new JobRun(Shards(), Record, SaveAsync, logger, JobId).RunAsync(resuming, token);
@@ -188,8 +202,17 @@ public sealed class JobGrain(
             Record.Error = e is AggregateException { InnerException: { } inner } ? inner.Message : e.Message;
             Record.EndedUtc = DateTime.UtcNow;
             logger.LogError(e, "Job {Job} failed", JobId);
+            span.Fail(e);
         }
         await SaveAsync();
+        JobSpans.End(span, Record);
+        Track();
+    }
+
+    /// <summary>Publishes this coordinator's job to the job gauges (an ended job leaves them).</summary>
+    private void Track()
+    {
+        if (Record.Plan is { } plan) JobMetrics.TrackJob(JobId, Record.State.ToString().ToLowerInvariant(), plan.Work.Length);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Diagnostics;
 
 namespace DistributedAttention.Grains.Jobs;
 
@@ -65,6 +66,9 @@ public sealed class JobRecord
     /// <summary>The shards' tensors were released.</summary>
     [Id(17)] public bool Released { get; set; }
 
+    /// <summary>W3C traceparent of the job's trace: the client's job span when it was traced; every span of the job joins this trace.</summary>
+    [Id(18)] public string TraceParent { get; set; } = "";
+
     /// <summary>Whether the job has ended (completed, failed or cancelled).</summary>
     public bool Ended => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 
@@ -75,7 +79,8 @@ public sealed class JobRecord
         var shards = Placements.Select((p, s) => new ShardProgress(s, p.Silo, p.Device, LayersDone.Length > s ? LayersDone[s] : 0)).ToArray();
         var elapsed = StartedUtc is { } started ? ((EndedUtc ?? now) - started).TotalSeconds : 0;
         return new JobStatus(jobId, plan?.Kind ?? JobKind.Model, State, Phase, plan?.Layers ?? 0, LayersCompleted, shards, [.. Recoveries], [.. CoordinatorMoves],
-            [.. Phases], new Dictionary<string, long>(BytesByCollective, StringComparer.Ordinal), [.. BytesPerLayer], Error, Math.Max(0, elapsed), CoordinatorSilo, Released);
+            [.. Phases], new Dictionary<string, long>(BytesByCollective, StringComparer.Ordinal), [.. BytesPerLayer], Error, Math.Max(0, elapsed), CoordinatorSilo, Released,
+            JobTrace.TraceIdOf(TraceParent));
     }
 
     /// <summary>Adds one shard's report of a layer (layer −1: preparing) to the byte counts.</summary>

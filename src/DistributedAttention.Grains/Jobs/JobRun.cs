@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistributedAttention.Abstractions;
+using DistributedAttention.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace DistributedAttention.Grains.Jobs;
@@ -32,7 +33,7 @@ internal sealed class JobRun(IJobShards shards, JobRecord record, Func<Task> sav
         for (var layer = record.LayersCompleted; layer < plan.Layers; layer++)
         {
             var current = layer;
-            await PhaseAsync($"layer {layer}", () => driver.RunLayerAsync(current, token));
+            await PhaseAsync($"layer {layer}", () => driver.RunLayerAsync(current, token), layer);
             record.LayersCompleted = layer + 1;
         }
         await save();
@@ -58,12 +59,21 @@ internal sealed class JobRun(IJobShards shards, JobRecord record, Func<Task> sav
         foreach (var call in calls) record.Account(-1, call.Result);
     }
 
-    private async Task PhaseAsync(string name, Func<Task> work)
+    private async Task PhaseAsync(string name, Func<Task> work, int? layer = null)
     {
         record.Phase = name;
         await save();
+        using var span = JobSpans.StartPhase(name, layer);
         var watch = Stopwatch.StartNew();
-        await work();
+        try
+        {
+            await work();
+        }
+        catch (Exception e)
+        {
+            span.Fail(e);
+            throw;
+        }
         record.Phases.Add(new PhaseTiming(name, watch.Elapsed.TotalSeconds));
         await save();
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistributedAttention.Abstractions;
+using DistributedAttention.Diagnostics;
 using DistributedAttention.Grains.Messaging;
 using Microsoft.Extensions.Logging;
 
@@ -43,6 +44,7 @@ internal sealed class LayerDriver(IJobShards shards, JobRecord record, ShardReco
             if (failure is null)
             {
                 foreach (var call in calls) record.Account(layer, call.Result);
+                JobSpans.LayerDone(Activity.Current, [.. calls.Select(c => c.Result)], attempt);
                 return;
             }
             await AbortAllAsync(attempt);
@@ -65,8 +67,17 @@ internal sealed class LayerDriver(IJobShards shards, JobRecord record, ShardReco
     private async Task RecoverAsync(List<int> lost, int layer, string why, CancellationToken token)
     {
         logger.LogWarning("Job {Job}: shards {Shards} lost at layer {Layer} ({Why}); restoring them from their neighbours' copies", jobId, string.Join(", ", lost), layer, why);
+        using var span = recovery.StartSpan(lost, layer, why);
         var watch = Stopwatch.StartNew();
-        await recovery.RecoverAsync(lost, layer, token);
+        try
+        {
+            await recovery.RecoverAsync(lost, layer, token);
+        }
+        catch (Exception e)
+        {
+            span.Fail(e);
+            throw;
+        }
         record.Phases.Add(new PhaseTiming($"recovery (layer {layer})", watch.Elapsed.TotalSeconds));
         await save();
     }

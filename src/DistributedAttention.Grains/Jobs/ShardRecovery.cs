@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using DistributedAttention.Diagnostics;
 using DistributedAttention.Abstractions;
 
 namespace DistributedAttention.Grains.Jobs;
@@ -22,6 +24,18 @@ internal sealed class ShardRecovery(IJobShards shards, JobRecord record)
         return [.. Enumerable.Range(0, shards.Count).Where(s => !probes[s].Holds(layer))];
     }
 
+    /// <summary>Starts the span of a recovery (restoring <paramref name="lost"/> at <paramref name="layer"/> because of <paramref name="reason"/>); each restored shard becomes an event on it.</summary>
+    public Activity? StartSpan(IReadOnlyCollection<int> lost, int layer, string reason)
+    {
+        JobMetrics.Recoveries.Add(lost.Count);
+        var span = Telemetry.Start(SpanNames.Recovery, $"recovery of shard{(lost.Count == 1 ? "" : "s")} {string.Join(", ", lost.Order())}");
+        span?.SetTag(AttributeNames.JobId, record.Plan?.JobId);
+        span?.SetTag(AttributeNames.LostShards, lost.Order().ToArray());
+        span?.SetTag(AttributeNames.Layer, layer);
+        span?.SetTag(AttributeNames.Reason, reason);
+        return span;
+    }
+
     /// <summary>Restores every shard in <paramref name="lost"/> to its input to <paramref name="layer"/> and recopies that input everywhere.</summary>
     /// <exception cref="InvalidOperationException">No copy of some lost shard's input survives; the message names the shard and why.</exception>
     public async Task RecoverAsync(IReadOnlyCollection<int> lost, int layer, CancellationToken token)
@@ -39,7 +53,9 @@ internal sealed class ShardRecovery(IJobShards shards, JobRecord record)
             var holder = await RestoreFromFirstAsync(s, layer, holders, token);
             var probe = await Transient.RetryAsync(() => shards.ProbeAsync(s), token);
             record.Placements[s] = probe.Placement;
-            record.Recoveries.Add(new RecoveryEvent(s, layer, lostSilo, probe.Placement.Silo, $"copy of its layer-{layer} input kept by shard {holder}"));
+            var recovered = new RecoveryEvent(s, layer, lostSilo, probe.Placement.Silo, $"copy of its layer-{layer} input kept by shard {holder}");
+            record.Recoveries.Add(recovered);
+            JobSpans.Restored(Activity.Current, recovered);
         }
         var reports = await Task.WhenAll(Enumerable.Range(0, p).Select(s => Transient.RetryAsync(() => shards.ReplicateAsync(s, layer), token)));
         foreach (var report in reports) record.Account(-1, report);

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Core.IO;
+using DistributedAttention.Diagnostics;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Messaging;
@@ -68,6 +70,9 @@ public sealed class OrleansRingTransport : IRingTransport
     /// <summary>Payload bytes sent so far, by collective (the unprefixed tag's first segment).</summary>
     public TrafficCounter Traffic { get; } = new();
 
+    /// <summary>Time spent in sends and receives so far: waiting for peers, and moving data.</summary>
+    public HopClock Clock { get; } = new();
+
     /// <inheritdoc />
     public async Task SendAsync(int to, string tag, Tensor tensor, CancellationToken cancellationToken)
     {
@@ -86,6 +91,8 @@ public sealed class OrleansRingTransport : IRingTransport
             foreach (var chunk in chunks) mailbox.Deliver(chunk);
             return;
         }
+        var started = Stopwatch.GetTimestamp();
+        var span = Activity.Current;
         var inFlight = new List<Task>(MaxInFlight);
         foreach (var chunk in chunks)
         {
@@ -99,20 +106,35 @@ public sealed class OrleansRingTransport : IRingTransport
             inFlight.Add(SendOne(to, chunk, collective));
         }
         await Task.WhenAll(inFlight).ConfigureAwait(false);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var bytes = pieces.Sum(p => (long)p.Data.Length);
+        Clock.AddTransfer(seconds);
+        HopEvents.Sent(span, to, tag, bytes, seconds);
     }
 
     /// <inheritdoc />
-    public Task<Tensor> ReceiveAsync(int from, string tag, CancellationToken cancellationToken)
+    public async Task<Tensor> ReceiveAsync(int from, string tag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tag);
         RingTags.CheckPeer(Layout, from);
-        return mailbox.ReceiveAsync(from, tagPrefix + tag, cancellationToken);
+        var asked = Stopwatch.GetTimestamp();
+        var span = Activity.Current;
+        var received = await mailbox.ReceiveTimedAsync(from, tagPrefix + tag, cancellationToken).ConfigureAwait(false);
+        if (from == Shard) return received.Tensor;
+        // Waiting: until the peer's first piece arrived; transfer: from then (or from asking) to its last piece.
+        var wait = Math.Max(0, Stopwatch.GetElapsedTime(asked, received.FirstArrival).TotalSeconds);
+        var transfer = Math.Max(0, Stopwatch.GetElapsedTime(Math.Max(asked, received.FirstArrival), received.Completed).TotalSeconds);
+        Clock.AddWait(wait);
+        Clock.AddTransfer(transfer);
+        HopEvents.Received(span, from, tag, received.WireBytes, wait, transfer);
+        return received.Tensor;
     }
 
     private async Task SendOne(int to, RingMessage chunk, string collective)
     {
         await deliver(to, chunk).ConfigureAwait(false);
         Traffic.Add(collective, chunk.Chunk.Data.Length);
+        JobMetrics.BytesExchanged.Add(chunk.Chunk.Data.Length, new KeyValuePair<string, object?>(AttributeNames.Collective, collective));
     }
 
     private static Func<int, RingMessage, Task> ToDeliver(Func<int, IShardRing> peer)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
@@ -39,8 +40,8 @@ public sealed class ShardMailbox
         ArgumentNullException.ThrowIfNull(message);
         if (message.Count < 1 || message.Index < 0 || message.Index >= message.Count)
             throw new ArgumentException($"chunk {message.Index} of {message.Count} of tag '{message.Tag}' from shard {message.From} is out of range.", nameof(message));
-        TaskCompletionSource<RingMessage[]>? ready = null;
-        RingMessage[]? chunks = null;
+        TaskCompletionSource<Arrival>? ready = null;
+        Arrival? chunks = null;
         lock (gate)
         {
             if (AbortReason(message.Tag) is not null) return;
@@ -67,12 +68,23 @@ public sealed class ShardMailbox
     /// <exception cref="InvalidOperationException">Another receive of the same (sender, tag) is waiting, or it was already received.</exception>
     /// <exception cref="RingAbortedException">The tag's prefix was aborted (<see cref="Abort(string, Exception)"/>).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; chunks that arrive later stay buffered for another receive.</exception>
-    public async Task<Tensor> ReceiveAsync(int from, string tag, CancellationToken cancellationToken = default)
+    public async Task<Tensor> ReceiveAsync(int from, string tag, CancellationToken cancellationToken = default) =>
+        (await ReceiveTimedAsync(from, tag, cancellationToken).ConfigureAwait(false)).Tensor;
+
+    /// <summary>
+    /// As <see cref="ReceiveAsync"/>, with when the first and the last piece arrived
+    /// (<see cref="Stopwatch"/> timestamps) and the bytes that came over the wire, so the caller
+    /// can tell waiting for the peer from the transfer itself.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another receive of the same (sender, tag) is waiting, or it was already received.</exception>
+    /// <exception cref="RingAbortedException">The tag's prefix was aborted.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; chunks that arrive later stay buffered for another receive.</exception>
+    public async Task<ReceivedTensor> ReceiveTimedAsync(int from, string tag, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tag);
         var key = (from, tag);
-        TaskCompletionSource<RingMessage[]>? waiter = null;
-        RingMessage[]? arrived = null;
+        TaskCompletionSource<Arrival>? waiter = null;
+        Arrival? arrived = null;
         lock (gate)
         {
             if (AbortReason(tag) is { } reason) throw Aborted(key, reason);
@@ -87,16 +99,16 @@ public sealed class ShardMailbox
             }
             else
             {
-                waiter = slot.Waiter = new TaskCompletionSource<RingMessage[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+                waiter = slot.Waiter = new TaskCompletionSource<Arrival>(TaskCreationOptions.RunContinuationsAsynchronously);
             }
         }
         if (arrived is not null) return Decode(arrived);
         return await WaitAsync(key, waiter!, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<Tensor> WaitAsync((int From, string Tag) key, TaskCompletionSource<RingMessage[]> waiter, CancellationToken cancellationToken)
+    private async Task<ReceivedTensor> WaitAsync((int From, string Tag) key, TaskCompletionSource<Arrival> waiter, CancellationToken cancellationToken)
     {
-        RingMessage[] received;
+        Arrival received;
         try
         {
             received = await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -133,7 +145,7 @@ public sealed class ShardMailbox
     {
         ArgumentNullException.ThrowIfNull(matches);
         ArgumentNullException.ThrowIfNull(reason);
-        var waiters = new List<(int From, string Tag, TaskCompletionSource<RingMessage[]> Waiter)>();
+        var waiters = new List<(int From, string Tag, TaskCompletionSource<Arrival> Waiter)>();
         lock (gate)
         {
             aborted.Add((prefix, matches, reason));
@@ -147,7 +159,7 @@ public sealed class ShardMailbox
         foreach (var (from, tag, waiter) in waiters) waiter.TrySetException(Aborted((from, tag), reason));
     }
 
-    private void Withdraw((int From, string Tag) key, TaskCompletionSource<RingMessage[]> waiter)
+    private void Withdraw((int From, string Tag) key, TaskCompletionSource<Arrival> waiter)
     {
         lock (gate)
         {
@@ -160,7 +172,7 @@ public sealed class ShardMailbox
             {
                 // The tensor arrived as the receive was cancelled: keep it for the next receive.
                 var again = new Slot();
-                foreach (var chunk in waiter.Task.Result) again.Add(chunk);
+                foreach (var chunk in waiter.Task.Result.Chunks) again.Add(chunk);
                 slots[key] = again;
                 consumed.Remove(key);
             }
@@ -176,7 +188,12 @@ public sealed class ShardMailbox
         return null;
     }
 
-    private static Tensor Decode(RingMessage[] pieces) => TensorChunkCodec.DecodeFlat([.. pieces.Select(p => p.Chunk)], pieces[0].Shape);
+    private static ReceivedTensor Decode(Arrival arrival)
+    {
+        var pieces = arrival.Chunks;
+        var tensor = TensorChunkCodec.DecodeFlat([.. pieces.Select(p => p.Chunk)], pieces[0].Shape);
+        return new ReceivedTensor(tensor, arrival.First, arrival.Completed, pieces.Sum(p => (long)p.Chunk.Data.Length));
+    }
 
     /// <summary>Throws unless <paramref name="piece"/> belongs to the same tensor as <paramref name="first"/>.</summary>
     internal static void CheckSameTensor(RingMessage first, RingMessage piece)
@@ -193,13 +210,18 @@ public sealed class ShardMailbox
     private static RingAbortedException Aborted((int From, string Tag) key, Exception reason) =>
         new($"receive of tag '{key.Tag}' from shard {key.From} was aborted: {reason.Message}", reason);
 
+    /// <summary>A whole tensor's pieces and when its first and last piece arrived.</summary>
+    private sealed record Arrival(RingMessage[] Chunks, long First, long Completed);
+
     /// <summary>The chunks of one (sender, tag) so far, and its receiver if one waits.</summary>
     private sealed class Slot
     {
         private RingMessage?[]? chunks;
         private RingMessage? first;
+        private long firstArrival;
+        private long completed;
 
-        public TaskCompletionSource<RingMessage[]>? Waiter { get; set; }
+        public TaskCompletionSource<Arrival>? Waiter { get; set; }
 
         public int Count { get; private set; }
 
@@ -209,13 +231,16 @@ public sealed class ShardMailbox
         {
             chunks ??= new RingMessage?[message.Count];
             if (first is not null) CheckSameTensor(first, message);
+            var now = Stopwatch.GetTimestamp();
+            if (first is null) firstArrival = now;
             first ??= message;
             if (chunks[message.Index] is not null)
                 throw new InvalidOperationException($"chunk {message.Index} of tag '{message.Tag}' from shard {message.From} was delivered twice.");
             chunks[message.Index] = message;
             Count++;
+            if (Complete) completed = now;
         }
 
-        public RingMessage[] Take() => chunks!.Select(c => c!).ToArray();
+        public Arrival Take() => new(chunks!.Select(c => c!).ToArray(), firstArrival, completed);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using DistributedAttention.Abstractions;
+using DistributedAttention.Diagnostics;
 using DistributedAttention.Grains.Messaging;
 using static TorchSharp.torch;
 
@@ -74,27 +75,66 @@ public sealed partial class ShardGrain
 
     private async Task<LayerReport> PrepareOnceAsync()
     {
+        using var span = ComputeSpan(-1, 0);
         var traffic = new TrafficCounter();
         var clock = Stopwatch.StartNew();
-        var first = await program!.PrepareAsync(inputs!.Complete(), executor!, CancellationToken.None);
-        inputs.Dispose();
-        inputs = null;
-        Replace(0, first);
-        await PushBackupsAsync(0, first, traffic);
+        try
+        {
+            var first = await program!.PrepareAsync(inputs!.Complete(), executor!, CancellationToken.None);
+            inputs.Dispose();
+            inputs = null;
+            Replace(0, first);
+            await PushBackupsAsync(0, first, traffic);
+        }
+        catch (Exception e)
+        {
+            span.Fail(e);
+            throw;
+        }
+        span?.SetTag(AttributeNames.Bytes, traffic.Total);
         return new LayerReport(Shard, -1, directory.LocalSilo.ToString(), clock.Elapsed.TotalSeconds, traffic.Snapshot());
     }
 
     private async Task<LayerReport> RunOnceAsync(LayerRun run, Tensor[] input)
     {
+        using var span = ComputeSpan(run.Layer, run.Attempt);
         var clock = Stopwatch.StartNew();
         // Peers are resolved here, on the activation: the ring code continues on other threads.
         var peers = Enumerable.Range(0, layout!.Count).Select(Peer<IShardRing>).ToArray();
         var options = assignment!.Options;
         var transport = new OrleansRingTransport(layout, Shard, $"a{run.Attempt}/L{run.Layer}/", s => peers[s], mailbox, options.Wire, options.ChunkBytes);
-        var output = await program!.RunLayerAsync(run.Layer, input, transport, executor!, run.Cancel.Token);
-        Replace(run.Layer + 1, output);
-        await PushBackupsAsync(run.Layer + 1, output, transport.Traffic);
-        return new LayerReport(Shard, run.Layer, directory.LocalSilo.ToString(), clock.Elapsed.TotalSeconds, transport.Traffic.Snapshot());
+        try
+        {
+            var output = await program!.RunLayerAsync(run.Layer, input, transport, executor!, run.Cancel.Token);
+            Replace(run.Layer + 1, output);
+            await PushBackupsAsync(run.Layer + 1, output, transport.Traffic);
+        }
+        catch (Exception e)
+        {
+            span.Fail(e);
+            throw;
+        }
+        var (wait, transfer) = (transport.Clock.WaitSeconds, transport.Clock.TransferSeconds);
+        span?.SetTag(AttributeNames.Bytes, transport.Traffic.Total);
+        span?.SetTag(AttributeNames.WaitSeconds, wait);
+        span?.SetTag(AttributeNames.TransferSeconds, transfer);
+        return new LayerReport(Shard, run.Layer, directory.LocalSilo.ToString(), clock.Elapsed.TotalSeconds, transport.Traffic.Snapshot(), wait, transfer);
+    }
+
+    /// <summary>The span of this shard's work in one layer (−1: prepare), with where it runs.</summary>
+    private System.Diagnostics.Activity? ComputeSpan(int layer, int attempt)
+    {
+        var span = Telemetry.Start(SpanNames.ShardCompute, layer < 0 ? $"shard {Shard} prepare" : $"shard {Shard} layer {layer}");
+        if (span is null) return null;
+        span.SetTag(AttributeNames.JobId, assignment!.JobId);
+        span.SetTag(AttributeNames.Shard, Shard);
+        span.SetTag(AttributeNames.Layer, layer);
+        if (attempt > 0) span.SetTag(AttributeNames.Attempt, attempt);
+        span.SetTag(AttributeNames.Tokens, layout!.Size(Shard));
+        span.SetTag(AttributeNames.Silo, directory.LocalSilo.ToString());
+        span.SetTag(AttributeNames.Device, slot!.Device);
+        span.SetTag(AttributeNames.WireDType, assignment.Options.Wire.ToString());
+        return span;
     }
 
     /// <summary>

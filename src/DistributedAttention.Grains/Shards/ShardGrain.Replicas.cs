@@ -4,6 +4,7 @@ using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Diagnostics;
 using DistributedAttention.Grains.Messaging;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -94,10 +95,20 @@ public sealed partial class ShardGrain
         var holders = Enumerable.Range(1, replicas).Select(k => Peer<IShardReplica>((Shard + k) % p)).ToArray();
         var (start, chunkBytes) = (layout.Start(Shard), assignment.Options.ChunkBytes);
         var chunks = tensors.SelectMany((t, i) => TensorChunkCodec.Split(t, i.ToString(CultureInfo.InvariantCulture), program!.SequenceDim, start, chunkBytes, ElementType.Float32));
+        using var span = Telemetry.Start(SpanNames.Collective, "backup");
+        span?.SetTag(AttributeNames.Collective, "backup");
+        span?.SetTag(AttributeNames.Shard, Shard);
+        span?.SetTag(AttributeNames.Layer, layer);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var sent = new long[holders.Length];
         await Pipelined.ForEachAsync(chunks, chunk =>
         {
             traffic.Add("backup", chunk.Data.LongLength * holders.Length);
+            JobMetrics.BytesExchanged.Add(chunk.Data.LongLength * holders.Length, new KeyValuePair<string, object?>(AttributeNames.Collective, "backup"));
+            for (var k = 0; k < sent.Length; k++) Interlocked.Add(ref sent[k], chunk.Data.LongLength);
             return Task.WhenAll(holders.Select(h => h.StoreBackupAsync(Shard, layer, chunk)));
         });
+        // One hop per holder, as on the ring's collectives.
+        for (var k = 0; k < holders.Length; k++) HopEvents.Sent(span, (Shard + k + 1) % p, "backup", sent[k], clock.Elapsed.TotalSeconds);
     }
 }

@@ -1,6 +1,7 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Diagnostics;
 using DistributedAttention.Grains.Messaging;
 using DistributedAttention.Grains.Placement;
 using DistributedAttention.Grains.Runtime;
@@ -108,12 +109,20 @@ public sealed partial class ShardGrain(DeviceSlots slots, SiloDeviceDirectory di
     /// <summary>Sets (or clears) the tensors held for <paramref name="layer"/>, disposing what was there.</summary>
     private void Replace(int layer, Tensor[]? tensors)
     {
+        var device = slot?.Device ?? "cpu";
         if (held.Remove(layer, out var old))
         {
+            JobMetrics.AddTensorMemory(device, -Bytes(old));
             foreach (var t in old) t.Dispose();
         }
-        if (tensors is not null) held[layer] = tensors;
+        if (tensors is not null)
+        {
+            held[layer] = tensors;
+            JobMetrics.AddTensorMemory(device, Bytes(tensors));
+        }
     }
+
+    private static long Bytes(Tensor[] tensors) => tensors.Sum(t => t.NumberOfElements * t.ElementSize);
 
     private void DropTensors()
     {
