@@ -3,6 +3,8 @@ using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Cli.Commands;
 using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Diagnostics;
+using DistributedAttention.Observability;
 using Spectre.Console;
 
 namespace DistributedAttention.Cli;
@@ -48,12 +50,19 @@ public sealed class CliApp
             // Ctrl+C / SIGTERM cancel the token; a silo needs time to leave the cluster cleanly.
             ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
         };
+        // One tracer for the whole process (however many silos it hosts), exporting only where OTEL_* says.
+        var name = parsed.CommandResult.Command.Name;
+        using var telemetry = name is "dashboard" or "sample" or "serve" ? null : TelemetrySetup.StartForProcess($"distattn-{name}");
+        using var span = name is "process" or "attention" ? Telemetry.Start(SpanNames.Command, $"distattn {name}") : null;
         try
         {
-            return await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+            var code = await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+            span?.SetTag("distattn.exit_code", code);
+            return code;
         }
         catch (Exception e)
         {
+            span.Fail(e);
             var (code, message) = Classify(e, cancellationToken);
             await context.Error.WriteLineAsync($"error: {message}").ConfigureAwait(false);
             if (Environment.GetEnvironmentVariable("DISTATTN_DEBUG") == "1") await context.Error.WriteLineAsync(e.ToString()).ConfigureAwait(false);

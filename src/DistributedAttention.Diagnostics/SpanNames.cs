@@ -3,6 +3,9 @@ namespace DistributedAttention.Diagnostics;
 /// <summary>Operation names of the project's spans (their display names add numbers: "layer 3").</summary>
 public static class SpanNames
 {
+    /// <summary>A command-line command (distattn process, distattn attention): the root of its job's trace.</summary>
+    public const string Command = "distattn.command";
+
     /// <summary>A whole job as its client sees it: submit, upload, wait, download.</summary>
     public const string Job = "distattn.job";
 

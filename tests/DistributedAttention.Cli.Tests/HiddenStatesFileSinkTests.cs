@@ -1,4 +1,4 @@
-using DistributedAttention.Cli.Output;
+using DistributedAttention.Pipeline;
 using DistributedAttention.Client;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Model;

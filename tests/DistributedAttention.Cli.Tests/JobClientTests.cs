@@ -1,5 +1,5 @@
 using DistributedAttention.Abstractions;
-using DistributedAttention.Cli.Output;
+using DistributedAttention.Pipeline;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;

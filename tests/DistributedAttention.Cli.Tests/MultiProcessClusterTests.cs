@@ -102,7 +102,7 @@ public sealed class MultiProcessClusterTests : IDisposable
     private static async Task WaitForSilosAsync(string gateway, int count)
     {
         TorchRuntime.EnsureLoaded();
-        var endpoint = Parsing.ValueParsers.Endpoint(gateway, "gateway");
+        var endpoint = Pipeline.ValueParsers.Endpoint(gateway, "gateway");
         var deadline = DateTime.UtcNow + SiloStart;
         await using var connection = await new GatewayClusterConnector(SiloStart).ConnectAsync(new ClusterChoice(endpoint, 1), default);
         while (true)

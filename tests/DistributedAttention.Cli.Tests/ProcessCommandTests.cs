@@ -115,7 +115,7 @@ public sealed class ProcessCommandTests(ClusterFixture cluster)
             hidden[250, 3] = hidden[250, 3].add(1e-2);
             Safetensors.Save(tampered, new Dictionary<string, TorchSharp.torch.Tensor> { ["hidden"] = hidden });
         }
-        Assert.False(Cli.Output.SingleDeviceCheck.Run(model, tokens, tampered).WithinTolerance);
+        Assert.False(Pipeline.SingleDeviceCheck.Run(model, tokens, tampered).WithinTolerance);
     }
 
     [Fact]

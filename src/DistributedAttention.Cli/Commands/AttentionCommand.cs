@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DistributedAttention.Cli.Parsing;
+using DistributedAttention.Pipeline;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 

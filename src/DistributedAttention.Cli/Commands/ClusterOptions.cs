@@ -1,7 +1,7 @@
 using System.CommandLine;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Cli.Cluster;
-using DistributedAttention.Cli.Parsing;
+using DistributedAttention.Pipeline;
 
 namespace DistributedAttention.Cli.Commands;
 

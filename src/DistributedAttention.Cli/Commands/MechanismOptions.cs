@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DistributedAttention.Cli.Parsing;
+using DistributedAttention.Pipeline;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 
@@ -55,26 +55,16 @@ internal sealed class MechanismOptions
         }
     }
 
-    /// <summary>The spec the options describe, validated.</summary>
-    /// <exception cref="UsageException">A value is malformed or the combination is invalid.</exception>
+    /// <summary>The checked spec from the parsed flags.</summary>
+    /// <exception cref="UsageException">A value is invalid; the message names the flag.</exception>
     public AttentionSpec Build(ParseResult result, IReadOnlyList<long> globalPositions)
     {
-        var kind = result.GetValue(Mechanism) is { } name ? ValueParsers.Mechanism(name) : defaultKind;
-        var windowText = result.GetValue(Window);
-        var (left, right) = windowText is null ? (defaultWindow, defaultWindow) : ValueParsers.Window(windowText);
-        if (kind == AttentionKind.Full)
+        var request = new MechanismRequest
         {
-            if (windowText is not null) throw new UsageException("--window does not apply to --mechanism full (it attends to every key); use --mechanism window.");
-            (left, right) = (null, null);
-        }
-        var spec = new AttentionSpec
-        {
-            Kind = kind,
-            WindowLeft = left,
-            WindowRight = right,
+            Mechanism = result.GetValue(Mechanism),
+            Window = result.GetValue(Window),
             Dilation = result.GetValue(Dilation),
             Causal = result.GetValue(Causal),
-            GlobalPositions = kind is AttentionKind.Window or AttentionKind.BigBird ? globalPositions : [],
             SoftmaxScale = result.GetValue(SoftmaxScale),
             Seed = result.GetValue(Seed),
             BlockSize = result.GetValue(BlockSize),
@@ -88,12 +78,11 @@ internal sealed class MechanismOptions
         };
         try
         {
-            spec.Validate();
+            return request.Build(defaultKind, defaultWindow, globalPositions);
         }
         catch (ArgumentException e)
         {
-            throw new UsageException($"invalid {ValueParsers.MechanismName(kind)} attention: {e.Message}", e);
+            throw new UsageException(e.Message, e);
         }
-        return spec;
     }
 }

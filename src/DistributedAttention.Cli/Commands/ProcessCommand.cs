@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Pipeline;
 
 namespace DistributedAttention.Cli.Commands;
 
@@ -30,9 +31,7 @@ internal static class ProcessCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             var bookPath = result.GetValue(book)!;
-            var settings = new ProcessSettings(
-                bookPath,
-                result.GetValue(output) ?? Path.GetFileNameWithoutExtension(bookPath) + ".distattn",
+            var settings = new BookJobSettings(
                 result.GetValue(layers),
                 result.GetValue(modelDim),
                 result.GetValue(heads),
@@ -40,11 +39,18 @@ internal static class ProcessCommand
                 result.GetValue(modelSeed),
                 result.GetValue(globalEvery),
                 result.GetValue(maxTokens),
-                mechanism.Build(result, []),
-                result.GetValue(verify));
-            settings.Validate();
+                mechanism.Build(result, []));
+            try
+            {
+                settings.Validate("--");
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(e.Message, e);
+            }
+            if (!File.Exists(bookPath)) throw new UsageException(Directory.Exists(bookPath) ? $"'{bookPath}' is a folder, not a book file." : $"book file '{bookPath}' does not exist.");
             cluster.Validate(result);
-            var runner = new ProcessRunner(context, settings);
+            var runner = new ProcessRunner(context, bookPath, result.GetValue(output) ?? Path.GetFileNameWithoutExtension(bookPath) + ".distattn", settings, result.GetValue(verify));
             return await runner.RunAsync(cluster.Choice(result), silos => cluster.Job(result, silos), cluster.Id(result), cancellationToken).ConfigureAwait(false);
         });
         return command;

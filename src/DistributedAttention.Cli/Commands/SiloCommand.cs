@@ -1,6 +1,6 @@
 using System.CommandLine;
 using DistributedAttention.Cli.Cluster;
-using DistributedAttention.Cli.Parsing;
+using DistributedAttention.Pipeline;
 using DistributedAttention.Grains.Shards.Backups;
 using DistributedAttention.Silo;
 

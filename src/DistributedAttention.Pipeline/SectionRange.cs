@@ -1,4 +1,4 @@
-namespace DistributedAttention.Cli.Output;
+namespace DistributedAttention.Pipeline;
 
 /// <summary>One row of chapters.safetensors: a section of the book and its token range.</summary>
 /// <param name="Index">Row in the "chapters" tensor.</param>

@@ -4,7 +4,7 @@ using DistributedAttention.Core.IO;
 using DistributedAttention.Model;
 using static TorchSharp.torch;
 
-namespace DistributedAttention.Cli.Output;
+namespace DistributedAttention.Pipeline;
 
 /// <summary>
 /// <c>--verify</c>: runs the same model over the same tokens on this machine as one device and

@@ -4,9 +4,9 @@ using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 
-namespace DistributedAttention.Cli.Parsing;
+namespace DistributedAttention.Pipeline;
 
-/// <summary>Parses the compound option values of the command line; every failure is a <see cref="UsageException"/> naming the option.</summary>
+/// <summary>Parses compound option values (command-line flags and HTTP query parameters alike); every failure is an <see cref="ArgumentException"/> naming the option.</summary>
 public static class ValueParsers
 {
     /// <summary>
@@ -18,7 +18,7 @@ public static class ValueParsers
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
         if (parts.Length is < 1 or > 2 || parts.Any(p => p.Length == 0))
         {
-            throw new UsageException($"{option} '{text}' is not 'L,R' (keys visible left and right of a query, e.g. 128,128; 'inf' for unbounded).");
+            throw new ArgumentException($"{option} '{text}' is not 'L,R' (keys visible left and right of a query, e.g. 128,128; 'inf' for unbounded).");
         }
         var left = Side(parts[0], text, option);
         var right = parts.Length == 2 ? Side(parts[1], text, option) : left;
@@ -30,7 +30,7 @@ public static class ValueParsers
         if (part is "inf" or "*" or "none") return null;
         if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
         {
-            throw new UsageException($"{option} '{text}': '{part}' is not a non-negative integer or 'inf'.");
+            throw new ArgumentException($"{option} '{text}': '{part}' is not a non-negative integer or 'inf'.");
         }
         return value;
     }
@@ -44,7 +44,7 @@ public static class ValueParsers
         {
             if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
             {
-                throw new UsageException($"{option} '{text}': '{part}' is not a non-negative integer position.");
+                throw new ArgumentException($"{option} '{text}': '{part}' is not a non-negative integer position.");
             }
             result.Add(value);
         }
@@ -52,7 +52,7 @@ public static class ValueParsers
     }
 
     /// <summary><c>--mechanism</c>: full, window, bigbird, linformer, performer, xl, compressive.</summary>
-    public static AttentionKind Mechanism(string text) => text.Trim().ToLowerInvariant() switch
+    public static AttentionKind Mechanism(string text, string option = "--mechanism") => text.Trim().ToLowerInvariant() switch
     {
         "full" => AttentionKind.Full,
         "window" or "longformer" => AttentionKind.Window,
@@ -61,7 +61,7 @@ public static class ValueParsers
         "performer" => AttentionKind.Performer,
         "xl" or "transformer-xl" or "transformerxl" => AttentionKind.TransformerXl,
         "compressive" => AttentionKind.Compressive,
-        _ => throw new UsageException($"--mechanism '{text}' is not one of {MechanismNames}."),
+        _ => throw new ArgumentException($"{option} '{text}' is not one of {MechanismNames}."),
     };
 
     /// <summary>The accepted mechanism names, for help and errors.</summary>
@@ -75,12 +75,12 @@ public static class ValueParsers
     };
 
     /// <summary><c>--wire</c>: fp32, fp16, bf16.</summary>
-    public static WireDType Wire(string text) => text.Trim().ToLowerInvariant() switch
+    public static WireDType Wire(string text, string option = "--wire") => text.Trim().ToLowerInvariant() switch
     {
         "fp32" or "float32" or "f32" => WireDType.Float32,
         "fp16" or "float16" or "f16" or "half" => WireDType.Float16,
         "bf16" or "bfloat16" => WireDType.BFloat16,
-        _ => throw new UsageException($"--wire '{text}' is not one of fp32, fp16, bf16."),
+        _ => throw new ArgumentException($"{option} '{text}' is not one of fp32, fp16, bf16."),
     };
 
     /// <summary>The command-line name of <paramref name="wire"/>.</summary>
@@ -99,21 +99,21 @@ public static class ValueParsers
         var portText = colon > 0 ? text[(colon + 1)..] : "";
         if (host.Length == 0 || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
         {
-            throw new UsageException($"{option} '{text}' is not HOST:PORT with a port in 1-65535 (e.g. localhost:30000).");
+            throw new ArgumentException($"{option} '{text}' is not HOST:PORT with a port in 1-65535 (e.g. localhost:30000).");
         }
         return new DnsEndPoint(host, port);
     }
 
     /// <summary><c>--devices</c>: comma-separated device slots such as <c>cpu,cpu</c> or <c>cuda:0,cuda:1</c>.</summary>
-    public static string[] Devices(string text)
+    public static string[] Devices(string text, string option = "--devices")
     {
         var devices = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (devices.Length == 0) throw new UsageException($"--devices '{text}' names no device (e.g. cpu or cuda:0,cuda:1).");
+        if (devices.Length == 0) throw new ArgumentException($"{option} '{text}' names no device (e.g. cpu or cuda:0,cuda:1).");
         foreach (var device in devices)
         {
             var ok = device == "cpu" || (device.StartsWith("cuda:", StringComparison.Ordinal)
                 && int.TryParse(device.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out _));
-            if (!ok) throw new UsageException($"--devices '{text}': '{device}' is not 'cpu' or 'cuda:N'.");
+            if (!ok) throw new ArgumentException($"{option} '{text}': '{device}' is not 'cpu' or 'cuda:N'.");
         }
         return devices;
     }

@@ -1,4 +1,4 @@
-namespace DistributedAttention.Cli.Output;
+namespace DistributedAttention.Pipeline;
 
 /// <summary>summary.json of <c>distattn process</c>: what ran where, how long each phase took and what moved.</summary>
 /// <param name="Book">The input file.</param>
@@ -22,6 +22,7 @@ namespace DistributedAttention.Cli.Output;
 /// <param name="Placements">Where each shard ran at the end of the job.</param>
 /// <param name="Replicas">Copies kept of each shard's layer input (on the next shards of the ring).</param>
 /// <param name="CoordinatorMoves">Times the job's coordinator was lost with its silo and the job resumed on another.</param>
+/// <param name="TraceId">The job's trace id (every span of the job, in the dashboard).</param>
 /// <param name="Verification">The single-device comparison (<c>--verify</c>), or null.</param>
 public sealed record ProcessSummary(
     string Book,
@@ -45,7 +46,8 @@ public sealed record ProcessSummary(
     IReadOnlyList<PlacementSummary> Placements,
     int Replicas,
     IReadOnlyList<CoordinatorMoveSummary> CoordinatorMoves,
-    SingleDeviceCheck? Verification = null);
+    SingleDeviceCheck? Verification = null,
+    string TraceId = "");
 
 /// <summary>A coordinator loss the job survived, in summary.json.</summary>
 /// <param name="LostSilo">Where the coordinator was.</param>

@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace DistributedAttention.Cli.Output;
+namespace DistributedAttention.Pipeline;
 
 /// <summary>How the CLI writes JSON: snake_case names (for Python readers), indented, non-ASCII kept readable.</summary>
 public static class JsonFiles

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using DistributedAttention.Client;
 
-namespace DistributedAttention.Cli.Output;
+namespace DistributedAttention.Pipeline;
 
 /// <summary>Passes hidden states through to another sink and measures how long the download took.</summary>
 internal sealed class TimedSink(IModelOutputSink inner) : IModelOutputSink

@@ -1,7 +1,7 @@
 using DistributedAttention.Client;
 using DistributedAttention.Core.IO;
 
-namespace DistributedAttention.Cli.Output;
+namespace DistributedAttention.Pipeline;
 
 /// <summary>
 /// Streams a model job's hidden states into a safetensors file (tensor <see cref="TensorName"/>,

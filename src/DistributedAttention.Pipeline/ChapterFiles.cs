@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using DistributedAttention.Core.IO;
 
-namespace DistributedAttention.Cli.Output;
+namespace DistributedAttention.Pipeline;
 
 /// <summary>chapters.safetensors (tensor "chapters", (sections, d_model)) and chapters.json (titles and token ranges, row for row).</summary>
 internal static class ChapterFiles

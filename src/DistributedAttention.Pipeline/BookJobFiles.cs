@@ -1,0 +1,20 @@
+namespace DistributedAttention.Pipeline;
+
+/// <summary>The files a book job writes into its output folder.</summary>
+public static class BookJobFiles
+{
+    /// <summary>Hidden states, (n, d_model) fp32 safetensors.</summary>
+    public const string Hidden = "hidden.safetensors";
+
+    /// <summary>Mean hidden state per chapter, (sections, d_model) fp32 safetensors.</summary>
+    public const string ChapterVectors = "chapters.safetensors";
+
+    /// <summary>The chapters found: titles, kinds, token and character ranges.</summary>
+    public const string Chapters = "chapters.json";
+
+    /// <summary>What ran where, phase timings, bytes, recoveries, trace id.</summary>
+    public const string Summary = "summary.json";
+
+    /// <summary>Every output, in the order a reader wants them.</summary>
+    public static IReadOnlyList<string> All { get; } = [Summary, Chapters, ChapterVectors, Hidden];
+}

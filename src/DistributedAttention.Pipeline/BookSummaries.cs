@@ -1,0 +1,59 @@
+using DistributedAttention.Abstractions;
+using DistributedAttention.Client;
+using DistributedAttention.Contracts;
+using DistributedAttention.Core.Attention;
+
+namespace DistributedAttention.Pipeline;
+
+/// <summary>Builds a book job's <see cref="ProcessSummary"/> from what ran.</summary>
+public static class BookSummaries
+{
+    /// <summary>The summary of <paramref name="result"/>.</summary>
+    public static ProcessSummary Summarize(
+        PreparedBook book, JobOptions options, ClusterInfo cluster, ModelJobResult result, IReadOnlyDictionary<string, double> phases, double totalSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(book);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(result);
+        var (model, status) = (book.Model, result.Status);
+        var jobSeconds = status.ElapsedSeconds > 0 ? status.ElapsedSeconds : totalSeconds;
+        return new ProcessSummary(
+            book.Path,
+            book.Book.Decoding.EncodingName,
+            result.Rows,
+            book.Sections.Count,
+            result.Plan.Bounds.Length - 1,
+            cluster.Silos,
+            cluster.Description,
+            result.Plan.JobId,
+            new ModelSummary(model.Layers, model.ModelDim, model.Heads, model.FeedForwardDim, model.VocabSize, model.Seed),
+            [.. model.LayerAttention.Select(Describe)],
+            ValueParsers.WireName(options.Wire),
+            new Dictionary<string, double>(phases),
+            totalSeconds,
+            jobSeconds,
+            result.Rows / jobSeconds,
+            new BytesSummary(status.BytesByCollective.Values.Sum(), status.BytesByCollective, status.BytesPerLayer),
+            [.. status.Recoveries.Select(r => new RecoverySummary(r.Shard, r.Layer, r.LostSilo, r.NewSilo, r.Source))],
+            result.Plan.Bounds,
+            [.. status.Shards.Select(s => new PlacementSummary(s.Shard, result.Plan.Bounds[s.Shard], result.Plan.Bounds[s.Shard + 1], s.Silo, s.Device))],
+            options.EffectiveReplicas,
+            [.. status.CoordinatorMoves.Select(m => new CoordinatorMoveSummary(m.LostSilo, m.NewSilo, m.LayersCompleted))],
+            TraceId: status.TraceId);
+    }
+
+    /// <summary>One layer's mechanism in words: "window (128,128), dilation 1, 67 global".</summary>
+    public static string Describe(AttentionSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        static string Side(int? w) => w?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "inf";
+        var name = ValueParsers.MechanismName(spec.Kind);
+        return spec.Kind switch
+        {
+            AttentionKind.Window or AttentionKind.BigBird =>
+                $"{name} ({Side(spec.WindowLeft)},{Side(spec.EffectiveRight)}), dilation {spec.Dilation}, {spec.GlobalPositions.Count} global",
+            _ => spec.Causal ? $"{name}, causal" : name,
+        };
+    }
+}
