@@ -32,6 +32,7 @@ public sealed class CliApp
             ProcessCommand.Create(context),
             AttentionCommand.Create(context),
             SiloCommand.Create(context),
+            ServeCommand.Create(context),
             SampleCommand.Create(context),
         };
         var parsed = root.Parse(args);
@@ -52,7 +53,7 @@ public sealed class CliApp
         };
         // One tracer for the whole process (however many silos it hosts), exporting only where OTEL_* says.
         var name = parsed.CommandResult.Command.Name;
-        using var telemetry = name is "dashboard" or "sample" or "serve" ? null : TelemetrySetup.StartForProcess($"distattn-{name}");
+        using var telemetry = name is "dashboard" or "sample" or "serve" or "silo" ? null : TelemetrySetup.StartForProcess($"distattn-{name}");
         using var span = name is "process" or "attention" ? Telemetry.Start(SpanNames.Command, $"distattn {name}") : null;
         try
         {

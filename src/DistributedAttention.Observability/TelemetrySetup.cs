@@ -31,10 +31,13 @@ public static class TelemetrySetup
     /// The resource every span and metric carries: <paramref name="serviceName"/> unless
     /// <c>OTEL_SERVICE_NAME</c> names another, plus <c>OTEL_RESOURCE_ATTRIBUTES</c>.
     /// </summary>
-    public static ResourceBuilder Resource(string serviceName)
+    public static ResourceBuilder Resource(string serviceName) => ConfigureResource(ResourceBuilder.CreateDefault(), serviceName);
+
+    /// <summary>Adds the service name to <paramref name="resource"/> (see <see cref="Resource"/>).</summary>
+    public static ResourceBuilder ConfigureResource(ResourceBuilder resource, string serviceName)
     {
+        ArgumentNullException.ThrowIfNull(resource);
         ArgumentException.ThrowIfNullOrEmpty(serviceName);
-        var resource = ResourceBuilder.CreateDefault();
         if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME")))
             resource.AddService(serviceName, serviceInstanceId: $"{Environment.MachineName}/{Environment.ProcessId}");
         return resource;

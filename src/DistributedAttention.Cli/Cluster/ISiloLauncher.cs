@@ -20,4 +20,5 @@ public interface ISiloLauncher
 /// <param name="Devices">Its device slots.</param>
 /// <param name="ClusterId">The cluster it joined.</param>
 /// <param name="JobStore">Where it keeps job records.</param>
-public sealed record SiloStarted(string Address, int SiloPort, int GatewayPort, IReadOnlyList<string> Devices, string ClusterId, string JobStore);
+/// <param name="Http">Where the HTTP API listens, when the silo serves it.</param>
+public sealed record SiloStarted(string Address, int SiloPort, int GatewayPort, IReadOnlyList<string> Devices, string ClusterId, string JobStore, string? Http = null);

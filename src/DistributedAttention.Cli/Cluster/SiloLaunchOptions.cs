@@ -18,6 +18,8 @@ namespace DistributedAttention.Cli.Cluster;
 /// <param name="ServiceId">Orleans service id.</param>
 /// <param name="JobStore">Where job records are kept.</param>
 /// <param name="Backups">Where neighbours' copies are kept.</param>
+/// <param name="HttpPort">Also serve the HTTP API on this port (0 picks one); null serves none.</param>
+/// <param name="HttpHost">Address the HTTP API listens on (default 127.0.0.1).</param>
 /// <param name="BackupDirectory">Folder for disk copies.</param>
 public sealed record SiloLaunchOptions(
     int? SiloPort = null,
@@ -29,4 +31,6 @@ public sealed record SiloLaunchOptions(
     string? ServiceId = null,
     JobStoreKind? JobStore = null,
     BackupStorage? Backups = null,
-    string? BackupDirectory = null);
+    string? BackupDirectory = null,
+    int? HttpPort = null,
+    string? HttpHost = null);

@@ -1,5 +1,9 @@
 using System.Net;
 using DistributedAttention.Client;
+using DistributedAttention.Http;
+using DistributedAttention.Observability;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Silo;
 using Microsoft.Extensions.Configuration;
@@ -69,17 +73,12 @@ public sealed class SiloLauncher : ISiloLauncher
     public async Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(started);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "distattn-silo" });
-        builder.Configuration.AddEnvironmentVariables();
-        var settings = Resolve(options, builder.Configuration);
+        var settings = Resolve(options, new ConfigurationBuilder().AddEnvironmentVariables().Build());
         TorchRuntime.EnsureLoaded();
-
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(logLevel);
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.AddDistributedAttentionSilo(o => Apply(options, o));
-        using var host = builder.Build();
+        // With --http the silo's host is a web application serving the API; else a plain host, traced on its own.
+        using var telemetry = options.HttpPort is null ? TelemetrySetup.StartForProcess("distattn-silo") : null;
+        var (host, app) = options.HttpPort is { } httpPort ? BuildWebHost(options, settings, httpPort) : (BuildHost(options), null);
+        using var owned = host;
         try
         {
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -94,7 +93,8 @@ public sealed class SiloLauncher : ISiloLauncher
         }
 
         var address = host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
-        started(new SiloStarted(address.ToString(), settings.SiloPort, settings.GatewayPort, settings.EffectiveDevices, settings.ClusterId, settings.EffectiveJobStore.ToString()));
+        var http = app is null ? null : ApiServer.Addresses(app).FirstOrDefault();
+        started(new SiloStarted(address.ToString(), settings.SiloPort, settings.GatewayPort, settings.EffectiveDevices, settings.ClusterId, settings.EffectiveJobStore.ToString(), http));
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -115,6 +115,36 @@ public sealed class SiloLauncher : ISiloLauncher
     }
 
     /// <summary>Localhost clustering binds the loopback interface, so its primary must be there too.</summary>
+    private IHost BuildHost(SiloLaunchOptions options)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "distattn-silo" });
+        Configure(builder, options);
+        return builder.Build();
+    }
+
+    private (IHost Host, WebApplication? App) BuildWebHost(SiloLaunchOptions options, DistributedAttentionSiloOptions settings, int httpPort)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        Configure(builder, options);
+        builder.WebHost.UseUrls($"http://{options.HttpHost ?? "127.0.0.1"}:{httpPort}");
+        // The silo's own grain factory: the API's jobs run on the cluster this silo belongs to.
+        builder.Services.AddSingleton<IClusterAccess>(sp => new GrainClusterAccess(sp.GetRequiredService<IGrainFactory>(), $"cluster {settings.ClusterId}"));
+        builder.AddDistributedAttentionApi("distattn-silo");
+        var app = builder.Build();
+        app.MapDistributedAttentionApi();
+        return (app, app);
+    }
+
+    private void Configure(IHostApplicationBuilder builder, SiloLaunchOptions options)
+    {
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(logLevel);
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.AddDistributedAttentionSilo(o => Apply(options, o));
+    }
+
     private static int LocalPort(DnsEndPoint primary)
     {
         var local = primary.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)

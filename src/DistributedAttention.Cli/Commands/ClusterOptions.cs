@@ -43,28 +43,35 @@ internal sealed class ClusterOptions
         return new ClusterChoice(gateway, silos, result.GetValue(ClusterId)!, result.GetValue(ServiceId)!);
     }
 
-    /// <summary>Job options for <paramref name="silos"/> silos (shards default to one per silo).</summary>
-    /// <exception cref="UsageException">A value is malformed or out of range.</exception>
+    /// <summary>The job options for a cluster of <paramref name="silos"/> silos.</summary>
+    /// <exception cref="UsageException">A value is out of range.</exception>
     public JobOptions Job(ParseResult result, int silos)
     {
-        var shards = result.GetValue(Shards) ?? silos;
-        if (shards < 1) throw new UsageException($"--shards must be >= 1 (got {shards}).");
-        var chunk = result.GetValue(ChunkMegabytes);
-        if (chunk is < 1 or > 32) throw new UsageException($"--chunk-mb must be between 1 and 32 (got {chunk}); Orleans messages must stay well below their 128 MiB limit.");
-        var replicas = result.GetValue(Replicas);
-        if (replicas is < 0 or > JobOptions.MaxReplicas) throw new UsageException($"--replicas must be between 0 and {JobOptions.MaxReplicas} (got {replicas}).");
-        if (result.GetValue(NoRecovery)) replicas = 0;
-        return new JobOptions(shards, Wire: ValueParsers.Wire(result.GetValue(Wire)!), Replicas: replicas, ChunkBytes: chunk << 20);
+        var request = new SplitRequest
+        {
+            Shards = result.GetValue(Shards),
+            Wire = result.GetValue(Wire)!,
+            ChunkMegabytes = result.GetValue(ChunkMegabytes),
+            Replicas = result.GetValue(Replicas),
+            NoRecovery = result.GetValue(NoRecovery),
+        };
+        return Usage(() => request.Build(silos));
     }
 
-    /// <summary>The job id given with --job-id, or null for a new job.</summary>
-    /// <exception cref="UsageException">The id is blank or holds characters a grain key cannot.</exception>
-    public string? Id(ParseResult result)
+    /// <summary>The job id, when one was given.</summary>
+    /// <exception cref="UsageException">It is not a usable id.</exception>
+    public string? Id(ParseResult result) => result.GetValue(JobId) is { } id ? Usage(() => SplitRequest.CheckJobId(id)) : null;
+
+    private static T Usage<T>(Func<T> build)
     {
-        if (result.GetValue(JobId) is not { } id) return null;
-        if (string.IsNullOrWhiteSpace(id) || id.Length > 200 || id.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
-            throw new UsageException($"--job-id '{id}' must be 1-200 characters without spaces or control characters.");
-        return id;
+        try
+        {
+            return build();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message, e);
+        }
     }
 
     /// <summary>Checks the values that need no cluster, so bad input fails before anything starts.</summary>

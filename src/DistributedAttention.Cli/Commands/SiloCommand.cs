@@ -21,9 +21,11 @@ internal static class SiloCommand
         var jobStore = new Option<string?>("--job-store") { Description = "Where job records live so a job survives its coordinator: memory (Orleans' in-memory storage) or redis (default: redis with --redis, else memory).", HelpName = "memory|redis" };
         var backups = new Option<string?>("--backups") { Description = "Where shards keep their neighbours' copies: memory (default) or disk.", HelpName = "memory|disk" };
         var backupDir = new Option<string?>("--backup-dir") { Description = "Folder for --backups disk (default: under the temporary folder).", HelpName = "DIR" };
+        var http = new Option<int?>("--http") { Description = "Also serve the HTTP API (jobs, /healthz, /readyz, /metrics, /docs) on this port (0 picks one).", HelpName = "PORT" };
+        var httpHost = new Option<string?>("--http-host") { Description = "Address the HTTP API listens on (default 127.0.0.1; 0.0.0.0 exposes it).", HelpName = "ADDRESS" };
         var command = new Command("silo", "Run one silo until Ctrl+C or SIGTERM. Settings not given as flags come from DistributedAttention__Silo__* environment variables.")
         {
-            port, gatewayPort, primary, devices, redis, clusterId, serviceId, jobStore, backups, backupDir,
+            port, gatewayPort, primary, devices, redis, clusterId, serviceId, jobStore, backups, backupDir, http, httpHost,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -37,7 +39,9 @@ internal static class SiloCommand
                 result.GetValue(serviceId) is { } service ? NonEmpty(service, "--service-id") : null,
                 result.GetValue(jobStore) is { } store ? Choice<JobStoreKind>(store, "--job-store", JobStoreKind.Memory, JobStoreKind.Redis) : null,
                 result.GetValue(backups) is { } copies ? Choice<BackupStorage>(copies, "--backups", BackupStorage.Memory, BackupStorage.Disk) : null,
-                result.GetValue(backupDir));
+                result.GetValue(backupDir),
+                result.GetValue(http) is { } h ? (h == 0 ? 0 : Port(h, "--http")) : null,
+                result.GetValue(httpHost));
             if (options.Primary is not null && options.Redis is not null) throw new UsageException("give either --primary (static clustering) or --redis, not both.");
             // Checks what the command line alone decides (a primary off this machine, clashing ports) before anything starts.
             var chosen = new DistributedAttentionSiloOptions();
@@ -57,7 +61,8 @@ internal static class SiloCommand
             {
                 // The line scripts wait for: the silo has joined its cluster and its gateway takes clients.
                 await context.Silos.RunAsync(options, up => Say(
-                    $"silo up: {up.Address} port {up.SiloPort} gateway {up.GatewayPort} devices {string.Join(",", up.Devices)} cluster {up.ClusterId} jobs {up.JobStore.ToLowerInvariant()}"),
+                    $"silo up: {up.Address} port {up.SiloPort} gateway {up.GatewayPort} devices {string.Join(",", up.Devices)} cluster {up.ClusterId} jobs {up.JobStore.ToLowerInvariant()}"
+                    + (up.Http is null ? "" : $" http {up.Http}")),
                     cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using DistributedAttention.Cli.Cluster;
+using DistributedAttention.Http;
+using DistributedAttention.Pipeline;
+
+namespace DistributedAttention.Cli.Commands;
+
+/// <summary><c>distattn serve</c>: the HTTP API in front of an embedded cluster (or a running one), until Ctrl+C or SIGTERM.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var port = new Option<int>("--port") { Description = "HTTP port (0 picks a free one).", DefaultValueFactory = _ => 8080 };
+        var host = new Option<string>("--host") { Description = "Address to listen on; 0.0.0.0 exposes the API beyond this machine.", DefaultValueFactory = _ => "127.0.0.1" };
+        var silos = new Option<int>("--silos") { Description = "Silos of the embedded cluster.", DefaultValueFactory = _ => 3, HelpName = "N" };
+        var cluster = new Option<string?>("--cluster") { Description = "Serve a running cluster behind this gateway instead of an embedded one.", HelpName = "HOST:PORT" };
+        var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id of --cluster.", DefaultValueFactory = _ => ClusterChoice.DefaultClusterId };
+        var serviceId = new Option<string>("--service-id") { Description = "Orleans service id of --cluster.", DefaultValueFactory = _ => ClusterChoice.DefaultServiceId };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Folder for each job's upload and outputs (default: under the temporary folder).", HelpName = "DIR" };
+        var maxUpload = new Option<int?>("--max-upload-mb") { Description = "Largest accepted upload in MiB (default 512).", HelpName = "MB" };
+        var command = new Command("serve", "Run the HTTP API (submit jobs, watch them, download outputs) on an embedded cluster, until Ctrl+C or SIGTERM.")
+        {
+            port, host, silos, cluster, clusterId, serviceId, dataDir, maxUpload,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var portValue = result.GetValue(port);
+            if (portValue is < 0 or > 65535) throw new UsageException($"--port must be in 0-65535 (got {portValue}).");
+            var silosValue = result.GetValue(silos);
+            if (silosValue is < 1 or > 64) throw new UsageException($"--silos must be between 1 and 64 (got {silosValue}).");
+            if (result.GetValue(maxUpload) is < 1) throw new UsageException($"--max-upload-mb must be >= 1 (got {result.GetValue(maxUpload)}).");
+            var gateway = result.GetValue(cluster) is { } text ? Usage(() => ValueParsers.Endpoint(text, "--cluster")) : null;
+            var choice = new ClusterChoice(gateway, silosValue, result.GetValue(clusterId)!, result.GetValue(serviceId)!);
+            var stdout = context.Console.Profile.Out.Writer;
+
+            await using var connection = await context.Connector.ConnectAsync(choice, cancellationToken).ConfigureAwait(false);
+            var url = $"http://{result.GetValue(host)}:{portValue}";
+            var app = await ApiServer.StartAsync(new GrainClusterAccess(connection.Grains, connection.Description), url, "distattn-serve", o =>
+            {
+                if (result.GetValue(dataDir) is { } folder) o.DataDirectory = folder;
+                if (result.GetValue(maxUpload) is { } mb) o.MaxUploadBytes = (long)mb << 20;
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using (app.ConfigureAwait(false))
+            {
+                var address = ApiServer.Addresses(app).FirstOrDefault() ?? url;
+                // Plain lines: scripts wait for "serving on".
+                await stdout.WriteLineAsync($"serving on {address} ({connection.Description}); API page {address}/docs; Ctrl+C stops it.").ConfigureAwait(false);
+                await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Ctrl+C / SIGTERM: stop taking requests, cancel running jobs, leave the cluster.
+                }
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await app.StopAsync(stop.Token).ConfigureAwait(false);
+            }
+            await stdout.WriteLineAsync("stopped.").ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static T Usage<T>(Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message, e);
+        }
+    }
+}

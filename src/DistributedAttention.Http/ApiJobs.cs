@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using DistributedAttention.Abstractions;
+using DistributedAttention.Client;
+using DistributedAttention.Contracts;
+using DistributedAttention.Diagnostics;
+using DistributedAttention.Pipeline;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace DistributedAttention.Http;
+
+/// <summary>
+/// The jobs this API process submitted: each runs in the background through the same job code
+/// as the command line (<see cref="BookJob"/>, <see cref="AttentionJob"/>), writing into its own
+/// folder, its progress kept for status and event streams. Disposing cancels what still runs.
+/// </summary>
+public sealed class ApiJobs(IClusterAccess cluster, IOptions<ApiOptions> options, ILogger<ApiJobs> logger) : IAsyncDisposable
+{
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentDictionary<string, ApiJob> jobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> work = new(StringComparer.Ordinal);
+
+    /// <summary>The cluster the jobs run on.</summary>
+    public IClusterAccess Cluster => cluster;
+
+    /// <summary>Job <paramref name="id"/>, if this process submitted it.</summary>
+    public ApiJob? Find(string id) => jobs.GetValueOrDefault(id);
+
+    /// <summary>Every job this process submitted, newest first.</summary>
+    public IEnumerable<ApiJob> All => jobs.Values.OrderByDescending(j => j.CreatedUtc);
+
+    /// <summary>A new, empty folder for job <paramref name="id"/>.</summary>
+    /// <exception cref="ArgumentException">This process already has a job with that id.</exception>
+    public string CreateFolder(string id)
+    {
+        if (jobs.ContainsKey(id)) throw new ArgumentException($"job '{id}' already exists; use another job-id.");
+        var folder = Path.Combine(options.Value.DataDirectory, id);
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    /// <summary>Starts a prepared book job in the background.</summary>
+    public ApiJob StartBook(string id, string folder, PreparedBook book, JobOptions split)
+    {
+        var info = new ClusterInfo(0, cluster.Description);
+        return Start(id, "book", folder, BookJobFiles.All, async (progress, token) =>
+            (await BookJob.RunAsync(cluster.Jobs, book, split, info with { Silos = await cluster.ActiveSilosAsync(token).ConfigureAwait(false) }, folder, id, progress, token).ConfigureAwait(false)).Job);
+    }
+
+    /// <summary>Starts an attention job on the uploaded <paramref name="input"/> in the background.</summary>
+    public ApiJob StartAttention(string id, string folder, string input, AttentionSpec spec, JobOptions split) =>
+        Start(id, "attention", folder, [AttentionJob.OutputFile], async (progress, token) =>
+            await AttentionJob.RunAsync(cluster.Jobs, spec, input, Path.Combine(folder, AttentionJob.OutputFile), split, id, progress, token).ConfigureAwait(false));
+
+    /// <summary>Cancels <paramref name="job"/> on the cluster; false when it had already ended.</summary>
+    public async Task<bool> CancelAsync(ApiJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.Ended) return false;
+        await job.Cancellation.CancelAsync().ConfigureAwait(false);
+        if (work.TryGetValue(job.Id, out var running)) await running.WaitAsync(StopTimeout).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        job.End(ApiJobState.Cancelled, "cancelled on request.");
+        return true;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var job in jobs.Values.Where(j => !j.Ended)) await job.Cancellation.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(work.Values).WaitAsync(StopTimeout).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+    }
+
+    private ApiJob Start(string id, string kind, string folder, IReadOnlyList<string> outputs, Func<IProgress<JobStatus>, CancellationToken, Task<IJobResult>> run)
+    {
+        // The job joins the request's trace; with no trace of its own, it gets a new one now, so the 202 can name it.
+        var traceParent = JobTrace.TraceParentOf(Activity.Current);
+        var job = new ApiJob(id, kind, folder, JobTrace.TraceIdOf(traceParent), outputs);
+        if (!jobs.TryAdd(id, job)) throw new ArgumentException($"job '{id}' already exists; use another job-id.");
+        work[id] = Task.Run(async () =>
+        {
+            if (Activity.Current is null) RequestContext.Set(JobTrace.RequestContextKey, traceParent);
+            try
+            {
+                var result = await run(new ReportTo(job), job.Cancellation.Token).ConfigureAwait(false);
+                job.End(ApiJobState.Completed, status: result.Status);
+            }
+            catch (OperationCanceledException) when (job.Cancellation.IsCancellationRequested)
+            {
+                job.End(ApiJobState.Cancelled, "cancelled on request.");
+            }
+            catch (JobFailedException e)
+            {
+                job.End(e.Status.State == JobState.Cancelled ? ApiJobState.Cancelled : ApiJobState.Failed, e.Message, e.Status);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "API job {Job} failed", id);
+                job.End(ApiJobState.Failed, e.Message);
+            }
+        });
+        return job;
+    }
+
+    /// <summary>Progress straight into the job (not through a synchronization context).</summary>
+    private sealed class ReportTo(ApiJob job) : IProgress<JobStatus>
+    {
+        public void Report(JobStatus value) => job.Report(value);
+    }
+}

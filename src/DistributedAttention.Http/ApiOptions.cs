@@ -1,0 +1,17 @@
+namespace DistributedAttention.Http;
+
+/// <summary>Settings of the HTTP API, bound to <c>DistributedAttention:Api</c>.</summary>
+public sealed class ApiOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "DistributedAttention:Api";
+
+    /// <summary>Where each job's uploaded input and outputs live, one folder per job (default: a folder under the temporary folder).</summary>
+    public string DataDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "distattn-api");
+
+    /// <summary>Largest accepted upload (a book or a safetensors file), in bytes; larger ones get 413.</summary>
+    public long MaxUploadBytes { get; set; } = 512L << 20;
+
+    /// <summary>How often a job's progress is polled and sent to event streams.</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+}
