@@ -75,13 +75,14 @@ public sealed class ApiJobs(IClusterAccess cluster, IOptions<ApiOptions> options
 
     private ApiJob Start(string id, string kind, string folder, IReadOnlyList<string> outputs, Func<IProgress<JobStatus>, CancellationToken, Task<IJobResult>> run)
     {
-        // The job joins the request's trace; with no trace of its own, it gets a new one now, so the 202 can name it.
+        // The job joins the request's trace (a new one when the request has none), so the 202 can name it.
         var traceParent = JobTrace.TraceParentOf(Activity.Current);
         var job = new ApiJob(id, kind, folder, JobTrace.TraceIdOf(traceParent), outputs);
         if (!jobs.TryAdd(id, job)) throw new ArgumentException($"job '{id}' already exists; use another job-id.");
         work[id] = Task.Run(async () =>
         {
-            if (Activity.Current is null) RequestContext.Set(JobTrace.RequestContextKey, traceParent);
+            // The coordinator files the job under this trace (the job client puts its own span there when it is traced: the same trace).
+            RequestContext.Set(JobTrace.RequestContextKey, traceParent);
             try
             {
                 var result = await run(new ReportTo(job), job.Cancellation.Token).ConfigureAwait(false);

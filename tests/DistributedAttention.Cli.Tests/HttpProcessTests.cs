@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using DistributedAttention.Model.Tests;
+using DistributedAttention.Testing.Processes;
+
+namespace DistributedAttention.Cli.Tests;
+
+/// <summary>
+/// The HTTP API as users start it: <c>distattn serve</c> on its embedded cluster, and two
+/// <c>distattn silo --http</c> processes each serving the API for their cluster. A job goes
+/// in over HTTP and comes out complete; SIGTERM stops each process cleanly.
+/// </summary>
+public sealed partial class HttpProcessTests : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(40);
+    private readonly List<ChildProcess> children = [];
+    private readonly TempDir dir = new();
+
+    private static string SampleBook => Path.Combine(Repo.Root, "samples", "books", "the-north-light.txt");
+
+    [Fact]
+    public async Task Serve_runs_a_book_submitted_over_http_and_stops_on_sigterm()
+    {
+        var serve = Spawn("distattn serve", "serve", "--port", "0", "--silos", "2", "--data-dir", dir.File("data"));
+        var line = await serve.WaitForLineAsync("serving on ", StartTimeout);
+        using var http = new HttpClient { BaseAddress = new Uri(Url().Match(line).Value), Timeout = TimeSpan.FromMinutes(2) };
+
+        var id = await SubmitAsync(http);
+        var view = await WaitAsync(http, id);
+        Assert.Equal("completed", view.GetProperty("state").GetString());
+        var summary = await http.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}/outputs/summary.json");
+        Assert.Equal(2, summary.GetProperty("silos").GetInt32());
+        Assert.Equal(view.GetProperty("traceId").GetString(), summary.GetProperty("trace_id").GetString());
+
+        serve.Terminate();
+        Assert.Equal(0, await serve.WaitForExitAsync(StopTimeout));
+        Assert.Contains("stopped.", serve.Output);
+    }
+
+    [Fact]
+    public async Task Silos_serving_http_run_a_job_and_each_answers_for_the_cluster()
+    {
+        var ports = FreePorts.Take(4);
+        var primary = Spawn("silo 0", "silo", "--port", $"{ports[0]}", "--gateway-port", $"{ports[1]}", "--http", "0");
+        var first = await primary.WaitForLineAsync("silo up:", StartTimeout);
+        var second = Spawn("silo 1", "silo", "--port", $"{ports[2]}", "--gateway-port", $"{ports[3]}", "--primary", $"127.0.0.1:{ports[0]}", "--http", "0");
+        var other = await second.WaitForLineAsync("silo up:", StartTimeout);
+        using var api0 = new HttpClient { BaseAddress = new Uri(Url().Match(first).Value), Timeout = TimeSpan.FromMinutes(2) };
+        using var api1 = new HttpClient { BaseAddress = new Uri(Url().Match(other).Value), Timeout = TimeSpan.FromMinutes(2) };
+        for (var i = 0; i < 100 && (await api1.GetFromJsonAsync<JsonElement>("/readyz")).GetProperty("silos").GetInt32() < 2; i++) await Task.Delay(200);
+
+        var id = await SubmitAsync(api1);
+        Assert.Equal("completed", (await WaitAsync(api1, id)).GetProperty("state").GetString());
+        // The other silo's API did not submit it but finds it on the cluster.
+        var elsewhere = await api0.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}");
+        Assert.Equal("completed", elsewhere.GetProperty("state").GetString());
+        Assert.Equal(2, elsewhere.GetProperty("shards").EnumerateArray().Select(s => s.GetProperty("silo").GetString()).Distinct().Count());
+
+        second.Terminate();
+        Assert.Equal(0, await second.WaitForExitAsync(StopTimeout));
+        primary.Terminate();
+        Assert.Equal(0, await primary.WaitForExitAsync(StopTimeout));
+    }
+
+    public void Dispose()
+    {
+        foreach (var child in children) child.Dispose();
+        dir.Dispose();
+    }
+
+    private static async Task<string> SubmitAsync(HttpClient http)
+    {
+        using var content = new StreamContent(File.OpenRead(SampleBook));
+        content.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
+        using var response = await http.PostAsync("/v1/jobs/book?layers=2&model-dim=16&heads=2&window=16&shards=2", content);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    private static async Task<JsonElement> WaitAsync(HttpClient http, string id)
+    {
+        for (var i = 0; i < 1200; i++)
+        {
+            var view = await http.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}");
+            if (view.GetProperty("state").GetString() is "completed" or "failed" or "cancelled") return view;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"job {id} did not end.");
+    }
+
+    private ChildProcess Spawn(string name, params string[] args)
+    {
+        var child = ChildProcess.Start(name, args);
+        children.Add(child);
+        return child;
+    }
+
+    [GeneratedRegex(@"http://127\.0\.0\.1:\d+")]
+    private static partial Regex Url();
+}
