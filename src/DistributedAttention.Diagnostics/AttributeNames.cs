@@ -36,6 +36,12 @@ public static class AttributeNames
     /// <summary>Bytes put on the wire (a hop, a collective, a shard's layer, a phase).</summary>
     public const string Bytes = "distattn.bytes";
 
+    /// <summary>Bytes a collective received from its peers.</summary>
+    public const string ReceivedBytes = "distattn.bytes.received";
+
+    /// <summary>Sends and receives of a collective (its events show the first few).</summary>
+    public const string Hops = "distattn.hops";
+
     /// <summary>The other shard of a hop.</summary>
     public const string PeerShard = "distattn.peer.shard";
 

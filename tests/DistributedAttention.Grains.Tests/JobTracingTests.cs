@@ -42,13 +42,19 @@ public sealed class JobTracingTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task A_model_job_is_one_trace_down_to_every_shard_layer_and_ring_hop()
     {
         var (options, ids) = ModelJob(layers: 2, n: 3000);
-        var result = await Jobs().RunModelAsync(options, ids, new JobOptions(5, [700, 500, 800, 400, 600]), new InMemoryHiddenStates(), null, default).WaitAsync(TimeSpan.FromMinutes(3));
+        var result = await Jobs().RunModelAsync(options, ids, new JobOptions(6, [600, 450, 700, 350, 500, 400]), new InMemoryHiddenStates(), null, default).WaitAsync(TimeSpan.FromMinutes(3));
         var trace = await TraceAsync(result.Status);
 
-        AssertJobTree(trace, result.Status, shards: 5, layers: 2);
+        AssertJobTree(trace, result.Status, shards: 6, layers: 2);
         // Every collective the window with globals uses, with its hops as events.
         var collectives = trace.Where(a => a.OperationName == SpanNames.Collective).Select(a => (string)a.GetTagItem(AttributeNames.Collective)!).ToHashSet();
         Assert.Superset(new HashSet<string> { "halo", "allgather", "reduce-merge", "backup" }, collectives);
+        // An all-gather over 6 shards makes 10 hops per shard: the span keeps 8 as events and counts them all.
+        Assert.All(trace.Where(a => (string?)a.GetTagItem(AttributeNames.Collective) == "allgather"), c =>
+        {
+            Assert.Equal(10L, c.GetTagItem(AttributeNames.Hops));
+            Assert.Equal(8, c.Events.Count());
+        });
         var receives = trace.SelectMany(a => a.Events).Where(e => e.Name == SpanNames.ReceiveEvent).ToArray();
         Assert.NotEmpty(receives);
         Assert.All(receives, e => Assert.True(Tag<double>(e, AttributeNames.WaitSeconds) >= 0 && Tag<double>(e, AttributeNames.TransferSeconds) >= 0));
@@ -106,9 +112,15 @@ public sealed class JobTracingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains(trace, a => a.Source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal));
         Assert.DoesNotContain(trace, a => JobTraceSampler.IsChatty(a.OperationName) || JobTraceSampler.IsChatty(a.DisplayName));
 
-        // The bytes of every hop add up to the job's bytes.
-        var hopBytes = trace.SelectMany(a => a.Events).Where(e => e.Name == SpanNames.SendEvent).Sum(e => Tag<long>(e, AttributeNames.Bytes));
-        Assert.Equal(status.BytesByCollective.Values.Sum(), hopBytes);
+        // The bytes of every hop add up to the job's bytes, by collective; each collective span keeps its first hops as events.
+        var collectives = trace.Where(a => a.OperationName == SpanNames.Collective).ToArray();
+        foreach (var (collective, bytes) in status.BytesByCollective)
+            Assert.Equal(bytes, collectives.Where(c => (string?)c.GetTagItem(AttributeNames.Collective) == collective).Sum(c => c.GetTagItem(AttributeNames.Bytes) as long? ?? 0));
+        Assert.Equal(status.BytesByCollective.Values.Sum(), collectives.Sum(c => c.GetTagItem(AttributeNames.Bytes) as long? ?? 0));
+        Assert.All(collectives, c => Assert.InRange(c.Events.Count(), 0, 8));
+        // Where every hop is an event (halo), the events' bytes are the span's.
+        Assert.All(collectives.Where(c => c.GetTagItem(AttributeNames.Hops) is long hops && hops == c.Events.Count()), c =>
+            Assert.Equal(c.GetTagItem(AttributeNames.Bytes) as long? ?? 0, c.Events.Where(e => e.Name == SpanNames.SendEvent).Sum(e => Tag<long>(e, AttributeNames.Bytes))));
 
         // Every layer names the shard the others waited for.
         var layerSpans = trace.Where(a => a.OperationName == SpanNames.Phase && a.GetTagItem(AttributeNames.Layer) is int).ToArray();

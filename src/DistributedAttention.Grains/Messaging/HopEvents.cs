@@ -6,10 +6,15 @@ namespace DistributedAttention.Grains.Messaging;
 
 /// <summary>
 /// Hops as events on the span of their collective (one span per collective and shard, however
-/// many hops), with the collective's totals kept as attributes of that span.
+/// many hops), with the collective's totals kept as attributes of that span. A span keeps at most
+/// <see cref="MaxEventsPerSpan"/> hop events (an all-gather over P shards makes 2(P−1) hops per
+/// shard); later hops count only in the totals and in <c>distattn.hops</c>.
 /// </summary>
 internal static class HopEvents
 {
+    /// <summary>Hop events kept per collective span.</summary>
+    public const int MaxEventsPerSpan = 8;
+
     /// <summary>A tensor of <paramref name="bytes"/> went to shard <paramref name="peer"/> in <paramref name="seconds"/>.</summary>
     public static void Sent(Activity? span, int peer, string tag, long bytes, double seconds)
     {
@@ -21,7 +26,7 @@ internal static class HopEvents
             [AttributeNames.TransferSeconds] = seconds,
             [AttributeNames.Detail] = tag,
         };
-        lock (span) span.AddEvent(new ActivityEvent(SpanNames.SendEvent, DateTimeOffset.UtcNow, tags));
+        Add(span, new ActivityEvent(SpanNames.SendEvent, DateTimeOffset.UtcNow, tags));
         span.AddToTag(AttributeNames.Bytes, bytes);
         span.AddToTag(AttributeNames.TransferSeconds, seconds);
     }
@@ -39,8 +44,18 @@ internal static class HopEvents
             [AttributeNames.Detail] = tag,
             [AttributeNames.Collective] = RingTags.Collective(tag),
         };
-        lock (span) span.AddEvent(new ActivityEvent(SpanNames.ReceiveEvent, DateTimeOffset.UtcNow, tags));
+        Add(span, new ActivityEvent(SpanNames.ReceiveEvent, DateTimeOffset.UtcNow, tags));
+        span.AddToTag(AttributeNames.ReceivedBytes, bytes);
         span.AddToTag(AttributeNames.WaitSeconds, wait);
         span.AddToTag(AttributeNames.TransferSeconds, transfer);
+    }
+
+    private static void Add(Activity span, ActivityEvent hop)
+    {
+        span.AddToTag(AttributeNames.Hops, 1L);
+        lock (span)
+        {
+            if (span.Events.Count() < MaxEventsPerSpan) span.AddEvent(hop);
+        }
     }
 }
