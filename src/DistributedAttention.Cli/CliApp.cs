@@ -31,6 +31,7 @@ public sealed class CliApp
             AttentionCommand.Create(context),
             SiloCommand.Create(context),
             SampleCommand.Create(context),
+            Dashboard.DashboardCommand.Create(context),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not { ClearsParseErrors: true })
