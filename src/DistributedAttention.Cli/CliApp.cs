@@ -34,6 +34,7 @@ public sealed class CliApp
             SiloCommand.Create(context),
             ServeCommand.Create(context),
             SampleCommand.Create(context),
+            Dashboard.DashboardCommand.Create(context),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not { ClearsParseErrors: true })
