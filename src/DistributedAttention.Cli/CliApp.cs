@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Cli.Commands;
+using DistributedAttention.Cli.Dashboard;
 using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Diagnostics;
@@ -52,23 +53,43 @@ public sealed class CliApp
             // Ctrl+C / SIGTERM cancel the token; a silo needs time to leave the cluster cleanly.
             ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
         };
-        // One tracer for the whole process (however many silos it hosts), exporting only where OTEL_* says.
         var name = parsed.CommandResult.Command.Name;
-        using var telemetry = name is "dashboard" or "sample" or "serve" or "silo" ? null : TelemetrySetup.StartForProcess($"distattn-{name}");
-        using var span = name is "process" or "attention" ? Telemetry.Start(SpanNames.Command, $"distattn {name}") : null;
+        var stdout = context.Console.Profile.Out.Writer;
+        AspireDashboard? dashboard = null;
         try
         {
-            var code = await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
-            span?.SetTag("distattn.exit_code", code);
+            // Before any exporter reads the OTEL_* variables: --dashboard points them at its own dashboard.
+            if (DashboardForRun.Requested(parsed)) dashboard = await DashboardForRun.StartAsync(stdout, cancellationToken).ConfigureAwait(false);
+            // One tracer for the whole process (however many silos it hosts), exporting only where OTEL_* says.
+            using var telemetry = name is "dashboard" or "sample" or "serve" or "silo" ? null : TelemetrySetup.StartForProcess($"distattn-{name}");
+            int code;
+            using (var span = name is "process" or "attention" ? Telemetry.Start(SpanNames.Command, $"distattn {name}") : null)
+            {
+                try
+                {
+                    code = await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+                    span?.SetTag("distattn.exit_code", code);
+                }
+                catch (Exception e)
+                {
+                    span.Fail(e);
+                    throw;
+                }
+            }
+            telemetry?.Flush(TimeSpan.FromSeconds(10));
+            if (dashboard is not null && name != "serve") await DashboardForRun.KeepOpenAsync(dashboard, stdout, cancellationToken).ConfigureAwait(false);
             return code;
         }
         catch (Exception e)
         {
-            span.Fail(e);
             var (code, message) = Classify(e, cancellationToken);
             await context.Error.WriteLineAsync($"error: {message}").ConfigureAwait(false);
             if (Environment.GetEnvironmentVariable("DISTATTN_DEBUG") == "1") await context.Error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
             return code;
+        }
+        finally
+        {
+            if (dashboard is not null) await dashboard.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -78,7 +99,7 @@ public sealed class CliApp
         Microsoft.Extensions.Options.OptionsValidationException invalid => (ExitCodes.Usage, "invalid settings: " + string.Join(" ", invalid.Failures)),
         KeyNotFoundException => (ExitCodes.JobFailed, e.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted; the job was cancelled."),
-        JobFailedException or ClusterUnavailableException or TorchUnavailableException or NotSupportedException => (ExitCodes.JobFailed, e.Message),
+        JobFailedException or ClusterUnavailableException or TorchUnavailableException or NotSupportedException or DashboardUnavailableException => (ExitCodes.JobFailed, e.Message),
         AggregateException { InnerExceptions.Count: 1 } a => Classify(a.InnerExceptions[0], cancellationToken),
         _ => (ExitCodes.JobFailed, $"{e.Message} ({e.GetType().Name})"),
     };

@@ -8,7 +8,8 @@ namespace DistributedAttention.Observability;
 /// Keeps every job's spans (jobs are few and long: no ratio sampling that could drop a slow or
 /// failed one) and drops the noise: Orleans' spans of per-chunk and polling calls (ring
 /// deliveries, uploads, output batches, recovery copies, status polls), whose numbers grow with
-/// the data, and Orleans' background work that belongs to no request. Dropped spans still carry
+/// the data, calls between Orleans' internal services (directory, membership), and Orleans'
+/// background work that belongs to no request. Dropped spans still carry
 /// the trace context on, so what they call stays in the job's trace.
 /// </summary>
 public sealed class JobTraceSampler : Sampler
@@ -18,6 +19,12 @@ public sealed class JobTraceSampler : Sampler
     {
         "Deliver", "LoadInput", "ReadOutput", "StoreBackup", "ReadBackup", "GetStatus", "Probe",
     };
+
+    /// <summary>Orleans' internal services, whose calls (directory, membership, manifest) say nothing about a job and multiply with activations.</summary>
+    public static readonly IReadOnlyList<string> RuntimeServices =
+    [
+        "IGrainDirectoryPartition/", "IRemoteGrainDirectory/", "IMembershipTable/", "IMembershipService/", "IClusterManifestSystemTarget/", "ISiloControl/",
+    ];
 
     private static readonly SamplingResult Keep = new(SamplingDecision.RecordAndSample);
     private static readonly SamplingResult Drop = new(SamplingDecision.Drop);
@@ -33,7 +40,7 @@ public sealed class JobTraceSampler : Sampler
     {
         var name = samplingParameters.Name;
         if (name.StartsWith("distattn", StringComparison.Ordinal)) return Keep;
-        if (IsChatty(name)) return Drop;
+        if (IsChatty(name) || RuntimeServices.Any(r => name.StartsWith(r, StringComparison.Ordinal))) return Drop;
         // A span of someone else's with no parent: an incoming HTTP request starts a trace; Orleans' own background calls do not.
         if (samplingParameters.ParentContext == default && samplingParameters.Kind != ActivityKind.Server) return Drop;
         if (samplingParameters.ParentContext == default && name.Contains('/', StringComparison.Ordinal)) return Drop;

@@ -18,6 +18,7 @@ internal static class AttentionCommand
         var command = new Command("attention", "Run one attention call on tensors from a safetensors file.") { input, output, globals };
         mechanism.AddTo(command);
         cluster.AddTo(command);
+        command.Add(Dashboard.DashboardForRun.CreateOption());
         command.SetAction(async (result, cancellationToken) =>
         {
             var positions = result.GetValue(globals) is { } text ? ValueParsers.Positions(text) : [];

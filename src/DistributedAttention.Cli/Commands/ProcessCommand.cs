@@ -28,6 +28,7 @@ internal static class ProcessCommand
         };
         mechanism.AddTo(command);
         cluster.AddTo(command);
+        command.Add(Dashboard.DashboardForRun.CreateOption());
         command.SetAction(async (result, cancellationToken) =>
         {
             var bookPath = result.GetValue(book)!;

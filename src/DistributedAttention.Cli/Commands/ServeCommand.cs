@@ -22,6 +22,7 @@ internal static class ServeCommand
         {
             port, host, silos, cluster, clusterId, serviceId, dataDir, maxUpload,
         };
+        command.Add(Dashboard.DashboardForRun.CreateOption());
         command.SetAction(async (result, cancellationToken) =>
         {
             var portValue = result.GetValue(port);
