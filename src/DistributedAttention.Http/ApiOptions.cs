@@ -12,6 +12,9 @@ public sealed class ApiOptions
     /// <summary>Largest accepted upload (a book or a safetensors file), in bytes; larger ones get 413.</summary>
     public long MaxUploadBytes { get; set; } = 512L << 20;
 
+    /// <summary>Token that opens the Orleans dashboard (/dashboard) to addresses other than loopback; unset keeps it loopback-only.</summary>
+    public string? DashboardToken { get; set; }
+
     /// <summary>How often a job's progress is polled and sent to event streams.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 }

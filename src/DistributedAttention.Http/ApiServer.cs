@@ -18,10 +18,12 @@ public static class ApiServer
     /// <param name="configure">API settings after configuration.</param>
     /// <param name="tracing">More tracing configuration (a test's exporter).</param>
     /// <param name="logLevel">Least level the console shows.</param>
+    /// <param name="host">More host configuration (e.g. making it an Orleans client with the dashboard's services).</param>
+    /// <param name="clusterDashboard">Serve the Orleans dashboard (the host must have its services).</param>
     /// <param name="cancellationToken">Cancels starting.</param>
     public static async Task<WebApplication> StartAsync(
         IClusterAccess cluster, string url, string serviceName, Action<ApiOptions>? configure = null, Action<TracerProviderBuilder>? tracing = null,
-        LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
+        LogLevel logLevel = LogLevel.Warning, Action<WebApplicationBuilder>? host = null, bool clusterDashboard = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
@@ -32,8 +34,10 @@ public static class ApiServer
         builder.WebHost.UseUrls(url);
         builder.Services.AddSingleton(cluster);
         builder.AddDistributedAttentionApi(serviceName, configure, tracing);
+        host?.Invoke(builder);
         var app = builder.Build();
         app.MapDistributedAttentionApi();
+        if (clusterDashboard) app.MapClusterDashboard();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         return app;
     }

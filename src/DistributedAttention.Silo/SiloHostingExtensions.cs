@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -101,6 +102,8 @@ public static class SiloHostingExtensions
         builder.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
         builder.AddActivityPropagation();
+        // Every silo reports to the Orleans dashboard; a host with HTTP (silo --http, serve) shows it.
+        builder.AddDashboard(o => o.CounterUpdateIntervalMs = 1000);
         return builder;
     }
 

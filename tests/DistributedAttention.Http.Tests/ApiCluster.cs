@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Silo;
 using Microsoft.AspNetCore.Builder;
 using OpenTelemetry.Trace;
+using Orleans.Dashboard;
 
 namespace DistributedAttention.Http.Tests;
 
@@ -15,6 +17,8 @@ namespace DistributedAttention.Http.Tests;
 public sealed class ApiCluster : IAsyncLifetime
 {
     public const long UploadLimit = 2 << 20;
+
+    public const string DashboardToken = "a-test-token-of-some-length";
 
     private readonly LocalCluster cluster = new();
     private WebApplication? app;
@@ -37,7 +41,14 @@ public sealed class ApiCluster : IAsyncLifetime
             o.DataDirectory = DataDirectory;
             o.MaxUploadBytes = UploadLimit;
             o.ProgressInterval = TimeSpan.FromMilliseconds(50);
-        }, t => t.AddInMemoryExporter(Spans));
+            o.DashboardToken = DashboardToken;
+        }, t => t.AddInMemoryExporter(Spans), host: builder => builder.AddDistributedAttentionClient(o =>
+        {
+            // The web host is a client of the cluster too, so it can show the Orleans dashboard.
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.SiloOptions[0].ServiceId;
+            o.Gateways = [.. cluster.SiloOptions.Select(s => $"127.0.0.1:{s.GatewayPort}")];
+        }, client => client.AddDashboard()), clusterDashboard: true);
         Http = new HttpClient { BaseAddress = new Uri(ApiServer.Addresses(app)[0]), Timeout = TimeSpan.FromMinutes(3) };
     }
 

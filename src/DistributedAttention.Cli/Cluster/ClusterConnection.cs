@@ -29,6 +29,9 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// <summary>Where it runs.</summary>
     public string Description { get; }
 
+    /// <summary>How another client reaches the same cluster (a web host that shows its dashboard); null when it cannot.</summary>
+    public Action<DistributedAttention.Client.DistributedAttentionClientOptions>? ClientSettings { get; init; }
+
     /// <inheritdoc />
     public ValueTask DisposeAsync() => dispose();
 }

@@ -1,3 +1,4 @@
+using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Silo;
 
@@ -38,6 +39,17 @@ public sealed class EmbeddedClusterConnector : IClusterConnector
             if (e is OperationCanceledException) throw;
             throw new ClusterUnavailableException($"cannot start {choice}: {e.Message}", e);
         }
-        return new ClusterConnection(cluster.Client, choice.Silos, choice.ToString(), cluster.DisposeAsync);
+        var gateways = cluster.SiloOptions.Select(s => $"127.0.0.1:{s.GatewayPort}").ToArray();
+        var serviceId = cluster.SiloOptions[0].ServiceId;
+        return new ClusterConnection(cluster.Client, choice.Silos, choice.ToString(), cluster.DisposeAsync)
+        {
+            ClientSettings = o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = serviceId;
+                o.Clustering = ClusteringMode.Localhost;
+                o.Gateways = gateways;
+            },
+        };
     }
 }

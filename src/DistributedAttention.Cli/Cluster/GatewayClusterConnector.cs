@@ -47,13 +47,14 @@ public sealed class GatewayClusterConnector : IClusterConnector
         // The client wiring every client uses (cluster and service id, message-size limit, timeouts),
         // through the one gateway given: static clustering, any host.
         builder.Configuration.AddEnvironmentVariables();
-        builder.AddDistributedAttentionClient(o =>
+        void Settings(DistributedAttentionClientOptions o)
         {
             o.ClusterId = choice.ClusterId;
             o.ServiceId = choice.ServiceId;
             o.Clustering = ClusteringMode.Localhost;
             o.Gateways = [endpoint.ToString()];
-        });
+        }
+        builder.AddDistributedAttentionClient(Settings);
         var host = builder.Build();
         try
         {
@@ -64,7 +65,7 @@ public sealed class GatewayClusterConnector : IClusterConnector
             {
                 await host.StopAsync().ConfigureAwait(false);
                 host.Dispose();
-            });
+            }) { ClientSettings = Settings };
         }
         catch (Exception e)
         {

@@ -132,6 +132,7 @@ public sealed class SiloLauncher : ISiloLauncher
         builder.AddDistributedAttentionApi("distattn-silo");
         var app = builder.Build();
         app.MapDistributedAttentionApi();
+        app.MapClusterDashboard();
         return (app, app);
     }
 

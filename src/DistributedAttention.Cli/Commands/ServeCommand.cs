@@ -1,7 +1,9 @@
 using System.CommandLine;
 using DistributedAttention.Cli.Cluster;
+using DistributedAttention.Client;
 using DistributedAttention.Http;
 using DistributedAttention.Pipeline;
+using Orleans.Dashboard;
 
 namespace DistributedAttention.Cli.Commands;
 
@@ -40,12 +42,17 @@ internal static class ServeCommand
             {
                 if (result.GetValue(dataDir) is { } folder) o.DataDirectory = folder;
                 if (result.GetValue(maxUpload) is { } mb) o.MaxUploadBytes = (long)mb << 20;
-            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }, host: builder =>
+            {
+                // The web host is also a client of the cluster, so it can show the Orleans dashboard.
+                if (connection.ClientSettings is { } settings) builder.AddDistributedAttentionClient(settings, client => client.AddDashboard());
+            }, clusterDashboard: connection.ClientSettings is not null, cancellationToken: cancellationToken).ConfigureAwait(false);
             await using (app.ConfigureAwait(false))
             {
                 var address = ApiServer.Addresses(app).FirstOrDefault() ?? url;
                 // Plain lines: scripts wait for "serving on".
-                await stdout.WriteLineAsync($"serving on {address} ({connection.Description}); API page {address}/docs; Ctrl+C stops it.").ConfigureAwait(false);
+                await stdout.WriteLineAsync($"serving on {address} ({connection.Description}); API page {address}/docs"
+                    + (connection.ClientSettings is null ? "" : $", Orleans dashboard {address}{ClusterDashboard.RoutePrefix}") + "; Ctrl+C stops it.").ConfigureAwait(false);
                 await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 try
                 {
