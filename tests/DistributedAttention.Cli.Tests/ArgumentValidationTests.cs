@@ -132,7 +132,15 @@ public sealed class ArgumentValidationTests
     [InlineData("--gateway-port", "11111", "--port and --gateway-port must differ")]
     [InlineData("--job-store", "sqlite", "--job-store must be one of memory, redis (got 'sqlite')")]
     [InlineData("--backups", "tape", "--backups must be one of memory, disk (got 'tape')")]
+    [InlineData("--http", "70000", "--http must be a port in 1-65535")]
     public Task Bad_silo_options_are_named(string option, string value, string expected) => AssertUsageError(expected, "silo", option, value);
+
+    [Theory]
+    [InlineData("--port", "-1", "--port must be in 0-65535")]
+    [InlineData("--silos", "0", "--silos must be between 1 and 64")]
+    [InlineData("--max-upload-mb", "0", "--max-upload-mb must be >= 1")]
+    [InlineData("--cluster", "nowhere", "--cluster 'nowhere' is not HOST:PORT")]
+    public Task Bad_serve_options_are_named(string option, string value, string expected) => AssertUsageError(expected, "serve", option, value);
 
     [Fact]
     public Task A_primary_on_another_host_needs_redis() =>
@@ -152,6 +160,6 @@ public sealed class ArgumentValidationTests
     {
         var run = await CliHarness.RunAsync(null, "--help");
         Assert.Equal(ExitCodes.Ok, run.ExitCode);
-        foreach (var command in new[] { "process", "attention", "silo", "sample" }) Assert.Contains(command, run.Output);
+        foreach (var command in new[] { "process", "attention", "silo", "serve", "dashboard", "sample" }) Assert.Contains(command, run.Output);
     }
 }
