@@ -98,6 +98,25 @@ public sealed class ApiJobTests(ApiCluster api)
     }
 
     [Fact]
+    public async Task The_callers_traceparent_makes_the_job_part_of_the_callers_trace()
+    {
+        const string callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs/book?layers=1&model-dim=16&heads=2&window=4&max-tokens=200")
+        {
+            Content = new StringContent(string.Join("\n", Enumerable.Repeat("A few words of a book.", 40)), System.Text.Encoding.UTF8, "text/plain"),
+        };
+        request.Headers.Add("traceparent", $"00-{callerTrace}-00f067aa0ba902b7-01");
+        using var response = await api.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        Assert.Equal(callerTrace, Assert.Single(response.Headers.GetValues(ApiHeaders.TraceId)));
+        var view = await api.WaitAsync(id);
+        Assert.Equal(callerTrace, view.GetProperty("traceId").GetString());
+        var trace = await TraceAsync(callerTrace, spans => spans.Any(a => a.OperationName == SpanNames.Run));
+        Assert.Contains(trace, a => a.OperationName == SpanNames.ShardCompute);
+    }
+
+    [Fact]
     public async Task An_attention_job_equals_one_device()
     {
         using var q = randn(1, 2, 200, 8);
