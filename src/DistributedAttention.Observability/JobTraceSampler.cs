@@ -14,10 +14,10 @@ namespace DistributedAttention.Observability;
 /// </summary>
 public sealed class JobTraceSampler : Sampler
 {
-    /// <summary>Grain methods called once per chunk or per poll; their totals are attributes and events of the project's own spans.</summary>
+    /// <summary>Grain methods called once per chunk, per batch of a stream or per poll; their totals are attributes and events of the project's own spans.</summary>
     public static readonly IReadOnlySet<string> ChattyMethods = new HashSet<string>(StringComparer.Ordinal)
     {
-        "Deliver", "LoadInput", "ReadOutput", "StoreBackup", "ReadBackup", "GetStatus", "Probe",
+        "Deliver", "LoadInput", "ReadOutput", "StoreBackup", "ReadBackup", "GetStatus", "Probe", "MoveNext<T>",
     };
 
     /// <summary>Orleans' internal services, whose calls (directory, membership, manifest) say nothing about a job and multiply with activations.</summary>
@@ -25,6 +25,9 @@ public sealed class JobTraceSampler : Sampler
     [
         "IGrainDirectoryPartition/", "IRemoteGrainDirectory/", "IMembershipTable/", "IMembershipService/", "IClusterManifestSystemTarget/", "ISiloControl/",
     ];
+
+    /// <summary>The operation name of ASP.NET Core's request spans.</summary>
+    public const string AspNetCoreRequest = "Microsoft.AspNetCore.Hosting.HttpRequestIn";
 
     private static readonly SamplingResult Keep = new(SamplingDecision.RecordAndSample);
     private static readonly SamplingResult Drop = new(SamplingDecision.Drop);
@@ -41,10 +44,13 @@ public sealed class JobTraceSampler : Sampler
         var name = samplingParameters.Name;
         if (name.StartsWith("distattn", StringComparison.Ordinal)) return Keep;
         if (IsChatty(name) || RuntimeServices.Any(r => name.StartsWith(r, StringComparison.Ordinal))) return Drop;
-        // A span of someone else's with no parent: an incoming HTTP request starts a trace; Orleans' own background calls do not.
-        if (samplingParameters.ParentContext == default && samplingParameters.Kind != ActivityKind.Server) return Drop;
-        if (samplingParameters.ParentContext == default && name.Contains('/', StringComparison.Ordinal)) return Drop;
-        return Keep;
+        // An incoming HTTP request starts (or joins) a trace, whatever its caller sampled: the job under it is traced anyway.
+        if (name == AspNetCoreRequest) return Keep;
+        var parent = samplingParameters.ParentContext;
+        // Someone else's span with no parent: Orleans' own background work (timers, statistics), not a job.
+        if (parent == default) return Drop;
+        // Under a dropped span (background work, a per-message call) it is dropped too; under a kept one, kept.
+        return (parent.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? Keep : Drop;
     }
 
     /// <summary>Whether span <paramref name="name"/> is an Orleans call of one of <see cref="ChattyMethods"/> ("IShardRing/Deliver").</summary>

@@ -34,6 +34,7 @@ internal static class TracingSuite
         var off = new List<double>();
         var on = new List<double>();
         var spans = new List<long>();
+        SpanCounter? last = null;
         try
         {
             // Warm-up (JIT, the model cache, the exporter's first connection): not counted.
@@ -48,6 +49,7 @@ internal static class TracingSuite
                     on.Add(await RunAsync(cluster, book, folder, telemetry));
                 }
                 spans.Add(counter.Count);
+                last = counter;
             }
         }
         finally
@@ -59,6 +61,7 @@ internal static class TracingSuite
         Console.WriteLine("| tracing | runs (s) | median s | spans per job | OTLP bytes received | extra wall time |");
         Console.WriteLine("|---|---|---|---|---|---|");
         Console.WriteLine($"| off | {string.Join(", ", off.Select(s => s.ToString("F2")))} | {medianOff:F2} | 0 | 0 | |");
+        if (last is not null) Console.WriteLine("spans of the last traced job, by operation: " + string.Join(", ", last.ByName.Select(p => $"{p.Name} {p.Count}")));
         Console.WriteLine($"| exported (OTLP/HTTP) | {string.Join(", ", on.Select(s => s.ToString("F2")))} | {medianOn:F2} | {Median(spans.Select(s => (double)s)):N0} | {receiver.Bytes:N0} | {(medianOn / medianOff - 1):P1} |");
     }
 
@@ -80,11 +83,19 @@ internal static class TracingSuite
 
     private sealed class SpanCounter : BaseProcessor<Activity>
     {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> byName = new(StringComparer.Ordinal);
         private long count;
 
         public long Count => Interlocked.Read(ref count);
 
-        public override void OnEnd(Activity data) => Interlocked.Increment(ref count);
+        /// <summary>Spans by operation name, most first.</summary>
+        public IEnumerable<(string Name, long Count)> ByName => byName.OrderByDescending(p => p.Value).Select(p => (p.Key, p.Value));
+
+        public override void OnEnd(Activity data)
+        {
+            Interlocked.Increment(ref count);
+            if (data.Recorded) byName.AddOrUpdate(data.OperationName, 1, (_, c) => c + 1);
+        }
     }
 
     /// <summary>An OTLP/HTTP receiver on loopback that reads every export and answers 200.</summary>
