@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 
 namespace DistributedAttention.Cli.Dashboard;
 
@@ -34,11 +35,21 @@ internal static class DashboardForRun
         return dashboard;
     }
 
-    /// <summary>After a job: keeps the dashboard open until Ctrl+C (or until it exits by itself).</summary>
+    /// <summary>After a job: keeps the dashboard open until Ctrl+C or SIGTERM (or until it exits by itself).</summary>
     public static async Task KeepOpenAsync(AspireDashboard dashboard, TextWriter stdout, CancellationToken cancellationToken)
     {
+        // The command has returned, so its own signal handling is gone: catch the signals here, or
+        // the runtime would end the process without stopping the dashboard.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         await stdout.WriteLineAsync($"The run's trace is in the dashboard: {dashboard.DashboardUrl.GetLeftPart(UriPartial.Authority)}/traces; Ctrl+C closes it.").ConfigureAwait(false);
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        await Task.WhenAny(dashboard.Exited, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+        await Task.WhenAny(dashboard.Exited, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
     }
 }
