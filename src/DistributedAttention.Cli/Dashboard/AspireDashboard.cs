@@ -177,15 +177,21 @@ public sealed class AspireDashboard : IAsyncDisposable
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var output = new DashboardOutput();
-        var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) => output.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => output.Add(e.Data);
-        process.Exited += (_, _) =>
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stdoutClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stderrClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // A null line is the end of a stream: only then has everything the program said been read.
+        process.OutputDataReceived += (_, e) =>
         {
-            // Drain the output first, so an error message has the program's last words.
-            process.WaitForExit();
-            exited.TrySetResult(process.ExitCode);
+            if (e.Data is null) stdoutClosed.TrySetResult();
+            else output.Add(e.Data);
         };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) stderrClosed.TrySetResult();
+            else output.Add(e.Data);
+        };
+        process.Exited += (_, _) => ended.TrySetResult();
         try
         {
             process.Start();
@@ -197,7 +203,19 @@ public sealed class AspireDashboard : IAsyncDisposable
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new AspireDashboard(process, output, ports, exited.Task);
+        return new AspireDashboard(process, output, ports, ExitedAsync(process, ended.Task, stdoutClosed.Task, stderrClosed.Task));
+    }
+
+    /// <summary>
+    /// The exit code, once the program has exited and its output has been read to the end (a
+    /// program that fails at once must not be reported before its last words arrive; a child still
+    /// holding the pipes open is waited for a few seconds at most).
+    /// </summary>
+    private static async Task<int> ExitedAsync(Process process, Task ended, Task stdoutClosed, Task stderrClosed)
+    {
+        await ended.ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(stdoutClosed, stderrClosed), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        return process.ExitCode;
     }
 
     private async Task WaitUntilAnsweringAsync(TimeSpan timeout, CancellationToken cancellationToken)
