@@ -14,16 +14,9 @@ internal sealed class AttentionRunner(CliContext context, string input, string o
     /// <summary>Runs the call; returns the exit code.</summary>
     public async Task<int> RunAsync(ClusterChoice choice, Func<int, JobOptions> jobOptions, string? jobId, CancellationToken cancellationToken)
     {
-        AttentionShape shape;
-        try
-        {
-            shape = AttentionJob.CheckInput(input, $"--input '{input}'");
-            AttentionJob.CheckSpec(spec, shape);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(e.Message, e);
-        }
+        // Bad input is an ArgumentException: the CLI reports it as a usage error (exit 2).
+        var shape = AttentionJob.CheckInput(input, $"--input '{input}'");
+        AttentionJob.CheckSpec(spec, shape);
         CheckOutputFolder();
 
         await using var connection = await context.Connector.ConnectAsync(choice, cancellationToken).ConfigureAwait(false);

@@ -44,7 +44,7 @@ internal sealed class ClusterOptions
     }
 
     /// <summary>The job options for a cluster of <paramref name="silos"/> silos.</summary>
-    /// <exception cref="UsageException">A value is out of range.</exception>
+    /// <exception cref="ArgumentException">A value is out of range (reported as a usage error).</exception>
     public JobOptions Job(ParseResult result, int silos)
     {
         var request = new SplitRequest
@@ -55,24 +55,12 @@ internal sealed class ClusterOptions
             Replicas = result.GetValue(Replicas),
             NoRecovery = result.GetValue(NoRecovery),
         };
-        return Usage(() => request.Build(silos));
+        return request.Build(silos);
     }
 
     /// <summary>The job id, when one was given.</summary>
-    /// <exception cref="UsageException">It is not a usable id.</exception>
-    public string? Id(ParseResult result) => result.GetValue(JobId) is { } id ? Usage(() => SplitRequest.CheckJobId(id)) : null;
-
-    private static T Usage<T>(Func<T> build)
-    {
-        try
-        {
-            return build();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(e.Message, e);
-        }
-    }
+    /// <exception cref="ArgumentException">It is not a usable id (reported as a usage error).</exception>
+    public string? Id(ParseResult result) => result.GetValue(JobId) is { } id ? SplitRequest.CheckJobId(id) : null;
 
     /// <summary>Checks the values that need no cluster, so bad input fails before anything starts.</summary>
     public void Validate(ParseResult result)

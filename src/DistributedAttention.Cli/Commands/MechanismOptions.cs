@@ -56,7 +56,7 @@ internal sealed class MechanismOptions
     }
 
     /// <summary>The checked spec from the parsed flags.</summary>
-    /// <exception cref="UsageException">A value is invalid; the message names the flag.</exception>
+    /// <exception cref="ArgumentException">A value is invalid; the message names the flag (the CLI reports it as a usage error).</exception>
     public AttentionSpec Build(ParseResult result, IReadOnlyList<long> globalPositions)
     {
         var request = new MechanismRequest
@@ -76,13 +76,6 @@ internal sealed class MechanismOptions
             CompressionRate = result.GetValue(CompressionRate),
             CompressedLength = result.GetValue(CompressedLength),
         };
-        try
-        {
-            return request.Build(defaultKind, defaultWindow, globalPositions);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(e.Message, e);
-        }
+        return request.Build(defaultKind, defaultWindow, globalPositions);
     }
 }

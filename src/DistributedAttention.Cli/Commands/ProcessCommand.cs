@@ -41,14 +41,7 @@ internal static class ProcessCommand
                 result.GetValue(globalEvery),
                 result.GetValue(maxTokens),
                 mechanism.Build(result, []));
-            try
-            {
-                settings.Validate("--");
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException(e.Message, e);
-            }
+            settings.Validate("--");
             if (!File.Exists(bookPath)) throw new UsageException(Directory.Exists(bookPath) ? $"'{bookPath}' is a folder, not a book file." : $"book file '{bookPath}' does not exist.");
             cluster.Validate(result);
             var runner = new ProcessRunner(context, bookPath, result.GetValue(output) ?? Path.GetFileNameWithoutExtension(bookPath) + ".distattn", settings, result.GetValue(verify));

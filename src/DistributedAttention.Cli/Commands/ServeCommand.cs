@@ -32,7 +32,7 @@ internal static class ServeCommand
             var silosValue = result.GetValue(silos);
             if (silosValue is < 1 or > 64) throw new UsageException($"--silos must be between 1 and 64 (got {silosValue}).");
             if (result.GetValue(maxUpload) is < 1) throw new UsageException($"--max-upload-mb must be >= 1 (got {result.GetValue(maxUpload)}).");
-            var gateway = result.GetValue(cluster) is { } text ? Usage(() => ValueParsers.Endpoint(text, "--cluster")) : null;
+            var gateway = result.GetValue(cluster) is { } text ? ValueParsers.Endpoint(text, "--cluster") : null;
             var choice = new ClusterChoice(gateway, silosValue, result.GetValue(clusterId)!, result.GetValue(serviceId)!);
             var stdout = context.Console.Profile.Out.Writer;
 
@@ -69,17 +69,5 @@ internal static class ServeCommand
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    private static T Usage<T>(Func<T> parse)
-    {
-        try
-        {
-            return parse();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(e.Message, e);
-        }
     }
 }
