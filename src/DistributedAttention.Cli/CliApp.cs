@@ -33,6 +33,7 @@ public sealed class CliApp
             ProcessCommand.Create(context),
             AttentionCommand.Create(context),
             SiloCommand.Create(context),
+            DrainCommand.Create(context),
             ServeCommand.Create(context),
             SampleCommand.Create(context),
             Dashboard.DashboardCommand.Create(context),
@@ -50,8 +51,10 @@ public sealed class CliApp
             Output = context.Console.Profile.Out.Writer,
             Error = context.Error,
             EnableDefaultExceptionHandler = false,
-            // Ctrl+C / SIGTERM cancel the token; a silo needs time to leave the cluster cleanly.
-            ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+            // Ctrl+C / SIGTERM cancel the token; a command gets 30 s to end cleanly. A silo drains for as
+            // long as its DrainTimeout says (at most a day), so it is not cut short here: its container's
+            // grace period bounds it. (Null would turn the signal handling off altogether.)
+            ProcessTerminationTimeout = parsed.CommandResult.Command.Name == "silo" ? TimeSpan.FromDays(1) : TimeSpan.FromSeconds(30),
         };
         var name = parsed.CommandResult.Command.Name;
         var stdout = context.Console.Profile.Out.Writer;

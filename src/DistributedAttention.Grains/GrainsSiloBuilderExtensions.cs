@@ -1,3 +1,5 @@
+using DistributedAttention.Abstractions;
+using DistributedAttention.Grains.Draining;
 using DistributedAttention.Grains.Placement;
 using DistributedAttention.Grains.Runtime;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +13,8 @@ public static class GrainsSiloBuilderExtensions
     /// <summary>
     /// Registers this silo's device slots (<see cref="DeviceSlots"/>), publishes them as silo
     /// metadata (<see cref="SiloDevices.MetadataKey"/>), and registers
-    /// <see cref="SiloDeviceDirectory"/> and the <see cref="RingPlacementDirector"/>.
+    /// <see cref="SiloDeviceDirectory"/>, the placement directors, and what a drain needs
+    /// (<see cref="SiloWork"/>, <see cref="DrainingSilos"/>, <see cref="ISiloDrain"/>).
     /// </summary>
     /// <param name="builder">The silo builder.</param>
     /// <param name="devices">This silo's device slots ("cpu", "cuda:0"…); null or empty means one "cpu" slot.</param>
@@ -22,11 +25,17 @@ public static class GrainsSiloBuilderExtensions
         builder.UseSiloMetadata(new Dictionary<string, string> { [SiloDevices.MetadataKey] = SiloDevices.Format(names) });
         // A factory registration, so the container disposes the slots (and their threads) with the silo.
         builder.Services.AddSingleton(_ => new DeviceSlots(names));
+        builder.Services.AddSingleton<SiloWork>();
+        builder.Services.AddSingleton<DrainingSilos>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<DrainingSilos>());
+        builder.Services.AddSingleton<ISiloDrain, SiloDrain>();
+        builder.Services.AddOptions<SiloDrainOptions>();
         builder.Services.AddSingleton<SiloDeviceDirectory>();
         builder.Services.AddSingleton<Runtime.ModelCache>();
         builder.Services.AddSingleton<Shards.Backups.BackupStores>();
         builder.Services.AddOptions<Shards.Backups.ShardBackupOptions>();
         builder.AddPlacementDirector<RingPlacement, RingPlacementDirector>();
+        builder.AddPlacementDirector<CoordinatorPlacement, CoordinatorPlacementDirector>();
         return builder;
     }
 }

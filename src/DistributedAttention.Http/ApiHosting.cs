@@ -49,7 +49,7 @@ public static class ApiHosting
     }
 
     /// <summary>
-    /// Maps the API: /v1/jobs…, /healthz, /readyz, /metrics (Prometheus), /openapi/v1.json and the
+    /// Maps the API: /v1/jobs…, /healthz, /readyz, /admin/drain (on silos), /metrics (Prometheus), /openapi/v1.json and the
     /// browsable API page at /docs; every response carries the trace id.
     /// </summary>
     public static WebApplication MapDistributedAttentionApi(this WebApplication app)
@@ -65,6 +65,7 @@ public static class ApiHosting
         });
         app.MapJobEndpoints();
         app.MapHealthEndpoints();
+        app.MapDrainEndpoints();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi();
         app.UseSwaggerUI(o =>

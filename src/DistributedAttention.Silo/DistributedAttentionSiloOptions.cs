@@ -55,6 +55,16 @@ public sealed class DistributedAttentionSiloOptions
     /// <summary>Folder for <see cref="BackupStorage.Disk"/> copies; null: under the system's temporary folder.</summary>
     public string? BackupDirectory { get; set; }
 
+    /// <summary>This silo's name in the membership table and dashboards (e.g. the pod's name); null: Orleans picks one.</summary>
+    public string? SiloName { get; set; }
+
+    /// <summary>
+    /// How long a silo told to stop (SIGTERM, <c>distattn drain</c>) waits for its running shards and
+    /// coordinators before leaving anyway; work still running then is recovered elsewhere. Keep a
+    /// container's grace period (Kubernetes terminationGracePeriodSeconds) above this plus ~30 s.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The device slots in force.</summary>
     public IReadOnlyList<string> EffectiveDevices => Devices is { Count: > 0 } ? [.. Devices] : ["cpu"];
 

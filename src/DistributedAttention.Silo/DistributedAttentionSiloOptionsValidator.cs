@@ -42,6 +42,10 @@ public sealed class DistributedAttentionSiloOptionsValidator : IValidateOptions<
         if (options.EffectiveJobStore == JobStoreKind.Redis && string.IsNullOrWhiteSpace(options.RedisConnectionString))
             problems.Add("RedisConnectionString is required for the Redis job store.");
         if (!Enum.IsDefined(options.Backups)) problems.Add($"Backups '{options.Backups}' is not one of {string.Join(", ", Enum.GetNames<BackupStorage>())}.");
+        if (options.DrainTimeout < TimeSpan.Zero || options.DrainTimeout > TimeSpan.FromHours(24))
+            problems.Add($"DrainTimeout must be between 00:00:00 and 1.00:00:00 (got {options.DrainTimeout}).");
+        if (options.SiloName is { } siloName && (siloName.Length == 0 || siloName.Any(char.IsWhiteSpace)))
+            problems.Add($"SiloName must be non-empty without spaces (got '{siloName}').");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using DistributedAttention.Client;
 using DistributedAttention.Grains;
+using DistributedAttention.Grains.Draining;
 using DistributedAttention.Grains.Jobs;
 using DistributedAttention.Grains.Shards.Backups;
 using Microsoft.Extensions.Configuration;
@@ -89,6 +90,8 @@ public static class SiloHostingExtensions
             o.ResponseTimeout = options.ResponseTimeout;
         });
         builder.AddDistributedAttentionGrains(options.EffectiveDevices);
+        builder.Services.Configure<SiloDrainOptions>(o => o.Timeout = options.DrainTimeout);
+        if (options.SiloName is { } name) builder.Configure<SiloOptions>(o => o.SiloName = name);
         builder.Services.Configure<ShardBackupOptions>(o =>
         {
             o.Storage = options.Backups;

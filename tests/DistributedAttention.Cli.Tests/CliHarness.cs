@@ -39,7 +39,7 @@ internal static class CliHarness
     /// <summary>A silo that reports itself up and stops at once, as after Ctrl+C.</summary>
     private sealed class StoppedSiloLauncher : ISiloLauncher
     {
-        public Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, CancellationToken cancellationToken)
+        public Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, Action<DistributedAttention.Abstractions.SiloDrainStatus> draining, CancellationToken cancellationToken)
         {
             var (port, gateway) = (options.SiloPort ?? 11111, options.GatewayPort ?? 30000);
             started(new SiloStarted("S127.0.0.1:" + port + ":1", port, gateway, options.Devices ?? ["cpu"], options.ClusterId ?? "distattn", (options.JobStore ?? DistributedAttention.Silo.JobStoreKind.Memory).ToString()));

@@ -2,7 +2,7 @@ using System.Net;
 
 namespace DistributedAttention.Cli.Cluster;
 
-/// <summary>Which cluster a command runs on: an existing one (<see cref="Gateway"/>) or an embedded one of <see cref="Silos"/> in-process silos.</summary>
+/// <summary>Which cluster a command runs on: an existing one (<see cref="Gateway"/>, or the gateways listed in <see cref="Redis"/>) or an embedded one of <see cref="Silos"/> in-process silos.</summary>
 /// <param name="Gateway">Gateway of a running cluster (<c>--cluster HOST:PORT</c>); <c>null</c> starts an embedded cluster.</param>
 /// <param name="Silos">Silos of the embedded cluster (<c>--silos</c>); ignored with a gateway.</param>
 /// <param name="ClusterId">Orleans cluster id of a running cluster.</param>
@@ -15,9 +15,15 @@ public sealed record ClusterChoice(DnsEndPoint? Gateway, int Silos, string Clust
     /// <summary>Service id used by <c>distattn silo</c> and the deployments unless told otherwise.</summary>
     public const string DefaultServiceId = "distattn";
 
-    /// <summary>True when the command starts its own in-process cluster.</summary>
-    public bool Embedded => Gateway is null;
+    /// <summary>Redis connection string of a running cluster's membership table (<c>--redis</c>): its gateways are found there, so losing one does not cut the client off.</summary>
+    public string? Redis { get; init; }
 
-    /// <summary>For messages: "an embedded cluster of 3 silos" or "the cluster at host:port".</summary>
-    public override string ToString() => Gateway is null ? $"an embedded cluster of {Silos} silo(s)" : $"the cluster at {Gateway.Host}:{Gateway.Port}";
+    /// <summary>True when the command starts its own in-process cluster.</summary>
+    public bool Embedded => Gateway is null && Redis is null;
+
+    /// <summary>For messages: "an embedded cluster of 3 silos", "the cluster at host:port" or "the cluster in Redis at host:port".</summary>
+    public override string ToString() =>
+        Redis is not null ? $"the cluster in Redis at {Redis}"
+        : Gateway is null ? $"an embedded cluster of {Silos} silo(s)"
+        : $"the cluster at {Gateway.Host}:{Gateway.Port}";
 }

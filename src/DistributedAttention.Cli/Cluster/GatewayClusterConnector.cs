@@ -38,21 +38,29 @@ public sealed class GatewayClusterConnector : IClusterConnector
     private static async Task<ClusterConnection> ConnectOnceAsync(ClusterChoice choice, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(choice);
-        var gateway = choice.Gateway ?? throw new ArgumentException("no gateway given; use the embedded connector.", nameof(choice));
-        var endpoint = await ResolveAsync(gateway, cancellationToken).ConfigureAwait(false);
+        if (choice.Gateway is null && choice.Redis is null) throw new ArgumentException("no gateway given; use the embedded connector.", nameof(choice));
+        var endpoint = choice.Gateway is { } gateway ? await ResolveAsync(gateway, cancellationToken).ConfigureAwait(false) : null;
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         // Orleans logs to the console by default; the CLI owns the console.
         builder.Logging.ClearProviders();
         // The client wiring every client uses (cluster and service id, message-size limit, timeouts),
-        // through the one gateway given: static clustering, any host.
+        // through the one gateway given (static clustering, any host) or the gateways listed in Redis.
         builder.Configuration.AddEnvironmentVariables();
         void Settings(DistributedAttentionClientOptions o)
         {
             o.ClusterId = choice.ClusterId;
             o.ServiceId = choice.ServiceId;
-            o.Clustering = ClusteringMode.Localhost;
-            o.Gateways = [endpoint.ToString()];
+            if (choice.Redis is { } redis)
+            {
+                o.Clustering = ClusteringMode.Redis;
+                o.RedisConnectionString = redis;
+            }
+            else
+            {
+                o.Clustering = ClusteringMode.Localhost;
+                o.Gateways = [endpoint!.ToString()];
+            }
         }
         builder.AddDistributedAttentionClient(Settings);
         var host = builder.Build();

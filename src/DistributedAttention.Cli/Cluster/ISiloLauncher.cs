@@ -1,3 +1,5 @@
+using DistributedAttention.Abstractions;
+
 namespace DistributedAttention.Cli.Cluster;
 
 /// <summary>Runs one silo until cancelled: the seam between <c>distattn silo</c> and the silo host.</summary>
@@ -5,12 +7,12 @@ public interface ISiloLauncher
 {
     /// <summary>
     /// Starts a silo with <paramref name="options"/>, calls <paramref name="started"/> once it has
-    /// joined its cluster, runs it until <paramref name="cancellationToken"/> fires, then stops it
-    /// gracefully and returns.
+    /// joined its cluster, runs it until <paramref name="cancellationToken"/> fires, then drains it
+    /// (calling <paramref name="draining"/> as the drain starts and as it ends), stops it and returns.
     /// </summary>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid (e.g. an unknown device); every problem is named.</exception>
     /// <exception cref="ClusterUnavailableException">The silo could not start or join its cluster.</exception>
-    Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, CancellationToken cancellationToken);
+    Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, Action<SiloDrainStatus> draining, CancellationToken cancellationToken);
 }
 
 /// <summary>A silo that is up.</summary>

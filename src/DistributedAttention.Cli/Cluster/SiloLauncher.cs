@@ -1,4 +1,5 @@
 using System.Net;
+using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
 using DistributedAttention.Http;
 using DistributedAttention.Observability;
@@ -70,9 +71,10 @@ public sealed class SiloLauncher : ISiloLauncher
     }
 
     /// <inheritdoc />
-    public async Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, CancellationToken cancellationToken)
+    public async Task RunAsync(SiloLaunchOptions options, Action<SiloStarted> started, Action<SiloDrainStatus> draining, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(started);
+        ArgumentNullException.ThrowIfNull(draining);
         var settings = Resolve(options, new ConfigurationBuilder().AddEnvironmentVariables().Build());
         TorchRuntime.EnsureLoaded();
         // With --http the silo's host is a web application serving the API; else a plain host, traced on its own.
@@ -101,8 +103,11 @@ public sealed class SiloLauncher : ISiloLauncher
         }
         catch (OperationCanceledException)
         {
-            // Ctrl+C / SIGTERM: leave the cluster cleanly.
+            // Ctrl+C / SIGTERM: drain (take no new work, let the running work finish), then leave the cluster cleanly.
         }
+        var drain = host.Services.GetRequiredService<ISiloDrain>();
+        draining(drain.Status with { Phase = DrainPhase.Draining });
+        draining(await drain.DrainAsync(CancellationToken.None).ConfigureAwait(false));
         using var stop = new CancellationTokenSource(stopTimeout);
         try
         {

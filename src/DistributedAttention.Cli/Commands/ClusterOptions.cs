@@ -14,9 +14,11 @@ internal sealed class ClusterOptions
 
     public Option<string?> Cluster { get; } = new("--cluster") { Description = "Run on the cluster behind this gateway instead of an embedded one.", HelpName = "HOST:PORT" };
 
-    public Option<string> ClusterId { get; } = new("--cluster-id") { Description = "Orleans cluster id of --cluster.", DefaultValueFactory = _ => ClusterChoice.DefaultClusterId };
+    public Option<string?> Redis { get; } = new("--redis") { Description = "Run on the cluster whose silos are listed in this Redis (their membership table) instead of an embedded one.", HelpName = "CONNSTR" };
 
-    public Option<string> ServiceId { get; } = new("--service-id") { Description = "Orleans service id of --cluster.", DefaultValueFactory = _ => ClusterChoice.DefaultServiceId };
+    public Option<string> ClusterId { get; } = new("--cluster-id") { Description = "Orleans cluster id of --cluster or --redis.", DefaultValueFactory = _ => ClusterChoice.DefaultClusterId };
+
+    public Option<string> ServiceId { get; } = new("--service-id") { Description = "Orleans service id of --cluster or --redis.", DefaultValueFactory = _ => ClusterChoice.DefaultServiceId };
 
     public Option<string> Wire { get; } = new("--wire") { Description = "Element type exchanged between shards: fp32, fp16, bf16.", DefaultValueFactory = _ => "fp32" };
 
@@ -30,7 +32,7 @@ internal sealed class ClusterOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Shards, Silos, Cluster, ClusterId, ServiceId, Wire, ChunkMegabytes, Replicas, NoRecovery, JobId }) command.Add(option);
+        foreach (var option in new Option[] { Shards, Silos, Cluster, Redis, ClusterId, ServiceId, Wire, ChunkMegabytes, Replicas, NoRecovery, JobId }) command.Add(option);
     }
 
     /// <summary>The cluster to connect to.</summary>
@@ -39,8 +41,17 @@ internal sealed class ClusterOptions
     {
         var silos = result.GetValue(Silos);
         if (silos is < 1 or > 64) throw new UsageException($"--silos must be between 1 and 64 (got {silos}).");
-        var gateway = result.GetValue(Cluster) is { } text ? ValueParsers.Endpoint(text, "--cluster") : null;
-        return new ClusterChoice(gateway, silos, result.GetValue(ClusterId)!, result.GetValue(ServiceId)!);
+        return Choose(result.GetValue(Cluster), result.GetValue(Redis), silos, result.GetValue(ClusterId)!, result.GetValue(ServiceId)!);
+    }
+
+    /// <summary>The cluster named by --cluster or --redis (not both), else an embedded one of <paramref name="silos"/>.</summary>
+    /// <exception cref="UsageException">Both were given, or one is malformed.</exception>
+    public static ClusterChoice Choose(string? cluster, string? redis, int silos, string clusterId, string serviceId)
+    {
+        if (cluster is not null && redis is not null) throw new UsageException("give either --cluster (one gateway) or --redis (the cluster's membership table), not both.");
+        if (redis is { } connection && string.IsNullOrWhiteSpace(connection)) throw new UsageException("--redis must not be empty.");
+        var gateway = cluster is { } text ? ValueParsers.Endpoint(text, "--cluster") : null;
+        return new ClusterChoice(gateway, silos, clusterId, serviceId) { Redis = redis };
     }
 
     /// <summary>The job options for a cluster of <paramref name="silos"/> silos.</summary>

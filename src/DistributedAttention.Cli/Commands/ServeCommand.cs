@@ -16,13 +16,14 @@ internal static class ServeCommand
         var host = new Option<string>("--host") { Description = "Address to listen on; 0.0.0.0 exposes the API beyond this machine.", DefaultValueFactory = _ => "127.0.0.1" };
         var silos = new Option<int>("--silos") { Description = "Silos of the embedded cluster.", DefaultValueFactory = _ => 3, HelpName = "N" };
         var cluster = new Option<string?>("--cluster") { Description = "Serve a running cluster behind this gateway instead of an embedded one.", HelpName = "HOST:PORT" };
-        var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id of --cluster.", DefaultValueFactory = _ => ClusterChoice.DefaultClusterId };
-        var serviceId = new Option<string>("--service-id") { Description = "Orleans service id of --cluster.", DefaultValueFactory = _ => ClusterChoice.DefaultServiceId };
+        var redis = new Option<string?>("--redis") { Description = "Serve the running cluster whose silos are listed in this Redis (their membership table).", HelpName = "CONNSTR" };
+        var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id of --cluster or --redis.", DefaultValueFactory = _ => ClusterChoice.DefaultClusterId };
+        var serviceId = new Option<string>("--service-id") { Description = "Orleans service id of --cluster or --redis.", DefaultValueFactory = _ => ClusterChoice.DefaultServiceId };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder for each job's upload and outputs (default: under the temporary folder).", HelpName = "DIR" };
         var maxUpload = new Option<int?>("--max-upload-mb") { Description = "Largest accepted upload in MiB (default 512).", HelpName = "MB" };
         var command = new Command("serve", "Run the HTTP API (submit jobs, watch them, download outputs) on an embedded cluster, until Ctrl+C or SIGTERM.")
         {
-            port, host, silos, cluster, clusterId, serviceId, dataDir, maxUpload,
+            port, host, silos, cluster, redis, clusterId, serviceId, dataDir, maxUpload,
         };
         command.Add(Dashboard.DashboardForRun.CreateOption());
         command.SetAction(async (result, cancellationToken) =>
@@ -32,8 +33,7 @@ internal static class ServeCommand
             var silosValue = result.GetValue(silos);
             if (silosValue is < 1 or > 64) throw new UsageException($"--silos must be between 1 and 64 (got {silosValue}).");
             if (result.GetValue(maxUpload) is < 1) throw new UsageException($"--max-upload-mb must be >= 1 (got {result.GetValue(maxUpload)}).");
-            var gateway = result.GetValue(cluster) is { } text ? ValueParsers.Endpoint(text, "--cluster") : null;
-            var choice = new ClusterChoice(gateway, silosValue, result.GetValue(clusterId)!, result.GetValue(serviceId)!);
+            var choice = ClusterOptions.Choose(result.GetValue(cluster), result.GetValue(redis), silosValue, result.GetValue(clusterId)!, result.GetValue(serviceId)!);
             var stdout = context.Console.Profile.Out.Writer;
 
             await using var connection = await context.Connector.ConnectAsync(choice, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DistributedAttention.Abstractions;
 using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Pipeline;
 using DistributedAttention.Grains.Shards.Backups;
@@ -63,6 +64,7 @@ internal static class SiloCommand
                 await context.Silos.RunAsync(options, up => Say(
                     $"silo up: {up.Address} port {up.SiloPort} gateway {up.GatewayPort} devices {string.Join(",", up.Devices)} cluster {up.ClusterId} jobs {up.JobStore.ToLowerInvariant()}"
                     + (up.Http is null ? "" : $" http {up.Http}")),
+                    drain => Say(DrainLine(drain)),
                     cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -74,6 +76,14 @@ internal static class SiloCommand
         });
         return command;
     }
+
+    /// <summary>The drain as one line scripts can match: "silo draining: ...", "silo drained: ..." or "silo drain timed out: ...".</summary>
+    internal static string DrainLine(SiloDrainStatus drain) => drain.Phase switch
+    {
+        DrainPhase.Draining => $"silo draining: waiting up to {drain.Timeout.TotalSeconds:F0} s for {drain.Shards.Count} shard(s) and {drain.Coordinators.Count} coordinator(s)",
+        DrainPhase.Drained => $"silo drained: its work finished in {drain.Seconds:F1} s",
+        _ => $"silo drain timed out: after {drain.Seconds:F1} s still running shards [{string.Join(", ", drain.Shards)}] coordinators [{string.Join(", ", drain.Coordinators)}]; they are recovered elsewhere",
+    };
 
     private static int Port(int value, string option) =>
         value is >= 1 and <= 65535 ? value : throw new UsageException($"{option} must be a port in 1-65535 (got {value}).");

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Diagnostics;
+using DistributedAttention.Grains.Draining;
+using DistributedAttention.Grains.Placement;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 
@@ -13,9 +15,11 @@ namespace DistributedAttention.Grains.Jobs;
 /// When its silo is lost the next call (a client's status poll, or a client reattaching by id)
 /// activates it on another silo, where it reads the record back and resumes the run.
 /// </summary>
+[CoordinatorPlacement]
 public sealed class JobGrain(
     ILogger<JobGrain> logger,
     ILocalSiloDetails silo,
+    SiloWork work,
     [PersistentState(JobStorage.StateName, JobStorage.Name)] IPersistentState<JobRecord> state) : Grain, IJobGrain
 {
     private readonly SemaphoreSlim writing = new(1, 1);
@@ -53,6 +57,7 @@ public sealed class JobGrain(
         await cancellation.CancelAsync();
         if (run is not null) await run.WaitAsync(cancellationToken).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
         JobMetrics.ForgetJob(JobId);
+        work.CoordinatorEnded(JobId);
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -175,6 +180,8 @@ public sealed class JobGrain(
         cancellation = new CancellationTokenSource();
         // The run lives longer than any one call; keep the activation while it does.
         DelayDeactivation(TimeSpan.FromHours(12));
+        // A draining silo waits for the run to end.
+        work.CoordinatorStarted(JobId);
         run = RunAsync(resuming, cancellation.Token);
     }
 
@@ -207,6 +214,7 @@ public sealed class JobGrain(
         await SaveAsync();
         JobSpans.End(span, Record);
         Track();
+        work.CoordinatorEnded(JobId);
     }
 
     /// <summary>Publishes this coordinator's job to the job gauges (an ended job leaves them).</summary>

@@ -1,19 +1,23 @@
+using DistributedAttention.Grains.Draining;
 using Orleans.Runtime.Placement;
 
 namespace DistributedAttention.Grains.Placement;
 
 /// <summary>
 /// Places a <see cref="RingPlacement"/> grain (key "jobId/shard") on the silo of its ring slot
-/// (<see cref="RingPlacementMap"/>) among the silos compatible with the grain. Stateless
+/// (<see cref="RingPlacementMap"/>) among the silos compatible with the grain that do not drain
+/// (<see cref="DrainingSilos"/>). Stateless
 /// apart from the thread-safe <see cref="SiloDeviceDirectory"/>, so concurrent calls are safe.
 /// </summary>
 public sealed class RingPlacementDirector : IPlacementDirector
 {
     private readonly SiloDeviceDirectory directory;
+    private readonly DrainingSilos draining;
 
     /// <summary>Creates the director.</summary>
-    public RingPlacementDirector(SiloDeviceDirectory directory)
+    public RingPlacementDirector(SiloDeviceDirectory directory, DrainingSilos draining)
     {
+        this.draining = draining ?? throw new ArgumentNullException(nameof(draining));
         this.directory = directory ?? throw new ArgumentNullException(nameof(directory));
     }
 
@@ -23,7 +27,7 @@ public sealed class RingPlacementDirector : IPlacementDirector
     {
         ArgumentNullException.ThrowIfNull(context);
         var (_, shard) = ShardKey.Parse(target.GrainIdentity.Key.ToString()!);
-        var silos = context.GetCompatibleSilos(target);
+        var silos = draining.Eligible(context.GetCompatibleSilos(target));
         if (silos.Length == 0) throw new InvalidOperationException($"no active silo can host {target.GrainIdentity}.");
         var slots = await directory.GetSlotsAsync(silos).ConfigureAwait(false);
         return RingPlacementMap.ForShard(shard, slots).Silo;

@@ -1,3 +1,4 @@
+using DistributedAttention.Grains.Draining;
 using DistributedAttention.Grains.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -21,15 +22,15 @@ public sealed class SiloDeviceDirectory
     private readonly ILocalSiloDetails local;
     private readonly DeviceSlots slots;
     private readonly ISiloMetadataCache? metadata;
-    private readonly IClusterMembershipService membership;
+    private readonly DrainingSilos draining;
 
     /// <summary>Creates the directory (a silo singleton; see <see cref="GrainsSiloBuilderExtensions.AddDistributedAttentionGrains"/>).</summary>
-    public SiloDeviceDirectory(ILocalSiloDetails local, DeviceSlots slots, IClusterMembershipService membership, IServiceProvider services)
+    public SiloDeviceDirectory(ILocalSiloDetails local, DeviceSlots slots, DrainingSilos draining, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(services);
         this.local = local ?? throw new ArgumentNullException(nameof(local));
         this.slots = slots ?? throw new ArgumentNullException(nameof(slots));
-        this.membership = membership ?? throw new ArgumentNullException(nameof(membership));
+        this.draining = draining ?? throw new ArgumentNullException(nameof(draining));
         metadata = services.GetService<ISiloMetadataCache>();
     }
 
@@ -78,9 +79,8 @@ public sealed class SiloDeviceDirectory
         return RingPlacementMap.Slots(silos, s => devices[s]);
     }
 
-    /// <summary>The active silos of the cluster as this silo sees them now.</summary>
-    public IReadOnlyCollection<SiloAddress> ActiveSilos() =>
-        membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToArray();
+    /// <summary>The silos that take new shards as this silo sees them now: the active ones that do not drain.</summary>
+    public IReadOnlyCollection<SiloAddress> ActiveSilos() => draining.EligibleActive();
 
     /// <summary>
     /// The slot a shard activated on this silo runs on: the ring slot of <paramref name="shard"/>

@@ -2,6 +2,7 @@ using DistributedAttention.Abstractions;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Diagnostics;
+using DistributedAttention.Grains.Draining;
 using DistributedAttention.Grains.Messaging;
 using DistributedAttention.Grains.Placement;
 using DistributedAttention.Grains.Runtime;
@@ -24,7 +25,7 @@ namespace DistributedAttention.Grains.Shards;
 /// </summary>
 [RingPlacement]
 [Reentrant]
-public sealed partial class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory, ModelCache models, BackupStores backupStores, IOptions<SiloMessagingOptions> messaging)
+public sealed partial class ShardGrain(DeviceSlots slots, SiloDeviceDirectory directory, ModelCache models, BackupStores backupStores, SiloWork work, IOptions<SiloMessagingOptions> messaging)
     : Grain, IShardControl, IShardData, IShardReplica, IShardRing
 {
     private readonly ShardMailbox mailbox = new();
@@ -67,6 +68,7 @@ public sealed partial class ShardGrain(DeviceSlots slots, SiloDeviceDirectory di
         await StopRunsAsync(int.MaxValue, "the job's tensors were released");
         DropTensors();
         backups?.Clear();
+        work.ShardLeft(this.GetPrimaryKeyString());
         DeactivateOnIdle();
     }
 
@@ -76,6 +78,7 @@ public sealed partial class ShardGrain(DeviceSlots slots, SiloDeviceDirectory di
         await StopRunsAsync(int.MaxValue, $"the shard is deactivating ({reason.Description})");
         DropTensors();
         backups?.Dispose();
+        work.ShardLeft(this.GetPrimaryKeyString());
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -89,6 +92,8 @@ public sealed partial class ShardGrain(DeviceSlots slots, SiloDeviceDirectory di
             program = ShardPrograms.For(joined.Work, slot.Device, models);
             inputs = new ShardInputs(joined.Work.Inputs, ring.Start(joined.Shard), ring.Size(joined.Shard));
             (layout, assignment) = (ring, joined);
+            // Runs here until released: a draining silo waits for it.
+            work.ShardJoined(this.GetPrimaryKeyString());
         }
         finally
         {

@@ -1,0 +1,146 @@
+using System.Net;
+using DistributedAttention.Abstractions;
+using DistributedAttention.Client;
+using DistributedAttention.Core.Runtime;
+using DistributedAttention.Testing;
+using DistributedAttention.Testing.Processes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Xunit.Abstractions;
+
+namespace DistributedAttention.Cli.Tests;
+
+/// <summary>
+/// Elastic silos, as compose and Kubernetes drive them: <c>distattn silo</c> processes clustered
+/// through a real Redis. A silo sent SIGTERM mid-job drains: a job started meanwhile avoids it,
+/// the running job (whose coordinator and a shard it holds) finishes equal to one device with no
+/// recovery, then the silo leaves. A silo that joins is used by the next job, and
+/// <c>distattn drain</c> (the preStop hook) drains an idle silo at once and turns its /readyz to 503.
+/// </summary>
+public sealed class SiloDrainProcessTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan SiloStart = TimeSpan.FromSeconds(120);
+    private readonly List<ChildProcess> silos = [];
+    private readonly List<int> siloPorts = [];
+    private RedisServer? redis;
+    private string clusterId = "";
+
+    [Fact]
+    public async Task A_silo_told_to_stop_drains_without_recomputation_and_a_joining_silo_takes_the_next_job()
+    {
+        TorchRuntime.EnsureLoaded();
+        redis = await RedisServer.StartAsync(TimeSpan.FromSeconds(30));
+        clusterId = "drain-" + Guid.NewGuid().ToString("N")[..8];
+        for (var i = 0; i < 3; i++) await StartSiloAsync();
+
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.AddDistributedAttentionClient(o =>
+        {
+            o.Clustering = ClusteringMode.Redis;
+            o.RedisConnectionString = redis.ConnectionString;
+            o.ClusterId = clusterId;
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<IClusterClient>();
+        await WaitForActiveAsync(client, 3);
+        var jobs = new JobClient(client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
+
+        // 1. SIGTERM the silo coordinating a running job: it drains instead of dropping the job.
+        var job = new LossJob(tokens: 20_000, layers: 8, seed: 5);
+        using var expected = job.SingleDevice();
+        var stopped = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var progress = new SynchronousProgress<JobStatus>(status =>
+        {
+            if (stopped.Task.IsCompleted || status.State != JobState.Running || status.LayersCompleted < 2) return;
+            var index = IndexOf(status.CoordinatorSilo);
+            output.WriteLine($"SIGTERM to {silos[index].Name} ({status.CoordinatorSilo}), coordinator and shard holder, after {status.LayersCompleted} layers");
+            silos[index].Terminate();
+            stopped.TrySetResult(index);
+        });
+        var sink = new InMemoryHiddenStates();
+        var running = jobs.RunModelAsync(job.Options, job.Tokens, new JobOptions(3), sink, progress, default);
+        var victimIndex = await stopped.Task.WaitAsync(TimeSpan.FromMinutes(3));
+        var victim = silos[victimIndex];
+        var victimPort = $":{siloPorts[victimIndex]}:";
+        var draining = await victim.WaitForLineAsync("silo draining:", TimeSpan.FromSeconds(30));
+        output.WriteLine(draining);
+
+        // 2. A job started while it drains places nothing on it (the cluster learns of a drain within a second).
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var small = new LossJob(tokens: 3_000, layers: 2, seed: 6);
+        var during = await jobs.RunModelAsync(small.Options, small.Tokens, new JobOptions(3), new InMemoryHiddenStates(), null, default).WaitAsync(TimeSpan.FromMinutes(3));
+        Assert.DoesNotContain(victimPort, during.Status.CoordinatorSilo, StringComparison.Ordinal);
+        Assert.All(during.Status.Shards, s => Assert.DoesNotContain(victimPort, s.Silo, StringComparison.Ordinal));
+
+        var result = await running.WaitAsync(TimeSpan.FromMinutes(5));
+        using var actual = job.AsTensor(sink.Data);
+        TensorAssert.Close(expected, actual, "hidden states of a job whose coordinator's silo drained");
+        Assert.Empty(result.Status.Recoveries);
+        Assert.Empty(result.Status.CoordinatorMoves);
+        Assert.Contains(result.Status.Shards, s => s.Silo.Contains(victimPort, StringComparison.Ordinal));
+        Assert.Equal(0, await victim.WaitForExitAsync(TimeSpan.FromSeconds(90)));
+        Assert.Contains("silo drained:", victim.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("drain timed out", victim.Output, StringComparison.Ordinal);
+        output.WriteLine(victim.Output.Split('\n').First(l => l.StartsWith("silo drained:", StringComparison.Ordinal)));
+
+        // 3. A silo that joins is used by the next job.
+        var joined = await StartSiloAsync(http: true);
+        await WaitForActiveAsync(client, 3);
+        var next = new LossJob(tokens: 3_000, layers: 2, seed: 7);
+        var after = await jobs.RunModelAsync(next.Options, next.Tokens, new JobOptions(3), new InMemoryHiddenStates(), null, default).WaitAsync(TimeSpan.FromMinutes(3));
+        Assert.Contains(after.Status.Shards, s => s.Silo.Contains($":{siloPorts[^1]}:", StringComparison.Ordinal));
+
+        // 4. The preStop hook: `distattn drain` drains the idle new silo at once; it stops taking traffic.
+        var http = joined.Output.Split('\n').First(l => l.StartsWith("silo up:", StringComparison.Ordinal)).Split(" http ")[1].Trim();
+        using (var drain = ChildProcess.Start("drain", "drain", "--http", http))
+        {
+            Assert.Equal(0, await drain.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("silo drained:", drain.Output, StringComparison.Ordinal);
+        }
+        using var web = new HttpClient { BaseAddress = new Uri(http) };
+        using (var ready = await web.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Contains("leaving the cluster", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        joined.Terminate();
+        Assert.Equal(0, await joined.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        await host.StopAsync();
+    }
+
+    private async Task<ChildProcess> StartSiloAsync(bool http = false)
+    {
+        var ports = FreePorts.Take(2);
+        var environment = new Dictionary<string, string>
+        {
+            ["DistributedAttention__Silo__AdvertisedAddress"] = "127.0.0.1",
+            ["DistributedAttention__Silo__DrainTimeout"] = "00:02:00",
+        };
+        string[] arguments = ["silo", "--redis", redis!.ConnectionString, "--cluster-id", clusterId, "--port", $"{ports[0]}", "--gateway-port", $"{ports[1]}"];
+        var silo = ChildProcess.Start($"silo {silos.Count}", environment, http ? [.. arguments, "--http", "0"] : arguments);
+        silos.Add(silo);
+        siloPorts.Add(ports[0]);
+        var up = await silo.WaitForLineAsync("silo up:", SiloStart);
+        output.WriteLine(up);
+        return silo;
+    }
+
+    private int IndexOf(string siloAddress) =>
+        Enumerable.Range(0, siloPorts.Count).Single(i => siloAddress.Contains($":{siloPorts[i]}:", StringComparison.Ordinal));
+
+    private static async Task WaitForActiveAsync(IClusterClient client, int count)
+    {
+        var management = client.GetGrain<IManagementGrain>(0);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while ((await management.GetHosts(onlyActive: true)).Count != count) await Task.Delay(200, deadline.Token);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var silo in silos) silo.Dispose();
+        if (redis is not null) await redis.DisposeAsync();
+    }
+}
