@@ -16,6 +16,8 @@ public sealed class AutoscalingTests
     /// <summary>The gauge's name in code (JobMetrics); Prometheus replaces the dots.</summary>
     private const string PendingTokensGauge = "distattn.tokens.pending";
 
+    internal static string PrometheusMetric => PrometheusName;
+
     private static string PrometheusName => PendingTokensGauge.Replace('.', '_');
 
     [Fact]
