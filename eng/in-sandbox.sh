@@ -4,7 +4,8 @@
 # libLibTorchSharp.so needs GLIBCXX_3.4.32 (the libstdc++ of GCC 13+). Hosts that have it
 # (Debian 13, Ubuntu 24.04, the .NET 10 container images) run the command directly. Older
 # hosts (Debian 12) run it inside a cached Debian 13 userland entered with bubblewrap; the
-# host's .NET SDK, NuGet caches, home, /tmp and the repository's parent folder are bound in.
+# host's .NET SDK, NuGet caches, home, /tmp, the repository's parent folder and the Docker
+# engine's socket (when there is one) are bound in.
 #
 #   eng/in-sandbox.sh dotnet test
 #
@@ -124,6 +125,10 @@ args=(
   --setenv DOTNET_ROOT "$dotnet_root"
   --setenv HOME "$HOME"
 )
+# The Docker engine's socket, when one runs, so that tests can drive docker and docker-compose.
+if [ -S /run/docker.sock ]; then
+  args+=(--bind /run/docker.sock /run/docker.sock)
+fi
 # Extra read-only folders the build may need (e.g. an offline NuGet package folder).
 for extra in /opt/nuget "${DISTATTN_SANDBOX_EXTRA_BINDS:-}"; do
   [ -n "$extra" ] && [ -e "$extra" ] && args+=(--ro-bind "$extra" "$extra")
