@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the container images from deploy/Dockerfile; their names come from deploy/images.env.
 #
-#   eng/docker-images.sh [--cuda] [--cuda-base IMAGE] [--local-base] [--rebuild-base] [--no-cache]
+#   eng/docker-images.sh [--cuda] [--cuda-base IMAGE] [--local-base] [--rebuild-base] [--no-cache] [--test-images]
 #
 #   distattn:cpu        the CLI / silo / HTTP API with CPU libtorch (always)
 #   distattn:dashboard  the Aspire dashboard (always)
 #   distattn:cuda       the same as cpu with CUDA libtorch on an NVIDIA CUDA base (--cuda); skipped,
 #                       with a message, when that base is neither present nor pullable
+#   distattn-base/redis:local  Redis from Debian 13's package (--test-images): the deployment tests
+#                       run it where the official redis:7 cannot be pulled (made once and kept)
 #
 # Bases: the official .NET images (mcr.microsoft.com/dotnet/sdk:10.0, runtime-deps:10.0) when they
 # are present or can be pulled. Otherwise, or with --local-base, Debian 13 images made here:
@@ -24,7 +26,7 @@ usage() {
   exit "${1:-0}"
 }
 
-cuda=0 local_base=0 rebuild_base=0 no_cache=()
+cuda=0 local_base=0 rebuild_base=0 test_images=0 no_cache=()
 cuda_base="${DISTATTN_CUDA_BASE:-nvidia/cuda:12.8.1-base-ubuntu24.04}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
     --local-base) local_base=1 ;;
     --rebuild-base) rebuild_base=1 local_base=1 ;;
     --no-cache) no_cache=(--no-cache) ;;
+    --test-images) test_images=1 ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
@@ -124,6 +127,22 @@ make_local_runtime_base() {
         - "$local_runtime_base" >/dev/null
 }
 
+# Redis for the deployment tests (compose and the rendered Kubernetes silo): Debian 13's
+# redis-server as the redis user, data in /data, as the official image has them.
+local_redis=distattn-base/redis:local
+make_local_redis() {
+  if image_exists "$local_redis" && [ "$rebuild_base" -eq 0 ]; then return 0; fi
+  command -v mmdebstrap >/dev/null || { echo "error: making $local_redis needs mmdebstrap (apt-get install mmdebstrap)." >&2; exit 1; }
+  log "making $local_redis (Debian 13 redis-server)"
+  mmdebstrap --quiet --variant=minbase --format=tar --include=redis-server,redis-tools \
+    --customize-hook='mkdir -p "$1/data" && chroot "$1" chown redis:redis /data' \
+    --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' \
+    trixie - "$(host_mirror)" \
+    | docker import --change 'USER redis' --change 'WORKDIR /data' --change 'EXPOSE 6379' \
+        --change 'CMD ["redis-server"]' - "$local_redis" >/dev/null
+}
+
 # The runtime base plus this host's .NET SDK, sent to the engine as a tar stream (no copy on disk),
 # and the extra CA certificates this host trusts (restores behind a TLS-inspecting proxy).
 make_local_sdk_base() {
@@ -203,6 +222,13 @@ if [ "$cuda" -eq 1 ]; then
     log "        Give a CUDA 12.8+ base on Ubuntu 24.04 (or newer) that is present: --cuda-base IMAGE."
     summary+=("$(printf '%-28s skipped (no base image %s)' "$DISTATTN_IMAGE_CUDA" "$cuda_base")")
   fi
+fi
+
+if [ "$test_images" -eq 1 ]; then
+  started=$(date +%s)
+  make_local_redis
+  summary+=("$(printf '%-28s %4d s  %s' "$local_redis" "$(( $(date +%s) - started ))" \
+    "$(docker image inspect -f '{{.Size}}' "$local_redis" | awk '{ printf "%.0f MB", $1 / 1e6 }')")")
 fi
 
 echo

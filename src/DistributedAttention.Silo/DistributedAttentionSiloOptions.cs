@@ -31,7 +31,7 @@ public sealed class DistributedAttentionSiloOptions
     /// <summary>Localhost clustering with several silos: the primary silo's <see cref="SiloPort"/>; null on the primary itself.</summary>
     public int? PrimarySiloPort { get; set; }
 
-    /// <summary>The IP other silos and clients reach this silo at (e.g. the pod IP); null picks one (loopback for localhost clustering).</summary>
+    /// <summary>The IP other silos and clients reach this silo at (e.g. the pod IP); null: loopback for localhost clustering, else this host's first non-loopback IPv4 address (a container's own).</summary>
     public string? AdvertisedAddress { get; set; }
 
     /// <summary>This silo's device slots, one shard each at a time ("cpu", "cuda:0"…); empty means one "cpu" slot.</summary>

@@ -77,8 +77,10 @@ public static class SiloHostingExtensions
                 o.ClusterId = options.ClusterId;
                 o.ServiceId = options.ServiceId;
             });
-            if (options.AdvertisedAddress is { } address)
-                builder.ConfigureEndpoints(IPAddress.Parse(address), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+            // Other silos and clients reach this one at the advertised address: given (a pod's IP), or
+            // this host's own network address. Orleans' default can be 127.0.0.1 in a container.
+            if ((options.AdvertisedAddress is { } address ? IPAddress.Parse(address) : NetworkAddress.FirstExternal()) is { } advertised)
+                builder.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
             else
                 builder.ConfigureEndpoints(options.SiloPort, options.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
         }
