@@ -32,6 +32,12 @@ public static class JobMetrics
     /// <summary>Shards restored after their silo was lost.</summary>
     public static Counter<long> Recoveries { get; } = Telemetry.Meter.CreateCounter<long>("distattn.recoveries", "{shard}", "Shards restored from a neighbour's copy after their silo was lost.");
 
+    /// <summary>Creates the instruments (they are made with the class, on first use): call where metrics are exported, so the gauges report before any job.</summary>
+    public static void EnsureCreated()
+    {
+        // Touching the class runs its static constructor; nothing else to do.
+    }
+
     static JobMetrics()
     {
         Telemetry.Meter.CreateObservableGauge("distattn.jobs", CountJobs, "{job}", "Jobs coordinated here, by state (created: waiting for inputs or start; running).");

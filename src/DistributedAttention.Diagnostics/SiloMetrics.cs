@@ -21,6 +21,12 @@ public static class SiloMetrics
 
     private static readonly UpDownCounter<long> Draining = Telemetry.Meter.CreateUpDownCounter<long>("distattn.silo.draining", "{silo}", "Silos of this process that are draining now.");
 
+    /// <summary>Creates the instruments (they are made with the class, on first use): call where metrics are exported, so the gauges report before any job.</summary>
+    public static void EnsureCreated()
+    {
+        // Touching the class runs its static constructor; nothing else to do.
+    }
+
     static SiloMetrics()
     {
         Telemetry.Meter.CreateObservableGauge("distattn.cluster.silos", ReadViews, "{silo}", "Silos of the cluster as each silo sees them, by state (active: takes work; draining: leaving).");

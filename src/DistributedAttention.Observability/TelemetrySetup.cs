@@ -56,6 +56,9 @@ public static class TelemetrySetup
     public static MeterProviderBuilder AddDistributedAttentionMetrics(this MeterProviderBuilder metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
+        // The gauges exist from the start, not from the first job: an autoscaler reads 0, not nothing.
+        JobMetrics.EnsureCreated();
+        SiloMetrics.EnsureCreated();
         metrics.AddMeter(Telemetry.Name, OrleansMeter).AddRuntimeInstrumentation();
         if (OtlpConfigured) metrics.AddOtlpExporter();
         return metrics;
