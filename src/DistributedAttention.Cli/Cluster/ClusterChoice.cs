@@ -21,9 +21,13 @@ public sealed record ClusterChoice(DnsEndPoint? Gateway, int Silos, string Clust
     /// <summary>True when the command starts its own in-process cluster.</summary>
     public bool Embedded => Gateway is null && Redis is null;
 
+    /// <summary>The endpoints of a Redis connection string, without its options: they may hold a password.</summary>
+    public static string RedisEndpoints(string connection) =>
+        string.Join(",", connection.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Where(p => !p.Contains('=', StringComparison.Ordinal)));
+
     /// <summary>For messages: "an embedded cluster of 3 silos", "the cluster at host:port" or "the cluster in Redis at host:port".</summary>
     public override string ToString() =>
-        Redis is not null ? $"the cluster in Redis at {Redis}"
+        Redis is not null ? $"the cluster in Redis at {RedisEndpoints(Redis)}"
         : Gateway is null ? $"an embedded cluster of {Silos} silo(s)"
         : $"the cluster at {Gateway.Host}:{Gateway.Port}";
 }
