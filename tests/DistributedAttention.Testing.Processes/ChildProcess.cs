@@ -5,8 +5,9 @@ using System.Text;
 namespace DistributedAttention.Testing.Processes;
 
 /// <summary>
-/// <c>dotnet distattn.dll ARGS</c> as a child process, its output collected line by line. Dispose
-/// kills it with its whole process tree, so a failed or hung test leaves nothing behind.
+/// <c>dotnet distattn.dll ARGS</c> (or another program) as a child process, its output collected
+/// line by line. Dispose kills it with its whole process tree, so a failed or hung test leaves
+/// nothing behind.
 /// </summary>
 public sealed partial class ChildProcess : IDisposable
 {
@@ -16,21 +17,24 @@ public sealed partial class ChildProcess : IDisposable
     private readonly List<(string Prefix, TaskCompletionSource<string> Line)> waiters = [];
     private readonly TaskCompletionSource<int> exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ChildProcess(string name, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment)
+    private ChildProcess(string name, string program, IEnumerable<string> arguments, IEnumerable<KeyValuePair<string, string?>>? environment, string workingDirectory)
     {
         Name = name;
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = Repo.Root,
+            WorkingDirectory = workingDirectory,
         };
-        start.ArgumentList.Add(DistattnDll());
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        foreach (var (key, value) in environment ?? [])
+        {
+            if (value is null) start.Environment.Remove(key);
+            else start.Environment[key] = value;
+        }
         process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Received(e.Data, "");
         process.ErrorDataReceived += (_, e) => Received(e.Data, "[stderr] ");
@@ -61,10 +65,18 @@ public sealed partial class ChildProcess : IDisposable
     }
 
     /// <summary>Starts <c>distattn ARGS</c>.</summary>
-    public static ChildProcess Start(string name, params string[] arguments) => new(name, arguments, null);
+    public static ChildProcess Start(string name, params string[] arguments) => Start(name, new Dictionary<string, string>(), arguments);
 
     /// <summary>Starts <c>distattn ARGS</c> with more environment variables.</summary>
-    public static ChildProcess Start(string name, IReadOnlyDictionary<string, string> environment, params string[] arguments) => new(name, arguments, environment);
+    public static ChildProcess Start(string name, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        new(name, DotnetHost(), [DistattnDll(), .. arguments], environment.Select(e => KeyValuePair.Create(e.Key, (string?)e.Value)), Repo.Root);
+
+    /// <summary>
+    /// Starts <paramref name="program"/> (a <c>dotnet</c> SDK command, an installed tool) in
+    /// <paramref name="workingDirectory"/>; <paramref name="environment"/> sets variables, a null value removes one.
+    /// </summary>
+    public static ChildProcess StartProgram(string name, string program, IReadOnlyDictionary<string, string?> environment, string workingDirectory, params string[] arguments) =>
+        new(name, program, arguments, environment, workingDirectory);
 
     /// <summary>The process id.</summary>
     public int Id => process.Id;
@@ -148,7 +160,6 @@ public sealed partial class ChildProcess : IDisposable
     }
 
     /// <summary>The <c>dotnet</c> running these tests (child processes get the same runtime).</summary>
-    /// <summary>The dotnet host running these tests.</summary>
     public static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;

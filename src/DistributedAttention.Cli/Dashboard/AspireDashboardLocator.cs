@@ -4,8 +4,9 @@ namespace DistributedAttention.Cli.Dashboard;
 
 /// <summary>
 /// Finds the Aspire dashboard program: the path in <c>DISTATTN_ASPIRE_DASHBOARD</c> if set, else the
-/// <c>tools/Aspire.Dashboard</c> of the <c>Aspire.Dashboard.Sdk.linux-x64</c> package, whose
-/// location the build records in distattn's assembly metadata (the 78 MB program is never copied).
+/// copy the .NET tool package carries beside distattn.dll, else the <c>tools/Aspire.Dashboard</c> of
+/// the <c>Aspire.Dashboard.Sdk.linux-x64</c> package, whose location the build records in
+/// distattn's assembly metadata (a build never copies the 78 MB program).
 /// </summary>
 public static class AspireDashboardLocator
 {
@@ -15,6 +16,9 @@ public static class AspireDashboardLocator
     /// <summary>The assembly metadata key the build writes the package's program path under.</summary>
     public const string MetadataKey = "AspireDashboardPath";
 
+    /// <summary>The program as the .NET tool package lays it out beside distattn.dll (absent from a build's output).</summary>
+    public static string BundledPath => Path.Combine(AppContext.BaseDirectory, "aspire-dashboard", "Aspire.Dashboard");
+
     /// <summary>The path recorded at build time, or null when the build had no restored package.</summary>
     public static string? RecordedPath =>
         typeof(AspireDashboardLocator).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
@@ -23,9 +27,10 @@ public static class AspireDashboardLocator
     /// <summary>The full path of an executable dashboard program.</summary>
     /// <exception cref="UsageException"><c>DISTATTN_ASPIRE_DASHBOARD</c> names no executable file.</exception>
     /// <exception cref="DashboardUnavailableException">No override is set and the recorded program is missing or not executable.</exception>
-    public static string Locate() => Locate(Environment.GetEnvironmentVariable(EnvironmentVariable), RecordedPath);
+    public static string Locate() =>
+        Locate(Environment.GetEnvironmentVariable(EnvironmentVariable), File.Exists(BundledPath) ? BundledPath : RecordedPath);
 
-    /// <summary><see cref="Locate()"/> with the override and the recorded path given.</summary>
+    /// <summary><see cref="Locate()"/> with the override and the bundled or recorded path given.</summary>
     public static string Locate(string? overridePath, string? recordedPath)
     {
         if (!string.IsNullOrWhiteSpace(overridePath))

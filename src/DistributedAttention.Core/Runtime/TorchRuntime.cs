@@ -35,7 +35,7 @@ public static class TorchRuntime
                    "or use Debian 13, Ubuntu 24.04 or a .NET 10 container image.";
         }
         return "TorchSharp cannot load libtorch: " + FirstLine(error) +
-               " Check that the libtorch package for this platform was restored (libtorch-cpu-linux-x64, or the CUDA build with -p:TorchBackend=cuda).";
+               " Check that the application references a libtorch package for this platform (libtorch-cpu-linux-x64, TorchSharp-cpu or TorchSharp-cuda-linux; in this repository -p:TorchBackend=cuda selects the CUDA build).";
     }
 
     private static Exception? TryLoad()
