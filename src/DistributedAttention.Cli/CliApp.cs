@@ -64,7 +64,7 @@ public sealed class CliApp
             // Before any exporter reads the OTEL_* variables: --dashboard points them at its own dashboard.
             if (DashboardForRun.Requested(parsed)) dashboard = await DashboardForRun.StartAsync(stdout, cancellationToken).ConfigureAwait(false);
             // One tracer for the whole process (however many silos it hosts), exporting only where OTEL_* says.
-            using var telemetry = name is "dashboard" or "sample" or "serve" or "silo" ? null : TelemetrySetup.StartForProcess($"distattn-{name}");
+            using var telemetry = name is "dashboard" or "drain" or "sample" or "serve" or "silo" ? null : TelemetrySetup.StartForProcess($"distattn-{name}");
             int code;
             using (var span = name is "process" or "attention" ? Telemetry.Start(SpanNames.Command, $"distattn {name}") : null)
             {
