@@ -53,6 +53,25 @@ public sealed class ArgumentValidationTests
         AssertUsageError(expected, "process", SampleBook, option, value);
 
     [Fact]
+    public Task A_gateway_and_redis_together_are_refused() =>
+        AssertUsageError("give either --cluster (one gateway) or --redis", "process", SampleBook, "--cluster", "127.0.0.1:30000", "--redis", "127.0.0.1:6379");
+
+    [Theory]
+    [InlineData("--http", "not a url", "--http must be an http(s) URL (got 'not a url')")]
+    [InlineData("--timeout", "0", "--timeout must be positive (got 0)")]
+    public Task Bad_drain_values_are_named(string option, string value, string expected) =>
+        AssertUsageError(expected, "drain", option, value);
+
+    [Fact]
+    public async Task Drain_with_no_silo_listening_says_so_and_fails()
+    {
+        var port = FreePorts.Take(1)[0];
+        var run = await CliHarness.RunAsync(null, "drain", "--http", $"http://127.0.0.1:{port}");
+        Assert.Equal(ExitCodes.JobFailed, run.ExitCode);
+        Assert.Contains($"no silo answers at http://127.0.0.1:{port}/", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public Task Invalid_mechanism_combinations_are_rejected() =>
         AssertUsageError("Linformer is not defined for causal attention", "process", SampleBook, "--mechanism", "linformer", "--causal");
 

@@ -47,6 +47,15 @@ public sealed class SiloAndClientOptionsTests
     }
 
     [Fact]
+    public void Drain_timeout_and_silo_name_are_checked()
+    {
+        var validator = new DistributedAttentionSiloOptionsValidator();
+        Assert.Contains("DrainTimeout must be between", validator.Validate(null, new DistributedAttentionSiloOptions { DrainTimeout = TimeSpan.FromSeconds(-1) }).FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("SiloName must be non-empty without spaces (got 'two words')", validator.Validate(null, new DistributedAttentionSiloOptions { SiloName = "two words" }).FailureMessage, StringComparison.Ordinal);
+        Assert.True(validator.Validate(null, new DistributedAttentionSiloOptions { SiloName = "distattn-silo-7d9f-x1", DrainTimeout = TimeSpan.Zero }).Succeeded);
+    }
+
+    [Fact]
     public void Client_needs_valid_gateways_or_redis()
     {
         var validator = new DistributedAttentionClientOptionsValidator();
