@@ -66,7 +66,14 @@ public sealed class SiloDrainProcessTests(ITestOutputHelper output) : IAsyncLife
         var draining = await victim.WaitForLineAsync("silo draining:", TimeSpan.FromSeconds(30));
         output.WriteLine(draining);
 
-        // 2. A job started while it drains places nothing on it (the cluster learns of a drain within a second).
+        // 2. A job started while it drains places nothing on it: once the drain registry lists the
+        // silo, every silo's view has caught up within a refresh interval (one second; wait two).
+        using (var listed = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            var registry = client.GetGrain<IDrainRegistryGrain>(0);
+            while (!(await registry.GetDrainingAsync()).Any(s => s.ToString().Contains(victimPort, StringComparison.Ordinal)))
+                await Task.Delay(100, listed.Token);
+        }
         await Task.Delay(TimeSpan.FromSeconds(2));
         var small = new LossJob(tokens: 3_000, layers: 2, seed: 6);
         var during = await jobs.RunModelAsync(small.Options, small.Tokens, new JobOptions(3), new InMemoryHiddenStates(), null, default).WaitAsync(TimeSpan.FromMinutes(3));
