@@ -65,7 +65,15 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(3, ClusterApi.Silos(first).Count);
         using (var dashboard = new DashboardTelemetry(dashboardAddress))
         {
-            var names = await dashboard.SpanNamesAsync(first.GetProperty("traceId").GetString()!, minimumSpans: 5, timeout: TimeSpan.FromSeconds(60));
+            // The API's spans come first; the silos export theirs in batches (every 5 s): wait for a layer's.
+            var traceId = first.GetProperty("traceId").GetString()!;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            IReadOnlyList<string> names;
+            while (!(names = await dashboard.SpanNamesAsync(traceId, minimumSpans: 1, timeout: TimeSpan.FromSeconds(60))).Any(n => n.StartsWith("layer", StringComparison.Ordinal))
+                && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
             Assert.Contains(names, n => n.StartsWith("layer", StringComparison.Ordinal));
             output.WriteLine($"trace {first.GetProperty("traceId").GetString()}: {names.Count} spans in the dashboard");
         }
