@@ -53,6 +53,15 @@ public sealed class ArgumentValidationTests
         AssertUsageError(expected, "process", SampleBook, option, value);
 
     [Fact]
+    public Task An_output_folder_that_cannot_be_written_is_named_before_the_job_runs() =>
+        // /proc/self exists and is a folder, but no file can be created in it (not even by root).
+        AssertUsageError("--output '/proc/self' cannot be written", "process", SampleBook, "--output", "/proc/self");
+
+    [Fact]
+    public Task An_output_that_is_a_file_is_named() =>
+        AssertUsageError($"--output '{SampleBook}' cannot be created", "process", SampleBook, "--output", SampleBook);
+
+    [Fact]
     public Task A_gateway_and_redis_together_are_refused() =>
         AssertUsageError("give either --cluster (one gateway) or --redis", "process", SampleBook, "--cluster", "127.0.0.1:30000", "--redis", "127.0.0.1:6379");
 

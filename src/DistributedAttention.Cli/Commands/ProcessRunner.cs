@@ -45,6 +45,7 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
         return ExitCodes.Ok;
     }
 
+    /// <summary>Creates the output folder and checks a file can be written there, before the job runs rather than after.</summary>
     private void CreateOutputFolder()
     {
         try
@@ -54,6 +55,16 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new UsageException($"--output '{output}' cannot be created: {e.Message}", e);
+        }
+        var probe = Path.Combine(output, $".distattn-write-check-{Guid.NewGuid():N}");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--output '{output}' cannot be written: {e.Message}", e);
         }
     }
 
