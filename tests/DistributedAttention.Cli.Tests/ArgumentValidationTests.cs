@@ -132,6 +132,26 @@ public sealed class ArgumentValidationTests
         await AssertUsageError(expected, "attention", "--input", input, "--output", dir.File("o.safetensors"));
     }
 
+    [Theory]
+    [InlineData("folder", "is a folder; give the path of the .safetensors file to write")]
+    [InlineData("missing-folder", "does not exist")]
+    [InlineData("proc", "cannot be written")]
+    public async Task Attention_outputs_that_cannot_be_written_are_named_before_the_job(string kind, string expected)
+    {
+        using var dir = new TempDir();
+        var input = dir.File("qkv.safetensors");
+        using var q = zeros(1, 2, 8, 4);
+        Safetensors.Save(input, new Dictionary<string, Tensor> { ["q"] = q, ["k"] = q, ["v"] = q });
+        // /proc/self is a folder no file can be created in, not even by root.
+        var output = kind switch
+        {
+            "folder" => Directory.CreateDirectory(dir.File("out")).FullName,
+            "missing-folder" => Path.Combine(dir.File("no-such-folder"), "o.safetensors"),
+            _ => "/proc/self/o.safetensors",
+        };
+        await AssertUsageError(expected, "attention", "--input", input, "--output", output);
+    }
+
     [Fact]
     public async Task Non_f32_inputs_are_rejected()
     {

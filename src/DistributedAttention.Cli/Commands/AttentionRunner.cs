@@ -31,9 +31,21 @@ internal sealed class AttentionRunner(CliContext context, string input, string o
         return ExitCodes.Ok;
     }
 
+    /// <summary>The output must be a file path in a folder that exists and takes files: checked before the job runs, not after.</summary>
     private void CheckOutputFolder()
     {
+        if (Directory.Exists(output)) throw new UsageException($"--output '{output}' is a folder; give the path of the .safetensors file to write.");
         var folder = Path.GetDirectoryName(Path.GetFullPath(output))!;
         if (!Directory.Exists(folder)) throw new UsageException($"--output '{output}': the folder '{folder}' does not exist.");
+        var probe = Path.Combine(folder, $".distattn-write-check-{Guid.NewGuid():N}");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--output '{output}': the folder '{folder}' cannot be written: {e.Message}", e);
+        }
     }
 }
