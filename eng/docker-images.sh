@@ -84,18 +84,8 @@ image_available() {
   timeout 900 docker pull -q "$1" >/dev/null 2>&1
 }
 
-# The Debian mirror this host's apt already uses (a snapshot-pinned host has no current security
-# suite, which mmdebstrap would otherwise add).
-host_mirror() {
-  local uri=""
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' /etc/apt/sources.list.d/debian.sources)
-  fi
-  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '/^deb / && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }' /etc/apt/sources.list)
-  fi
-  echo "${uri:-http://deb.debian.org/debian}"
-}
+# shellcheck source=eng/debian-mirror.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-mirror.sh"
 
 local_runtime_base=distattn-base/runtime:10.0
 local_sdk_base=distattn-base/sdk:10.0
