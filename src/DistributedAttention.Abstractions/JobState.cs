@@ -4,7 +4,7 @@ namespace DistributedAttention.Abstractions;
 [GenerateSerializer, Alias("distattn.JobState")]
 public enum JobState
 {
-    /// <summary>Planned; inputs may still be uploading.</summary>
+    /// <summary>Planned and admitted; inputs may still be uploading.</summary>
     Created = 0,
 
     /// <summary>Layers are running.</summary>
@@ -18,4 +18,10 @@ public enum JobState
 
     /// <summary>Stopped on request.</summary>
     Cancelled = 4,
+
+    /// <summary>
+    /// Planned, waiting for memory: admitting it now would take some silo past its memory budget.
+    /// Its shards have not joined; upload once it is <see cref="Created"/>.
+    /// </summary>
+    Queued = 5,
 }

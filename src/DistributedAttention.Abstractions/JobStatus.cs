@@ -18,6 +18,8 @@ namespace DistributedAttention.Abstractions;
 /// <param name="CoordinatorSilo">The silo hosting the job's coordinator.</param>
 /// <param name="Released">The shards dropped the job's tensors (its output was read, or it ended without one).</param>
 /// <param name="TraceId">The W3C trace id every span of the job belongs to (32 hex digits).</param>
+/// <param name="QueuePosition">While <see cref="JobState.Queued"/>: jobs ahead of it in the queue (0: next).</param>
+/// <param name="MemoryBytes">The job's memory as admission estimated it from its plan, over all shards.</param>
 [GenerateSerializer, Immutable, Alias("distattn.JobStatus")]
 public sealed record JobStatus(
     string JobId,
@@ -36,7 +38,9 @@ public sealed record JobStatus(
     double ElapsedSeconds,
     string CoordinatorSilo,
     bool Released = false,
-    string TraceId = "");
+    string TraceId = "",
+    int QueuePosition = 0,
+    long MemoryBytes = 0);
 
 /// <summary>One shard's progress.</summary>
 /// <param name="Shard">Shard index.</param>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DistributedAttention.Abstractions;
 using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Cli.Commands;
 using DistributedAttention.Cli.Dashboard;
@@ -101,6 +102,7 @@ public sealed class CliApp
         UsageException or ArgumentException => (ExitCodes.Usage, e.Message),
         Microsoft.Extensions.Options.OptionsValidationException invalid => (ExitCodes.Usage, "invalid settings: " + string.Join(" ", invalid.Failures)),
         KeyNotFoundException => (ExitCodes.JobFailed, e.Message),
+        AdmissionRefusedException => (ExitCodes.JobFailed, "the cluster refused the job: " + e.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted; the job was cancelled."),
         JobFailedException or ClusterUnavailableException or TorchUnavailableException or NotSupportedException or DashboardUnavailableException => (ExitCodes.JobFailed, e.Message),
         AggregateException { InnerExceptions.Count: 1 } a => Classify(a.InnerExceptions[0], cancellationToken),

@@ -26,6 +26,8 @@ public sealed partial class JobClient
             return await CancelOnAbortAsync(job, async () =>
             {
                 var status = await Retry(() => job.GetStatusAsync(), cancellationToken).ConfigureAwait(false);
+                progress?.Report(status);
+                if (status.State == JobState.Queued) status = await WaitForAdmissionAsync(job, progress, cancellationToken).ConfigureAwait(false);
                 RequireOutput(status);
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 if (status.State == JobState.Created) await UploadAndStartAsync(job, plan, upload, cancellationToken).ConfigureAwait(false);
@@ -41,11 +43,21 @@ public sealed partial class JobClient
         return await TracedAsync(span, async () =>
         {
             var status = await Retry(() => job.GetStatusAsync(), cancellationToken).ConfigureAwait(false);
+            if (status.State == JobState.Queued) status = await WaitForAdmissionAsync(job, progress, cancellationToken).ConfigureAwait(false);
             if (status.State == JobState.Created)
                 throw new JobFailedException(status with { Error = "never started: its inputs were not all uploaded. Submit it again with its inputs." });
             RequireOutput(status);
             return await CancelOnAbortAsync(job, () => FinishAsync(job, plan, read, 0, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits while the cluster's memory is taken by other jobs (admission control queued this one).</summary>
+    private async Task<JobStatus> WaitForAdmissionAsync(IJobGrain job, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
+    {
+        using (ClientSpans.StartPhase("queue"))
+        {
+            return await JobWatcher.WaitForAdmissionAsync(job, settings, progress, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Runs a job's flow under its span, and leaves the outcome on it.</summary>

@@ -45,6 +45,7 @@ public sealed partial class JobClient
     /// <param name="jobId">The job's id; submitting again under it (after a client restart) picks the job up where it is. Null makes a new one.</param>
     /// <exception cref="ArgumentException">The model, tokens or options are invalid, or the job id holds another request; the message names the problem.</exception>
     /// <exception cref="JobFailedException">The job failed on the cluster.</exception>
+    /// <exception cref="AdmissionRefusedException">The cluster refused the job: its admission queue is full, or the job cannot fit the silos' memory budgets.</exception>
     /// <exception cref="InvalidDataException">The cluster streamed output that does not fit the job.</exception>
     public async Task<ModelJobResult> RunModelAsync(
         TransformerOptions model, int[] tokenIds, JobOptions options, IModelOutputSink sink, IProgress<JobStatus>? progress, CancellationToken cancellationToken, string? jobId = null)
@@ -79,6 +80,7 @@ public sealed partial class JobClient
     /// <returns>o (batch, heads, n, dv) and lse (batch, heads, n) where the mechanism defines it.</returns>
     /// <exception cref="ArgumentException">The spec, shapes or options are invalid; the message names the problem.</exception>
     /// <exception cref="JobFailedException">The job failed on the cluster.</exception>
+    /// <exception cref="AdmissionRefusedException">The cluster refused the job: its admission queue is full, or the job cannot fit the silos' memory budgets.</exception>
     /// <exception cref="InvalidDataException">The cluster streamed output that does not fit the job.</exception>
     public async Task<AttentionJobResult> RunAttentionAsync(
         AttentionSpec spec, HostTensor q, HostTensor k, HostTensor v, JobOptions options, IProgress<JobStatus>? progress, CancellationToken cancellationToken, string? jobId = null)

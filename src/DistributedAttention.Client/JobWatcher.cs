@@ -12,7 +12,15 @@ internal static class JobWatcher
     /// <exception cref="JobFailedException">The job failed or was cancelled on the cluster.</exception>
     /// <exception cref="TimeoutException">The job stayed unreachable for longer than <see cref="JobClientOptions.UnreachableLimit"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the caller cancels the job).</exception>
-    public static async Task<JobStatus> WaitAsync(IJobGrain job, JobClientOptions options, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
+    public static Task<JobStatus> WaitAsync(IJobGrain job, JobClientOptions options, IProgress<JobStatus>? progress, CancellationToken cancellationToken) =>
+        WaitUntilAsync(job, options, progress, s => s.State == JobState.Completed, cancellationToken);
+
+    /// <summary>The job's status once it has left the admission queue (admitted: it may upload).</summary>
+    /// <exception cref="JobFailedException">The job failed or was cancelled while it waited.</exception>
+    public static Task<JobStatus> WaitForAdmissionAsync(IJobGrain job, JobClientOptions options, IProgress<JobStatus>? progress, CancellationToken cancellationToken) =>
+        WaitUntilAsync(job, options, progress, s => s.State != JobState.Queued, cancellationToken);
+
+    private static async Task<JobStatus> WaitUntilAsync(IJobGrain job, JobClientOptions options, IProgress<JobStatus>? progress, Func<JobStatus, bool> done, CancellationToken cancellationToken)
     {
         var lastContact = DateTime.UtcNow;
         while (true)
@@ -32,14 +40,8 @@ internal static class JobWatcher
                 continue;
             }
             progress?.Report(status);
-            switch (status.State)
-            {
-                case JobState.Completed:
-                    return status;
-                case JobState.Failed:
-                case JobState.Cancelled:
-                    throw new JobFailedException(status);
-            }
+            if (status.State is JobState.Failed or JobState.Cancelled) throw new JobFailedException(status);
+            if (done(status)) return status;
             await Task.Delay(options.PollInterval, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Grains.Admission;
 using DistributedAttention.Grains.Draining;
 using DistributedAttention.Grains.Placement;
 using DistributedAttention.Grains.Runtime;
@@ -14,15 +15,25 @@ public static class GrainsSiloBuilderExtensions
     /// Registers this silo's device slots (<see cref="DeviceSlots"/>), publishes them as silo
     /// metadata (<see cref="SiloDevices.MetadataKey"/>), and registers
     /// <see cref="SiloDeviceDirectory"/>, the placement directors, and what a drain needs
-    /// (<see cref="SiloWork"/>, <see cref="DrainingSilos"/>, <see cref="ISiloDrain"/>).
+    /// (<see cref="SiloWork"/>, <see cref="DrainingSilos"/>, <see cref="ISiloDrain"/>), and what
+    /// admission control needs (<see cref="SiloMemoryBudgets"/>, <see cref="AdmissionOptions"/>).
     /// </summary>
     /// <param name="builder">The silo builder.</param>
     /// <param name="devices">This silo's device slots ("cpu", "cuda:0"…); null or empty means one "cpu" slot.</param>
-    public static ISiloBuilder AddDistributedAttentionGrains(this ISiloBuilder builder, IEnumerable<string>? devices)
+    /// <param name="memoryBudget">This silo's memory budget for job tensors in bytes, published as silo metadata for admission control (<see cref="SiloMemoryBudget.Unlimited"/>: none).</param>
+    public static ISiloBuilder AddDistributedAttentionGrains(this ISiloBuilder builder, IEnumerable<string>? devices, long memoryBudget = SiloMemoryBudget.Unlimited)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(memoryBudget, 1);
         var names = new DeviceSlots(devices).Devices;
-        builder.UseSiloMetadata(new Dictionary<string, string> { [SiloDevices.MetadataKey] = SiloDevices.Format(names) });
+        builder.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [SiloDevices.MetadataKey] = SiloDevices.Format(names),
+            [SiloMemoryBudget.MetadataKey] = SiloMemoryBudget.Format(memoryBudget),
+        });
+        builder.Services.AddSingleton(new LocalMemoryBudget(memoryBudget));
+        builder.Services.AddSingleton<SiloMemoryBudgets>();
+        builder.Services.AddOptions<AdmissionOptions>();
         // A factory registration, so the container disposes the slots (and their threads) with the silo.
         builder.Services.AddSingleton(_ => new DeviceSlots(names));
         builder.Services.AddSingleton<SiloWork>();

@@ -29,6 +29,7 @@ public sealed class ApiJob
 {
     private readonly Lock gate = new();
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource submitted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>A new queued job.</summary>
     public ApiJob(string id, string kind, string folder, string traceId, IReadOnlyList<string> outputs)
@@ -72,16 +73,22 @@ public sealed class ApiJob
     /// <summary>Whether it has ended.</summary>
     public bool Ended => State is ApiJobState.Completed or ApiJobState.Failed or ApiJobState.Cancelled;
 
+    /// <summary>Completes once the cluster has taken the job (its first status came), or fails with why it did not.</summary>
+    public Task Submitted => submitted.Task;
+
     /// <summary>Records a status from the cluster.</summary>
     public void Report(JobStatus status) => Change(() =>
     {
+        submitted.TrySetResult();
         Status = status;
         if (State == ApiJobState.Queued && status.State == JobState.Running) State = ApiJobState.Running;
     });
 
     /// <summary>Records the end.</summary>
-    public void End(ApiJobState state, string? error = null, JobStatus? status = null) => Change(() =>
+    public void End(ApiJobState state, string? error = null, JobStatus? status = null, Exception? cause = null) => Change(() =>
     {
+        if (cause is not null) submitted.TrySetException(cause);
+        else submitted.TrySetResult();
         if (Ended) return;
         (State, Error) = (state, error);
         if (status is not null) Status = status;

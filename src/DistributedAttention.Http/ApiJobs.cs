@@ -55,6 +55,30 @@ public sealed class ApiJobs(IClusterAccess cluster, IOptions<ApiOptions> options
         Start(id, "attention", folder, [AttentionJob.OutputFile], async (progress, token) =>
             await AttentionJob.RunAsync(cluster.Jobs, spec, input, Path.Combine(folder, AttentionJob.OutputFile), split, id, progress, token).ConfigureAwait(false));
 
+    /// <summary>
+    /// Waits (up to <paramref name="timeout"/>) until the cluster has taken <paramref name="job"/>:
+    /// admitted, queued, or refused. A refused job is forgotten here, so its id can be used again.
+    /// </summary>
+    /// <exception cref="AdmissionRefusedException">The cluster refused it (queue full, or too large for the silos' budgets).</exception>
+    public async Task WaitForSubmissionAsync(ApiJob job, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        try
+        {
+            await job.Submitted.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AdmissionRefusedException)
+        {
+            jobs.TryRemove(job.Id, out _);
+            work.TryRemove(job.Id, out _);
+            throw;
+        }
+        catch (TimeoutException)
+        {
+            // Still submitting (a slow cluster): the job's status tells the rest.
+        }
+    }
+
     /// <summary>Cancels <paramref name="job"/> on the cluster; false when it had already ended.</summary>
     public async Task<bool> CancelAsync(ApiJob job)
     {
@@ -95,6 +119,11 @@ public sealed class ApiJobs(IClusterAccess cluster, IOptions<ApiOptions> options
             catch (JobFailedException e)
             {
                 job.End(e.Status.State == JobState.Cancelled ? ApiJobState.Cancelled : ApiJobState.Failed, e.Message, e.Status);
+            }
+            catch (AdmissionRefusedException e)
+            {
+                logger.LogWarning("API job {Job} refused by the cluster: {Reason}", id, e.Message);
+                job.End(ApiJobState.Failed, e.Message, cause: e);
             }
             catch (Exception e)
             {

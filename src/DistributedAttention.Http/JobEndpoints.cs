@@ -13,6 +13,12 @@ public static class JobEndpoints
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    // How long a submission waits for the cluster to admit, queue or refuse the job before answering 202 anyway.
+    private static readonly TimeSpan SubmissionWait = TimeSpan.FromSeconds(60);
+
+    // What a refused client is told to wait before trying again.
+    private const int RetryAfterSeconds = 10;
+
     /// <summary>Maps the job routes.</summary>
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
     {
@@ -21,11 +27,11 @@ public static class JobEndpoints
         jobs.MapPost("/book", SubmitBookAsync)
             .WithSummary("Run a book through the transformer on the cluster")
             .WithDescription("Body: the book as text/plain (or application/octet-stream), or multipart/form-data with the book as a file and an optional 'options' field (a JSON object). Options as query parameters, named like distattn process's flags: layers, model-dim, heads, ffn-dim, model-seed, global-every, max-tokens, mechanism, window, dilation, shards, wire, replicas, job-id…")
-            .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(503);
+            .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
         jobs.MapPost("/attention", SubmitAttentionAsync)
             .WithSummary("Run one attention call on q, k, v on the cluster")
             .WithDescription("Body: a safetensors file holding F32 tensors q, k, v of shape (batch, heads, n, d) (application/octet-stream), or multipart/form-data with it as a file. Options as query parameters, named like distattn attention's flags: mechanism, window, causal, global-positions, shards…")
-            .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(503);
+            .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
         jobs.MapGet("/", (ApiJobs registry) => TypedResults.Ok(registry.All.Select(JobView.Of).ToArray()))
             .WithSummary("Jobs this server submitted, newest first");
         jobs.MapGet("/{id}", GetAsync).WithSummary("A job's status, progress per shard and layer, recoveries, bytes and trace id")
@@ -80,20 +86,29 @@ public static class JobEndpoints
             input = Path.Combine(folder, inputName);
             await Uploads.SaveAsync(context.Request, input, rawTypes, options.MaxUploadBytes, bag, context.RequestAborted);
             var job = await start(id, folder, input, bag);
+            await registry.WaitForSubmissionAsync(job, SubmissionWait, context.RequestAborted);
             context.Response.Headers[ApiHeaders.TraceId] = job.TraceId;
             return TypedResults.Accepted($"/v1/jobs/{job.Id}", JobView.Of(job));
         }
-        catch (Exception e) when (e is ArgumentException or UploadException or ClusterDownException)
+        catch (Exception e) when (e is ArgumentException or UploadException or ClusterDownException or AdmissionRefusedException)
         {
             if (folder is not null) TryDelete(folder);
             return e switch
             {
                 UploadException upload => Problems.Of(upload.StatusCode, upload.Title, upload.Message),
                 ClusterDownException => Problems.Of(StatusCodes.Status503ServiceUnavailable, "Cluster unavailable", e.Message),
+                AdmissionRefusedException { Refusal: AdmissionRefusal.TooLarge } => Problems.Of(StatusCodes.Status422UnprocessableEntity, "Job too large for the cluster", e.Message),
+                AdmissionRefusedException => Busy(context, e.Message),
                 // The server's folders are nobody's business: the upload is "the upload".
                 _ => Problems.Of(StatusCodes.Status400BadRequest, "Invalid job", input is null ? e.Message : e.Message.Replace($"'{input}'", "the upload", StringComparison.Ordinal)),
             };
         }
+    }
+
+    private static IResult Busy(HttpContext context, string message)
+    {
+        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problems.Of(StatusCodes.Status429TooManyRequests, "Cluster busy", message);
     }
 
     private static async Task<IResult> GetAsync(string id, ApiJobs registry, HttpContext context)

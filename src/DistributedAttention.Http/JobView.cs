@@ -19,6 +19,8 @@ namespace DistributedAttention.Http;
 /// <param name="CoordinatorMoves">Times the coordinator was lost and resumed elsewhere.</param>
 /// <param name="Outputs">Download links, once completed.</param>
 /// <param name="Links">Where to watch and cancel it.</param>
+/// <param name="QueuePosition">While the cluster queues it for memory: jobs ahead of it.</param>
+/// <param name="MemoryBytes">Its memory as admission estimated it, over all shards.</param>
 public sealed record JobView(
     string Id,
     string Kind,
@@ -35,7 +37,9 @@ public sealed record JobView(
     IReadOnlyList<RecoveryEvent> Recoveries,
     IReadOnlyList<CoordinatorMove> CoordinatorMoves,
     IReadOnlyList<OutputLink> Outputs,
-    IReadOnlyDictionary<string, string> Links)
+    IReadOnlyDictionary<string, string> Links,
+    int QueuePosition = 0,
+    long MemoryBytes = 0)
 {
     /// <summary>The view of a job this process submitted.</summary>
     public static JobView Of(ApiJob job)
@@ -47,7 +51,7 @@ public sealed record JobView(
             job.Id, job.Kind, job.State.ToString().ToLowerInvariant(), status?.Phase ?? "upload", job.TraceId, job.Error ?? status?.Error,
             status?.Layers ?? 0, status?.LayersCompleted ?? 0, status?.ElapsedSeconds ?? 0,
             status?.Shards ?? [], status?.Phases ?? [], status?.BytesByCollective ?? [], status?.Recoveries ?? [], status?.CoordinatorMoves ?? [],
-            outputs, LinksOf(job.Id));
+            outputs, LinksOf(job.Id), status?.QueuePosition ?? 0, status?.MemoryBytes ?? 0);
     }
 
     /// <summary>The view of a job known only to the cluster (submitted elsewhere).</summary>
@@ -57,7 +61,7 @@ public sealed record JobView(
         return new JobView(
             status.JobId, status.Kind.ToString().ToLowerInvariant(), status.State.ToString().ToLowerInvariant(), status.Phase, status.TraceId, status.Error,
             status.Layers, status.LayersCompleted, status.ElapsedSeconds, status.Shards, status.Phases, status.BytesByCollective, status.Recoveries, status.CoordinatorMoves,
-            [], LinksOf(status.JobId));
+            [], LinksOf(status.JobId), status.QueuePosition, status.MemoryBytes);
     }
 
     private static Dictionary<string, string> LinksOf(string id) => new()

@@ -59,6 +59,7 @@ public static class TelemetrySetup
         // The gauges exist from the start, not from the first job: an autoscaler reads 0, not nothing.
         JobMetrics.EnsureCreated();
         SiloMetrics.EnsureCreated();
+        AdmissionMetrics.EnsureCreated();
         metrics.AddMeter(Telemetry.Name, OrleansMeter).AddRuntimeInstrumentation();
         if (OtlpConfigured) metrics.AddOtlpExporter();
         return metrics;

@@ -117,4 +117,24 @@ public static class ValueParsers
         }
         return devices;
     }
+
+    /// <summary>A size in bytes: a number with an optional unit, <c>512MiB</c>, <c>8GiB</c>, <c>8G</c>, <c>1.5TiB</c> (K, M, G, T count in 1024s).</summary>
+    public static long ByteSize(string text, string option)
+    {
+        var trimmed = text.Trim();
+        var split = trimmed.Length - trimmed.Reverse().TakeWhile(char.IsLetter).Count();
+        var (number, unit) = (trimmed[..split].Trim(), trimmed[split..].ToUpperInvariant());
+        var shift = unit switch
+        {
+            "" or "B" => 0,
+            "K" or "KB" or "KIB" => 10,
+            "M" or "MB" or "MIB" => 20,
+            "G" or "GB" or "GIB" => 30,
+            "T" or "TB" or "TIB" => 40,
+            _ => -1,
+        };
+        if (shift < 0 || !double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || value <= 0 || value * Math.Pow(2, shift) >= long.MaxValue)
+            throw new ArgumentException($"{option} '{text}' is not a size such as 512MiB, 8GiB or a number of bytes.");
+        return (long)(value * Math.Pow(2, shift));
+    }
 }

@@ -65,6 +65,25 @@ public sealed class DistributedAttentionSiloOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Memory this silo gives to job tensors, in bytes: jobs whose estimated share would take a silo
+    /// past its budget wait in the admission queue. Null: 70 % of the memory the process may use
+    /// (the container's limit where there is one).
+    /// </summary>
+    public long? MemoryBudgetBytes { get; set; }
+
+    /// <summary>Jobs that may wait for memory at once; more are refused ("the cluster is busy"). Read on the silo that hosts the admission ledger: give every silo the same value.</summary>
+    public int MaxQueuedJobs { get; set; } = 64;
+
+    /// <summary>How long an admitted job may take to upload its inputs and start before it fails and frees its memory.</summary>
+    public TimeSpan UploadTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a completed job's outputs stay on the shards unread before they are released.</summary>
+    public TimeSpan OutputRetention { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The memory budget in force.</summary>
+    public long EffectiveMemoryBudgetBytes => MemoryBudgetBytes ?? Grains.Admission.SiloMemoryBudget.Default();
+
     /// <summary>The device slots in force.</summary>
     public IReadOnlyList<string> EffectiveDevices => Devices is { Count: > 0 } ? [.. Devices] : ["cpu"];
 

@@ -44,6 +44,13 @@ public sealed class DistributedAttentionSiloOptionsValidator : IValidateOptions<
         if (!Enum.IsDefined(options.Backups)) problems.Add($"Backups '{options.Backups}' is not one of {string.Join(", ", Enum.GetNames<BackupStorage>())}.");
         if (options.DrainTimeout < TimeSpan.Zero || options.DrainTimeout > TimeSpan.FromHours(24))
             problems.Add($"DrainTimeout must be between 00:00:00 and 1.00:00:00 (got {options.DrainTimeout}).");
+        if (options.MemoryBudgetBytes is { } budget && budget < 1L << 20)
+            problems.Add($"MemoryBudgetBytes must be at least 1 MiB (1048576) (got {budget}); leave it unset for 70 % of the machine's memory.");
+        if (options.MaxQueuedJobs is < 0 or > 100_000) problems.Add($"MaxQueuedJobs must be between 0 and 100000 (got {options.MaxQueuedJobs}).");
+        if (options.UploadTimeout < TimeSpan.FromSeconds(1) || options.UploadTimeout > TimeSpan.FromDays(7))
+            problems.Add($"UploadTimeout must be between 00:00:01 and 7.00:00:00 (got {options.UploadTimeout}).");
+        if (options.OutputRetention < TimeSpan.FromSeconds(1) || options.OutputRetention > TimeSpan.FromDays(30))
+            problems.Add($"OutputRetention must be between 00:00:01 and 30.00:00:00 (got {options.OutputRetention}).");
         if (options.SiloName is { } siloName && (siloName.Length == 0 || siloName.Any(char.IsWhiteSpace)))
             problems.Add($"SiloName must be non-empty without spaces (got '{siloName}').");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using DistributedAttention.Client;
+using DistributedAttention.Grains.Admission;
 using DistributedAttention.Grains.Placement;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -92,6 +93,10 @@ public sealed class LocalCluster : IAsyncDisposable
                 JobStore = options.JobStore,
                 Backups = options.Backups,
                 BackupDirectory = options.BackupDirectory,
+                // The silos share this process's memory.
+                MemoryBudgetBytes = options.MemoryBudgetBytes ?? SiloMemoryBudget.Default(silos),
+                MaxQueuedJobs = options.MaxQueuedJobs,
+                UploadTimeout = options.UploadTimeout,
             });
         }
 
@@ -258,6 +263,7 @@ public sealed class LocalCluster : IAsyncDisposable
         (to.SiloPort, to.GatewayPort, to.PrimarySiloPort, to.AdvertisedAddress) = (from.SiloPort, from.GatewayPort, from.PrimarySiloPort, from.AdvertisedAddress);
         (to.Devices, to.MaxMessageBodyBytes, to.ResponseTimeout) = ([.. from.Devices], from.MaxMessageBodyBytes, from.ResponseTimeout);
         (to.FastFailureDetection, to.JobStore, to.Backups, to.BackupDirectory) = (from.FastFailureDetection, from.JobStore, from.Backups, from.BackupDirectory);
+        (to.MemoryBudgetBytes, to.MaxQueuedJobs, to.UploadTimeout, to.OutputRetention) = (from.MemoryBudgetBytes, from.MaxQueuedJobs, from.UploadTimeout, from.OutputRetention);
     }
 
     private HostApplicationBuilder NewHostBuilder(string name)

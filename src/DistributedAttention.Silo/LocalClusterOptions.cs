@@ -51,6 +51,15 @@ public sealed class LocalClusterOptions
     /// <summary>Folder for disk copies; null: under the system's temporary folder.</summary>
     public string? BackupDirectory { get; set; }
 
+    /// <summary>Each silo's memory budget in bytes; null: 70 % of the process's memory split evenly between the silos.</summary>
+    public long? MemoryBudgetBytes { get; set; }
+
+    /// <summary>Jobs that may wait for memory at once.</summary>
+    public int MaxQueuedJobs { get; set; } = 64;
+
+    /// <summary>How long an admitted job may take to upload and start.</summary>
+    public TimeSpan UploadTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Console log level of the hosts (default: warnings).</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Warning;
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using DistributedAttention.Client;
 using DistributedAttention.Grains;
+using DistributedAttention.Grains.Admission;
 using DistributedAttention.Grains.Draining;
 using DistributedAttention.Grains.Jobs;
 using DistributedAttention.Grains.Shards.Backups;
@@ -91,7 +92,13 @@ public static class SiloHostingExtensions
             o.MaxMessageBodySize = options.MaxMessageBodyBytes;
             o.ResponseTimeout = options.ResponseTimeout;
         });
-        builder.AddDistributedAttentionGrains(options.EffectiveDevices);
+        builder.AddDistributedAttentionGrains(options.EffectiveDevices, options.EffectiveMemoryBudgetBytes);
+        builder.Services.Configure<AdmissionOptions>(o =>
+        {
+            o.MaxQueuedJobs = options.MaxQueuedJobs;
+            o.UploadTimeout = options.UploadTimeout;
+            o.OutputRetention = options.OutputRetention;
+        });
         builder.Services.Configure<SiloDrainOptions>(o => o.Timeout = options.DrainTimeout);
         if (options.SiloName is { } name) builder.Configure<SiloOptions>(o => o.SiloName = name);
         builder.Services.Configure<ShardBackupOptions>(o =>

@@ -21,6 +21,7 @@ namespace DistributedAttention.Cli.Cluster;
 /// <param name="HttpPort">Also serve the HTTP API on this port (0 picks one); null serves none.</param>
 /// <param name="HttpHost">Address the HTTP API listens on (default 127.0.0.1).</param>
 /// <param name="BackupDirectory">Folder for disk copies.</param>
+/// <param name="MemoryBudgetBytes">This silo's memory budget for job tensors.</param>
 public sealed record SiloLaunchOptions(
     int? SiloPort = null,
     int? GatewayPort = null,
@@ -33,4 +34,5 @@ public sealed record SiloLaunchOptions(
     BackupStorage? Backups = null,
     string? BackupDirectory = null,
     int? HttpPort = null,
-    string? HttpHost = null);
+    string? HttpHost = null,
+    long? MemoryBudgetBytes = null);

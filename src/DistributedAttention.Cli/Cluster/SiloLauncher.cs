@@ -54,6 +54,7 @@ public sealed class SiloLauncher : ISiloLauncher
         if (options.JobStore is { } store) target.JobStore = store;
         if (options.Backups is { } backups) target.Backups = backups;
         if (options.BackupDirectory is { } folder) target.BackupDirectory = folder;
+        if (options.MemoryBudgetBytes is { } budget) target.MemoryBudgetBytes = budget;
     }
 
     /// <summary>The options this silo runs with: configuration (environment variables), then the flags given.</summary>

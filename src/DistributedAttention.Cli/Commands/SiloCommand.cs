@@ -23,10 +23,11 @@ internal static class SiloCommand
         var backups = new Option<string?>("--backups") { Description = "Where shards keep their neighbours' copies: memory (default) or disk.", HelpName = "memory|disk" };
         var backupDir = new Option<string?>("--backup-dir") { Description = "Folder for --backups disk (default: under the temporary folder).", HelpName = "DIR" };
         var http = new Option<int?>("--http") { Description = "Also serve the HTTP API (jobs, /healthz, /readyz, /metrics, /docs) on this port (0 picks one).", HelpName = "PORT" };
+        var memoryBudget = new Option<string?>("--memory-budget") { Description = "Memory this silo gives to job tensors, e.g. 8GiB or 512MiB; jobs that would exceed a silo's budget wait in a queue (default 70 % of the memory the process may use).", HelpName = "SIZE" };
         var httpHost = new Option<string?>("--http-host") { Description = "Address the HTTP API listens on (default 127.0.0.1; 0.0.0.0 exposes it).", HelpName = "ADDRESS" };
         var command = new Command("silo", "Run one silo until Ctrl+C or SIGTERM. Settings not given as flags come from DistributedAttention__Silo__* environment variables.")
         {
-            port, gatewayPort, primary, devices, redis, clusterId, serviceId, jobStore, backups, backupDir, http, httpHost,
+            port, gatewayPort, primary, devices, redis, clusterId, serviceId, jobStore, backups, backupDir, http, httpHost, memoryBudget,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -42,7 +43,8 @@ internal static class SiloCommand
                 result.GetValue(backups) is { } copies ? Choice<BackupStorage>(copies, "--backups", BackupStorage.Memory, BackupStorage.Disk) : null,
                 result.GetValue(backupDir),
                 result.GetValue(http) is { } h ? (h == 0 ? 0 : Port(h, "--http")) : null,
-                result.GetValue(httpHost));
+                result.GetValue(httpHost),
+                result.GetValue(memoryBudget) is { } size ? ValueParsers.ByteSize(size, "--memory-budget") : null);
             if (options.Primary is not null && options.Redis is not null) throw new UsageException("give either --primary (static clustering) or --redis, not both.");
             // Checks what the command line alone decides (a primary off this machine, clashing ports) before anything starts.
             var chosen = new DistributedAttentionSiloOptions();

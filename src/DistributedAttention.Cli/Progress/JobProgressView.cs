@@ -57,7 +57,9 @@ public sealed class JobProgressView : IProgress<JobStatus>
     {
         var done = status.Shards.Sum(s => s.LayersDone);
         var total = status.Shards.Length * Math.Max(1, status.Layers);
-        var line = $"{status.State.ToString().ToLowerInvariant()}: {done}/{total} shard-layers done, {status.Recoveries.Length} recoveries";
+        var line = status.State == JobState.Queued
+            ? Queued(status)
+            : $"{status.State.ToString().ToLowerInvariant()}: {done}/{total} shard-layers done, {status.Recoveries.Length} recoveries";
         lock (console)
         {
             if (line == lastLine) return;
@@ -75,6 +77,11 @@ public sealed class JobProgressView : IProgress<JobStatus>
             table.Caption("planning and uploading…");
             return table;
         }
+        if (status.State == JobState.Queued)
+        {
+            table.Caption(Markup.Escape(Queued(status)));
+            return table;
+        }
         foreach (var shard in status.Shards.OrderBy(s => s.Shard))
         {
             table.AddRow(
@@ -87,6 +94,9 @@ public sealed class JobProgressView : IProgress<JobStatus>
         table.Caption($"{status.State.ToString().ToLowerInvariant()} · {status.ElapsedSeconds:F1} s · {bytes / 1e6:F1} MB exchanged · {status.Recoveries.Length} recoveries");
         return table;
     }
+
+    private static string Queued(JobStatus status) =>
+        $"queued: waiting for memory ({status.MemoryBytes / (double)(1L << 30):F1} GiB estimated), {status.QueuePosition} job(s) ahead";
 
     private static string Bar(int done, int layers)
     {

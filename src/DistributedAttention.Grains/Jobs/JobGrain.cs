@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Diagnostics;
+using DistributedAttention.Grains.Admission;
 using DistributedAttention.Grains.Draining;
 using DistributedAttention.Grains.Placement;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Storage;
 
 namespace DistributedAttention.Grains.Jobs;
@@ -14,12 +16,16 @@ namespace DistributedAttention.Grains.Jobs;
 /// and answers status. It never sees a tensor: clients move data to and from the shards.
 /// When its silo is lost the next call (a client's status poll, or a client reattaching by id)
 /// activates it on another silo, where it reads the record back and resumes the run.
+/// Admission control (<see cref="IAdmissionGrain"/>) decides when a job may take memory; the
+/// coordinator asks for it, queues, and holds it until the job's tensors are released
+/// (JobGrain.Admission.cs).
 /// </summary>
 [CoordinatorPlacement]
-public sealed class JobGrain(
+public sealed partial class JobGrain(
     ILogger<JobGrain> logger,
     ILocalSiloDetails silo,
     SiloWork work,
+    IOptions<AdmissionOptions> admission,
     [PersistentState(JobStorage.StateName, JobStorage.Name)] IPersistentState<JobRecord> state) : Grain, IJobGrain
 {
     private readonly SemaphoreSlim writing = new(1, 1);
@@ -46,6 +52,7 @@ public sealed class JobGrain(
             await SaveAsync();
             StartRun(resuming: true);
         }
+        if (Record.Plan is not null && (Record.State == JobState.Queued || Record.HoldsMemory)) StartAdmissionTimer();
         Track();
         await base.OnActivateAsync(cancellationToken);
     }
@@ -74,8 +81,17 @@ public sealed class JobGrain(
         {
             var layout = JobPlanner.Layout(request);
             var placements = Enumerable.Range(0, layout.Count).Select(s => new ShardPlacement(s, layout.Start(s), layout.End(s), "", "")).ToArray();
+            var shardBytes = JobMemory.PerShard(request.Work, request.Options, [.. layout.Bounds]);
+            var ticket = await Transient.RetryAsync(() => Ledger.RequestAsync(new AdmissionRequest(JobId, shardBytes)), default);
+            if (ticket.Outcome == AdmissionOutcome.Refused) throw new AdmissionRefusedException(ticket.Refusal, ticket.Reason);
+            var queued = ticket.Outcome == AdmissionOutcome.Queued;
             state.State = new JobRecord
             {
+                State = queued ? JobState.Queued : JobState.Created,
+                Phase = queued ? "queued" : "upload",
+                ShardBytes = shardBytes,
+                QueuePosition = ticket.QueuePosition,
+                AdmittedUtc = queued ? null : DateTime.UtcNow,
                 Plan = new JobPlan(JobId, request.Work, request.Options, [.. layout.Bounds], placements),
                 Placements = placements,
                 LayersDone = new int[layout.Count],
@@ -86,6 +102,7 @@ public sealed class JobGrain(
             };
             await SaveAsync();
             Track();
+            StartAdmissionTimer();
         }
         if (Record.State == JobState.Created)
         {
@@ -104,6 +121,8 @@ public sealed class JobGrain(
     public async Task<JobStart> StartAsync()
     {
         RequireJob();
+        if (Record.State == JobState.Queued)
+            throw new InvalidOperationException($"job {JobId} is queued for memory ({Record.QueuePosition} job(s) ahead); upload its inputs and start it once it is admitted (state Created).");
         if (Record.State != JobState.Created) return new JobStart(true, [], "");
         var shards = Shards();
         var probes = await Task.WhenAll(Enumerable.Range(0, shards.Count).Select(s => Transient.RetryAsync(() => shards.ProbeAsync(s), default)));
@@ -134,12 +153,15 @@ public sealed class JobGrain(
     public async Task CancelAsync()
     {
         if (Record.Plan is null || Record.Ended) return;
+        var joined = Record.State != JobState.Queued;
         Record.State = JobState.Cancelled;
         Record.Error = "cancelled on request.";
         Record.EndedUtc = DateTime.UtcNow;
         await SaveAsync();
         Track();
         await cancellation.CancelAsync();
+        await FreeMemoryAsync();
+        if (!joined) return;
         var shards = Shards();
         await Task.WhenAll(Enumerable.Range(0, shards.Count).Select(s => BestEffortAsync(() => shards.AbortAsync(s, int.MaxValue))));
     }
@@ -152,6 +174,7 @@ public sealed class JobGrain(
         await Task.WhenAll(Enumerable.Range(0, shards.Count).Select(s => BestEffortAsync(() => shards.ReleaseAsync(s))));
         Record.Released = true;
         await SaveAsync();
+        await FreeMemoryAsync();
     }
 
     /// <inheritdoc />

@@ -69,6 +69,18 @@ public sealed class JobRecord
     /// <summary>W3C traceparent of the job's trace: the client's job span when it was traced; every span of the job joins this trace.</summary>
     [Id(18)] public string TraceParent { get; set; } = "";
 
+    /// <summary>Each shard's estimated peak memory (<see cref="JobMemory.PerShard"/>), what admission reserves for the job.</summary>
+    [Id(19)] public long[] ShardBytes { get; set; } = [];
+
+    /// <summary>While queued: jobs ahead of this one.</summary>
+    [Id(20)] public int QueuePosition { get; set; }
+
+    /// <summary>When admission let the job upload (its upload deadline counts from here).</summary>
+    [Id(21)] public DateTime? AdmittedUtc { get; set; }
+
+    /// <summary>Whether the job's memory counts against the silos' budgets: admitted, and its tensors not yet released.</summary>
+    public bool HoldsMemory => !Released && State is JobState.Created or JobState.Running or JobState.Completed;
+
     /// <summary>Whether the job has ended (completed, failed or cancelled).</summary>
     public bool Ended => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
 
@@ -80,7 +92,7 @@ public sealed class JobRecord
         var elapsed = StartedUtc is { } started ? ((EndedUtc ?? now) - started).TotalSeconds : 0;
         return new JobStatus(jobId, plan?.Kind ?? JobKind.Model, State, Phase, plan?.Layers ?? 0, LayersCompleted, shards, [.. Recoveries], [.. CoordinatorMoves],
             [.. Phases], new Dictionary<string, long>(BytesByCollective, StringComparer.Ordinal), [.. BytesPerLayer], Error, Math.Max(0, elapsed), CoordinatorSilo, Released,
-            JobTrace.TraceIdOf(TraceParent));
+            JobTrace.TraceIdOf(TraceParent), State == JobState.Queued ? QueuePosition : 0, ShardBytes.Aggregate(0L, (sum, b) => sum > long.MaxValue - b ? long.MaxValue : sum + b));
     }
 
     /// <summary>Adds one shard's report of a layer (layer −1: preparing) to the byte counts.</summary>
