@@ -181,6 +181,9 @@ public sealed class ArgumentValidationTests
     [InlineData("--job-store", "sqlite", "--job-store must be one of memory, redis (got 'sqlite')")]
     [InlineData("--backups", "tape", "--backups must be one of memory, disk (got 'tape')")]
     [InlineData("--http", "70000", "--http must be a port in 1-65535")]
+    [InlineData("--memory-budget", "lots", "--memory-budget 'lots' is not a size such as 512MiB, 8GiB or a number of bytes")]
+    [InlineData("--memory-budget", "-1GiB", "--memory-budget '-1GiB' is not a size")]
+    [InlineData("--memory-budget", "8XB", "--memory-budget '8XB' is not a size")]
     public Task Bad_silo_options_are_named(string option, string value, string expected) => AssertUsageError(expected, "silo", option, value);
 
     [Theory]

@@ -56,6 +56,23 @@ public sealed class SiloAndClientOptionsTests
     }
 
     [Fact]
+    public void Admission_settings_are_checked_and_the_default_budget_is_a_share_of_memory()
+    {
+        var validator = new DistributedAttentionSiloOptionsValidator();
+        string Failure(DistributedAttentionSiloOptions options) => validator.Validate(null, options).FailureMessage;
+        Assert.Contains("MemoryBudgetBytes must be at least 1 MiB (1048576) (got 1000)", Failure(new() { MemoryBudgetBytes = 1000 }), StringComparison.Ordinal);
+        Assert.Contains("MaxQueuedJobs must be between 0 and 100000 (got -1)", Failure(new() { MaxQueuedJobs = -1 }), StringComparison.Ordinal);
+        Assert.Contains("UploadTimeout must be between", Failure(new() { UploadTimeout = TimeSpan.Zero }), StringComparison.Ordinal);
+        Assert.Contains("OutputRetention must be between", Failure(new() { OutputRetention = TimeSpan.FromDays(31) }), StringComparison.Ordinal);
+        Assert.True(validator.Validate(null, new DistributedAttentionSiloOptions { MemoryBudgetBytes = 8L << 30, MaxQueuedJobs = 0 }).Succeeded);
+
+        // 70 % of what the process may use, split between the silos that share it.
+        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        Assert.Equal((long)(available * 0.7), new DistributedAttentionSiloOptions().EffectiveMemoryBudgetBytes);
+        Assert.Equal((long)(available * 0.7 / 3), Admission.SiloMemoryBudget.Default(3));
+    }
+
+    [Fact]
     public void Client_needs_valid_gateways_or_redis()
     {
         var validator = new DistributedAttentionClientOptionsValidator();

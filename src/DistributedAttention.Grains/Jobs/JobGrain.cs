@@ -175,6 +175,9 @@ public sealed partial class JobGrain(
         Record.Released = true;
         await SaveAsync();
         await FreeMemoryAsync();
+        // Nothing left to coordinate: the record answers later calls from storage, so the activation
+        // (12 h of delayed deactivation from the run) need not stay in memory. Soaks grow without this.
+        if (Record.Ended) DeactivateOnIdle();
     }
 
     /// <inheritdoc />
