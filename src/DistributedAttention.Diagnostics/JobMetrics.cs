@@ -40,20 +40,20 @@ public static class JobMetrics
 
     static JobMetrics()
     {
-        Telemetry.Meter.CreateObservableGauge("distattn.jobs", CountJobs, "{job}", "Jobs coordinated here, by state (created: waiting for inputs or start; running).");
+        Telemetry.Meter.CreateObservableGauge("distattn.jobs", CountJobs, "{job}", "Jobs coordinated here, by state (queued: waiting for memory; created: waiting for inputs or start; running).");
         Telemetry.Meter.CreateObservableGauge("distattn.tokens.pending", () => Jobs.Values.Sum(j => j.Tokens), "{token}", "Tokens of jobs submitted here and not yet ended: the signal to scale on.");
         Telemetry.Meter.CreateObservableGauge("distattn.device.tensor_memory", ReadTensorBytes, "By", "Bytes of tensors the shards hold, by device.");
     }
 
     /// <summary>Records that the coordinator of <paramref name="jobId"/> runs here with <paramref name="state"/>; ended jobs are dropped.</summary>
     /// <param name="jobId">The job.</param>
-    /// <param name="state">created, running, or an end state (completed, failed, cancelled).</param>
+    /// <param name="state">queued, created, running, or an end state (completed, failed, cancelled).</param>
     /// <param name="tokens">The job's tokens.</param>
     public static void TrackJob(string jobId, string state, long tokens)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         ArgumentNullException.ThrowIfNull(state);
-        if (state is "created" or "running") Jobs[jobId] = (state, tokens);
+        if (state is "queued" or "created" or "running") Jobs[jobId] = (state, tokens);
         else Jobs.TryRemove(jobId, out _);
     }
 
@@ -70,6 +70,7 @@ public static class JobMetrics
     private static IEnumerable<Measurement<long>> CountJobs()
     {
         var snapshot = Jobs.Values.ToArray();
+        yield return new Measurement<long>(snapshot.Count(j => j.State == "queued"), new KeyValuePair<string, object?>("state", "queued"));
         yield return new Measurement<long>(snapshot.Count(j => j.State == "created"), new KeyValuePair<string, object?>("state", "created"));
         yield return new Measurement<long>(snapshot.Count(j => j.State == "running"), new KeyValuePair<string, object?>("state", "running"));
     }

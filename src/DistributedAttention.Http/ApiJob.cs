@@ -55,6 +55,9 @@ public sealed class ApiJob
     /// <summary>When it was accepted.</summary>
     public DateTime CreatedUtc { get; } = DateTime.UtcNow;
 
+    /// <summary>When it ended.</summary>
+    public DateTime? EndedUtc { get; private set; }
+
     /// <summary>Cancels the job's run.</summary>
     public CancellationTokenSource Cancellation { get; } = new();
 
@@ -90,7 +93,7 @@ public sealed class ApiJob
         if (cause is not null) submitted.TrySetException(cause);
         else submitted.TrySetResult();
         if (Ended) return;
-        (State, Error) = (state, error);
+        (State, Error, EndedUtc) = (state, error, DateTime.UtcNow);
         if (status is not null) Status = status;
     });
 

@@ -90,6 +90,31 @@ public sealed class ApiJobs(IClusterAccess cluster, IOptions<ApiOptions> options
         return true;
     }
 
+    /// <summary>
+    /// Deletes the jobs that ended more than <see cref="ApiOptions.JobRetention"/> before
+    /// <paramref name="now"/>: their folders and their entries here (the cluster still answers
+    /// their status). Returns the ids deleted.
+    /// </summary>
+    public IReadOnlyList<string> Sweep(DateTime now)
+    {
+        var cutoff = now - options.Value.JobRetention;
+        var expired = jobs.Values.Where(j => j.EndedUtc < cutoff).ToArray();
+        foreach (var job in expired)
+        {
+            jobs.TryRemove(job.Id, out _);
+            work.TryRemove(job.Id, out _);
+            try
+            {
+                if (Directory.Exists(job.Folder)) Directory.Delete(job.Folder, recursive: true);
+            }
+            catch (IOException e)
+            {
+                logger.LogWarning(e, "API job {Job}: its folder could not be deleted", job.Id);
+            }
+        }
+        return [.. expired.Select(j => j.Id)];
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

@@ -15,6 +15,9 @@ public sealed class ApiOptions
     /// <summary>Token that opens the Orleans dashboard (/dashboard) to addresses other than loopback; unset keeps it loopback-only.</summary>
     public string? DashboardToken { get; set; }
 
+    /// <summary>How long an ended job (its record, upload and outputs) is kept before it is deleted; its status stays readable from the cluster.</summary>
+    public TimeSpan JobRetention { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>How often a job's progress is polled and sent to event streams.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 }

@@ -23,7 +23,7 @@ public sealed class ModelCacheTests
             VocabSize = 100, ModelDim = 64, Heads = 4, Layers = 1, FeedForwardDim = 256,
             LayerAttention = [new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 16, WindowRight = 16 }],
         };
-        var model = cache.Get(options, "cpu");
+        var model = cache.Acquire(options, "cpu").Model;
         using var started = new ManualResetEventSlim();
         var layer = slots.For(0).RunAsync(() =>
         {
@@ -46,5 +46,34 @@ public sealed class ModelCacheTests
         Assert.True(double.IsFinite(await layer));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => slots.For(0).RunAsync(() => 1));
         slots.Dispose();
+    }
+
+    [Fact]
+    public void Idle_models_beyond_the_capacity_are_freed_least_recently_used_first_and_leased_ones_never()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var slots = new DeviceSlots(["cpu"]);
+        using var cache = new ModelCache(slots);
+        TransformerOptions Options(ulong seed) => new()
+        {
+            VocabSize = 50, ModelDim = 16, Heads = 2, Layers = 1, FeedForwardDim = 32, Seed = seed,
+            LayerAttention = [new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 4, WindowRight = 4 }],
+        };
+
+        var leases = Enumerable.Range(1, 4).Select(seed => cache.Acquire(Options((ulong)seed), "cpu")).ToArray();
+        using (var again = cache.Acquire(Options(1), "cpu")) Assert.Same(leases[0].Model, again.Model);
+        Assert.Equal(4, cache.Count);
+
+        // Four leased models stay however many there are; returned, only the two used last are kept
+        // (model 1 was used again after model 4 was built).
+        foreach (var lease in leases) lease.Dispose();
+        Assert.Equal(ModelCache.IdleCapacity, cache.Count);
+        using var reused = cache.Acquire(Options(4), "cpu");
+        Assert.Same(leases[3].Model, reused.Model);
+        using var rebuilt = cache.Acquire(Options(2), "cpu");
+        Assert.NotSame(leases[1].Model, rebuilt.Model);
+        // Returning a lease twice counts once.
+        leases[0].Dispose();
+        Assert.Equal(3, cache.Count);
     }
 }

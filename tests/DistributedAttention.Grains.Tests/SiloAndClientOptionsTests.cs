@@ -59,7 +59,7 @@ public sealed class SiloAndClientOptionsTests
     public void Admission_settings_are_checked_and_the_default_budget_is_a_share_of_memory()
     {
         var validator = new DistributedAttentionSiloOptionsValidator();
-        string Failure(DistributedAttentionSiloOptions options) => validator.Validate(null, options).FailureMessage;
+        string Failure(DistributedAttentionSiloOptions options) => validator.Validate(null, options).FailureMessage ?? "";
         Assert.Contains("MemoryBudgetBytes must be at least 1 MiB (1048576) (got 1000)", Failure(new() { MemoryBudgetBytes = 1000 }), StringComparison.Ordinal);
         Assert.Contains("MaxQueuedJobs must be between 0 and 100000 (got -1)", Failure(new() { MaxQueuedJobs = -1 }), StringComparison.Ordinal);
         Assert.Contains("UploadTimeout must be between", Failure(new() { UploadTimeout = TimeSpan.Zero }), StringComparison.Ordinal);
@@ -69,7 +69,7 @@ public sealed class SiloAndClientOptionsTests
         // 70 % of what the process may use, split between the silos that share it.
         var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         Assert.Equal((long)(available * 0.7), new DistributedAttentionSiloOptions().EffectiveMemoryBudgetBytes);
-        Assert.Equal((long)(available * 0.7 / 3), Admission.SiloMemoryBudget.Default(3));
+        Assert.Equal((long)(available * 0.7 / 3), DistributedAttention.Grains.Admission.SiloMemoryBudget.Default(3));
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using DistributedAttention.Contracts;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Silo;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DistributedAttention.Http.Tests;
 
@@ -18,6 +19,9 @@ public sealed class BusyApiCluster : IAsyncLifetime
     public LocalCluster Cluster { get; } = new(new LocalClusterOptions { MemoryBudgetBytes = 100L << 20, MaxQueuedJobs = 0 });
 
     public HttpClient Http { get; private set; } = new();
+
+    /// <summary>The API's own job registry.</summary>
+    public ApiJobs Registry => app!.Services.GetRequiredService<ApiJobs>();
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"distattn-api-busy-{Guid.NewGuid():N}");
 
@@ -71,6 +75,24 @@ public sealed class ApiAdmissionTests(BusyApiCluster api) : IClassFixture<BusyAp
         var view = await WaitAsync("busy-book");
         Assert.Equal("completed", view.GetProperty("state").GetString());
         Assert.True(view.GetProperty("memoryBytes").GetInt64() > 0);
+
+        // Ended jobs go after the retention (24 h by default): folder and entry; the cluster still answers their status.
+        Assert.Empty(api.Registry.Sweep(DateTime.UtcNow));
+        Assert.Contains("busy-book", api.Registry.Sweep(DateTime.UtcNow + TimeSpan.FromHours(25)));
+        Assert.False(Directory.Exists(Path.Combine(api.DataDirectory, "busy-book")));
+        Assert.Equal(HttpStatusCode.NotFound, (await api.Http.GetAsync("/v1/jobs/busy-book/outputs/summary.json")).StatusCode);
+        var fromCluster = await api.Http.GetFromJsonAsync<JsonElement>("/v1/jobs/busy-book");
+        Assert.Equal("completed", fromCluster.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public void Api_settings_name_an_unwritable_data_folder_and_a_bad_retention()
+    {
+        var validator = new ApiOptionsValidator();
+        var failure = validator.Validate(null, new ApiOptions { DataDirectory = "/proc/version/jobs", JobRetention = TimeSpan.FromSeconds(5) }).FailureMessage;
+        Assert.Contains("DataDirectory '/proc/version/jobs' cannot be written:", failure, StringComparison.Ordinal);
+        Assert.Contains("JobRetention must be between 00:01:00 and 365.00:00:00 (got 00:00:05)", failure, StringComparison.Ordinal);
+        Assert.True(validator.Validate(null, new ApiOptions { DataDirectory = api.DataDirectory }).Succeeded);
     }
 
     [Fact]

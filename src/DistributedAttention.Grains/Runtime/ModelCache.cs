@@ -1,40 +1,120 @@
-using System.Collections.Concurrent;
 using DistributedAttention.Contracts;
 using DistributedAttention.Model;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Runtime;
 
 /// <summary>
 /// One <see cref="TransformerModel"/> per (options, device) on a silo, shared by its shard
-/// grains. Weights are seeded from the options, so every silo builds bit-identical ones and no
-/// weights travel. Inference only reads the weights, so sharing across threads is safe.
+/// grains through leases. Weights are seeded from the options, so every silo builds bit-identical
+/// ones and no weights travel. Inference only reads the weights, so sharing across threads is safe.
+/// Bounded: models no shard leases are kept for reuse, at most <see cref="IdleCapacity"/> of them,
+/// the least recently used freed first; a leased model is never freed.
 /// </summary>
 /// <remarks>
 /// Disposal first stops the silo's compute threads (<see cref="DeviceSlots.Stop"/>): freeing
 /// weights a layer still reads would crash the process in native code. If a thread does not
-/// stop in time, the weights are left to the finalizer instead.
+/// stop in time, the weights are left to the finalizer instead. Return a lease on the device
+/// thread that used the model (after its last layer), so an eviction never frees weights a
+/// queued layer of that shard still reads.
 /// </remarks>
 public sealed class ModelCache(DeviceSlots slots) : IDisposable
 {
-    private readonly ConcurrentDictionary<(string Json, string Device), Lazy<TransformerModel>> models = new();
+    /// <summary>Models kept while no shard uses them.</summary>
+    public const int IdleCapacity = 2;
 
-    /// <summary>The model of <paramref name="options"/> on <paramref name="device"/>.</summary>
-    public TransformerModel Get(TransformerOptions options, string device)
+    private readonly Lock gate = new();
+    private readonly Dictionary<(string Json, string Device), Entry> models = [];
+    private long clock;
+
+    /// <summary>Models held now, leased or idle.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (gate) return models.Count;
+        }
+    }
+
+    /// <summary>A lease on the model of <paramref name="options"/> on <paramref name="device"/>, built on first use.</summary>
+    public ModelLease Acquire(TransformerOptions options, string device)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var json = options.ToJson();
-        return models.GetOrAdd((json, device), key => new Lazy<TransformerModel>(() => new TransformerModel(options, torch.device(key.Device)))).Value;
+        var key = (options.ToJson(), device);
+        Entry entry;
+        lock (gate)
+        {
+            if (!models.TryGetValue(key, out entry!))
+            {
+                entry = new Entry(new Lazy<TransformerModel>(() => new TransformerModel(options, torch.device(device))));
+                models[key] = entry;
+            }
+            entry.Leases++;
+            entry.LastUsed = ++clock;
+        }
+        try
+        {
+            return new ModelLease(entry.Model.Value, () => Return(key, entry));
+        }
+        catch
+        {
+            Return(key, entry);
+            throw;
+        }
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
+        Entry[] all;
+        lock (gate)
+        {
+            all = [.. models.Values];
+            models.Clear();
+        }
         if (slots.Stop())
         {
-            foreach (var model in models.Values.Where(m => m.IsValueCreated)) model.Value.Dispose();
+            foreach (var entry in all.Where(e => e.Model.IsValueCreated)) entry.Model.Value.Dispose();
         }
-        models.Clear();
     }
+
+    private void Return((string, string) key, Entry entry)
+    {
+        var evicted = new List<Entry>();
+        lock (gate)
+        {
+            entry.Leases--;
+            var idle = models.Where(m => m.Value.Leases == 0).OrderBy(m => m.Value.LastUsed).ToList();
+            foreach (var (staleKey, stale) in idle.Take(Math.Max(0, idle.Count - IdleCapacity)))
+            {
+                models.Remove(staleKey);
+                evicted.Add(stale);
+            }
+        }
+        // No lease means no shard runs it: nothing computes with these weights now.
+        foreach (var stale in evicted.Where(e => e.Model.IsValueCreated)) stale.Model.Value.Dispose();
+    }
+
+    private sealed class Entry(Lazy<TransformerModel> model)
+    {
+        public Lazy<TransformerModel> Model { get; } = model;
+
+        public int Leases { get; set; }
+
+        public long LastUsed { get; set; }
+    }
+}
+
+/// <summary>A shard's use of a cached model; dispose it when the shard is done with the model.</summary>
+public sealed class ModelLease : IDisposable
+{
+    private Action? release;
+
+    internal ModelLease(TransformerModel model, Action release) => (Model, this.release) = (model, release);
+
+    /// <summary>The model.</summary>
+    public TransformerModel Model { get; }
+
+    /// <inheritdoc />
+    public void Dispose() => Interlocked.Exchange(ref release, null)?.Invoke();
 }

@@ -67,6 +67,7 @@ public sealed partial class ShardGrain(DeviceSlots slots, SiloDeviceDirectory di
     {
         await StopRunsAsync(int.MaxValue, "the job's tensors were released");
         DropTensors();
+        await DropProgramAsync();
         backups?.Clear();
         work.ShardLeft(this.GetPrimaryKeyString());
         DeactivateOnIdle();
@@ -77,6 +78,7 @@ public sealed partial class ShardGrain(DeviceSlots slots, SiloDeviceDirectory di
     {
         await StopRunsAsync(int.MaxValue, $"the shard is deactivating ({reason.Description})");
         DropTensors();
+        await DropProgramAsync();
         backups?.Dispose();
         work.ShardLeft(this.GetPrimaryKeyString());
         await base.OnDeactivateAsync(reason, cancellationToken);
@@ -134,6 +136,24 @@ public sealed partial class ShardGrain(DeviceSlots slots, SiloDeviceDirectory di
         foreach (var layer in held.Keys.ToArray()) Replace(layer, null);
         inputs?.Dispose();
         inputs = null;
+    }
+
+    /// <summary>Returns the program's model lease on the device thread, behind anything of this shard still queued there.</summary>
+    private async Task DropProgramAsync()
+    {
+        if (Interlocked.Exchange(ref program, null) is not { } done) return;
+        try
+        {
+            await executor!.RunAsync(() =>
+            {
+                done.Dispose();
+                return true;
+            });
+        }
+        catch (ObjectDisposedException)
+        {
+            // The device threads stopped with the silo; the cache frees every model itself.
+        }
     }
 
     private void RequireJob()

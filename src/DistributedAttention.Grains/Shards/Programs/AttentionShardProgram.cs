@@ -9,6 +9,12 @@ namespace DistributedAttention.Grains.Shards.Programs;
 internal sealed class AttentionShardProgram(AttentionSpec spec, Device device) : IShardProgram
 {
     /// <inheritdoc />
+    public void Dispose()
+    {
+        // Holds nothing beyond the call.
+    }
+
+    /// <inheritdoc />
     public int SequenceDim => 2;
 
     /// <inheritdoc />

@@ -7,9 +7,10 @@ namespace DistributedAttention.Grains.Shards.Programs;
 /// <summary>
 /// What one shard computes for its job kind: how its uploaded inputs become the layer-0 input,
 /// and one layer over the ring. The shard grain holds the tensors, the ring and the copies;
-/// a program only computes. Tensors come and go through the caller, which owns them.
+/// a program only computes. Tensors come and go through the caller, which owns them. Disposing
+/// returns what the program holds (a model lease); do it on the shard's device thread.
 /// </summary>
-internal interface IShardProgram
+internal interface IShardProgram : IDisposable
 {
     /// <summary>The sequence dimension of the tensors the shard holds between layers.</summary>
     int SequenceDim { get; }

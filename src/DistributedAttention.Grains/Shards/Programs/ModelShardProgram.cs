@@ -1,13 +1,19 @@
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Grains.Runtime;
 using DistributedAttention.Model;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Shards.Programs;
 
 /// <summary>A shard of a model job: embeds its token ids, then runs the transformer one layer at a time; the last layer ends with the final norm. Holds (1, rows, d_model).</summary>
-internal sealed class ModelShardProgram(TransformerModel model, Device device) : IShardProgram
+internal sealed class ModelShardProgram(ModelLease lease, Device device) : IShardProgram
 {
+    private readonly TransformerModel model = lease.Model;
+
+    /// <inheritdoc />
+    public void Dispose() => lease.Dispose();
+
     /// <inheritdoc />
     public int SequenceDim => 1;
 
