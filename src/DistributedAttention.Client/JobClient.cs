@@ -98,6 +98,7 @@ public sealed partial class JobClient
         cancellationToken.ThrowIfCancellationRequested();
 
         var inputs = new Dictionary<string, HostTensor> { ["q"] = q, ["k"] = k, ["v"] = v };
+        foreach (var (name, tensor) in inputs) RequireFinite(name, tensor);
         return await RunAsync(request, jobId,
             (plan, shard) => UploadAsync(plan, shard, plan.Work.Inputs.SelectMany(i => HostChunks.Split(inputs[i.Name], i.Name, i.SequenceDim, plan.Bounds[shard], plan.Bounds[shard + 1], plan.Options.ChunkBytes)), cancellationToken),
             (job, plan, status, upload) => ReadAttentionAsync(job, plan, status, upload, cancellationToken),
@@ -144,4 +145,19 @@ public sealed partial class JobClient
     private IJobGrain Job(string jobId) => grains.GetGrain<IJobGrain>(jobId);
 
     private IShardData Shard(JobPlan plan, int shard) => grains.GetGrain<IShardData>($"{plan.JobId}/{shard}");
+
+    /// <summary>Attention over NaN or infinity is undefined: such inputs are refused before anything moves.</summary>
+    private static void RequireFinite(string name, HostTensor tensor)
+    {
+        var (first, count) = (-1, 0L);
+        var data = tensor.Data;
+        for (var j = 0; j < data.Length; j++)
+        {
+            if (float.IsFinite(data[j])) continue;
+            if (first < 0) first = j;
+            count++;
+        }
+        if (first < 0) return;
+        throw new ArgumentException($"tensor '{name}' holds {count} NaN or infinite value(s), the first ({data[first].ToString(System.Globalization.CultureInfo.InvariantCulture)}) at flat index {first}; attention over them is undefined, so the job is refused.");
+    }
 }

@@ -49,15 +49,41 @@ public static class AttentionJob
                 var info = reader.GetInfo(tensor);
                 if (info.DType != ScalarType.Float32) throw new ArgumentException($"{name}: tensor '{tensor}' is {info.DType}; q, k and v must be F32.");
             }
+            AttentionShape shape;
             try
             {
-                return AttentionShape.Of(reader.GetInfo("q").Shape, reader.GetInfo("k").Shape, reader.GetInfo("v").Shape);
+                shape = AttentionShape.Of(reader.GetInfo("q").Shape, reader.GetInfo("k").Shape, reader.GetInfo("v").Shape);
             }
             catch (ArgumentException e)
             {
                 throw new ArgumentException($"{name}: {e.Message}", e);
             }
+            foreach (var tensor in InputNames) RequireFinite(reader, tensor, name);
+            return shape;
         }
+    }
+
+    /// <summary>
+    /// Attention over a NaN or an infinity is undefined (one NaN key poisons every query that sees
+    /// it), so such inputs are refused, naming the tensor, the count and the first position.
+    /// </summary>
+    private static void RequireFinite(SafetensorsReader reader, string tensor, string name)
+    {
+        TorchRuntime.EnsureLoaded();
+        using var scope = NewDisposeScope();
+        var values = reader.Read(tensor);
+        var bad = values.isfinite().logical_not();
+        var count = bad.sum().item<long>();
+        if (count == 0) return;
+        var flat = bad.flatten().nonzero()[0, 0].item<long>();
+        var index = new long[values.shape.Length];
+        for (var d = index.Length - 1; d >= 0; d--)
+        {
+            index[d] = flat % values.shape[d];
+            flat /= values.shape[d];
+        }
+        var first = values[index.Select(i => TensorIndex.Single(i)).ToArray()].item<float>();
+        throw new ArgumentException($"{name}: tensor '{tensor}' holds {count} NaN or infinite value(s), the first ({first.ToString(System.Globalization.CultureInfo.InvariantCulture)}) at [{string.Join(", ", index)}]; attention over them is undefined, so the input is refused.");
     }
 
     /// <summary>Checks that <paramref name="spec"/> fits a sequence of <paramref name="shape"/>.</summary>

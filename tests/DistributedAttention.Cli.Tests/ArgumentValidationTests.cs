@@ -31,6 +31,52 @@ public sealed class ArgumentValidationTests
     [Fact]
     public Task Missing_book_file_is_named() => AssertUsageError("book file 'no-such-book.txt' does not exist", "process", "no-such-book.txt");
 
+    [Theory]
+    [InlineData("empty", "is empty")]
+    [InlineData("blank", "contains no text")]
+    [InlineData("binary", "looks like binary data, not text")]
+    [InlineData("gzip", "looks like binary data, not text")]
+    [InlineData("folder", "is a folder, not a book file")]
+    public async Task Books_that_are_not_text_are_named(string kind, string expected)
+    {
+        using var dir = new TempDir();
+        var path = dir.File($"{kind}.txt");
+        switch (kind)
+        {
+            case "empty":
+                await File.WriteAllBytesAsync(path, []);
+                break;
+            case "blank":
+                await File.WriteAllTextAsync(path, "  \n\t\n   \r\n");
+                break;
+            case "binary":
+                await File.WriteAllBytesAsync(path, [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 31 % 7))]);
+                break;
+            case "gzip":
+                // A real gzip stream of a real book.
+                await using (var gz = new System.IO.Compression.GZipStream(File.Create(path), System.IO.Compression.CompressionLevel.Optimal))
+                    await gz.WriteAsync(await File.ReadAllBytesAsync(SampleBook));
+                break;
+            default:
+                Directory.CreateDirectory(path);
+                break;
+        }
+        await AssertUsageError(expected, "process", path);
+    }
+
+    [Fact]
+    public async Task Attention_inputs_holding_nan_or_infinity_are_refused_naming_the_first()
+    {
+        using var dir = new TempDir();
+        var input = dir.File("qkv.safetensors");
+        using var q = zeros([1, 2, 8, 4]);
+        using var k = zeros([1, 2, 8, 4]);
+        k[0, 1, 5, 2] = tensor(float.NaN);
+        k[0, 1, 6, 0] = tensor(float.PositiveInfinity);
+        Safetensors.Save(input, new Dictionary<string, Tensor> { ["q"] = q, ["k"] = k, ["v"] = q });
+        await AssertUsageError("tensor 'k' holds 2 NaN or infinite value(s), the first (NaN) at [0, 1, 5, 2]", "attention", "--input", input, "--output", dir.File("o.safetensors"));
+    }
+
     [Fact]
     public Task Unknown_options_are_parse_errors() => AssertUsageError("--frobnicate", "process", SampleBook, "--frobnicate");
 
@@ -46,6 +92,15 @@ public sealed class ArgumentValidationTests
     [InlineData("--dilation", "0", "dilation must be >= 1")]
     [InlineData("--max-tokens", "0", "--max-tokens must be >= 1")]
     [InlineData("--shards", "abc", "abc")]
+    [InlineData("--shards", "0", "--shards must be >= 1")]
+    [InlineData("--shards", "-2", "--shards must be >= 1")]
+    [InlineData("--shards", "100000", "--shards 100000 is more than the")]
+    [InlineData("--layers", "0", "layers must be >= 1")]
+    [InlineData("--layers", "-1", "layers must be >= 1")]
+    [InlineData("--chunk-mb", "0", "chunk-mb must be between 1 and 32")]
+    [InlineData("--chunk-mb", "33", "chunk-mb must be between 1 and 32")]
+    [InlineData("--model-dim", "0", "model dim must be >= 1")]
+    [InlineData("--window", "x", "'x' is not a non-negative integer")]
     [InlineData("--replicas", "9", "--replicas must be between 0 and 8")]
     [InlineData("--replicas", "-1", "--replicas must be between 0 and 8")]
     [InlineData("--job-id", "two words", "--job-id 'two words' must be 1-200 characters without spaces")]

@@ -14,4 +14,20 @@ public sealed class GatewayClusterConnectorTests
             connector.ConnectAsync(new ClusterChoice(new DnsEndPoint("127.0.0.1", 1), 1), default));
         Assert.Contains("127.0.0.1:1", error.Message);
     }
+
+    [Fact]
+    public async Task A_port_where_nothing_listens_fails_in_seconds_with_the_default_timeout()
+    {
+        var port = DistributedAttention.Testing.Processes.FreePorts.Take(2);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<ClusterUnavailableException>(() =>
+            new GatewayClusterConnector().ConnectAsync(new ClusterChoice(new DnsEndPoint("127.0.0.1", port[0]), 1), default));
+        Assert.Contains($"nothing listens there (connection refused) (127.0.0.1:{port[0]})", error.Message);
+        Assert.Contains("is a silo's gateway running there?", error.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed.TotalSeconds:F1} s");
+
+        var redis = await Assert.ThrowsAsync<ClusterUnavailableException>(() =>
+            new GatewayClusterConnector().ConnectAsync(new ClusterChoice(null, 1) { Redis = $"127.0.0.1:{port[1]}" }, default));
+        Assert.Contains($"cannot connect to the Redis at 127.0.0.1:{port[1]} (is it running?): nothing listens there", redis.Message);
+    }
 }

@@ -40,6 +40,13 @@ public sealed class GatewayClusterConnector : IClusterConnector
         ArgumentNullException.ThrowIfNull(choice);
         if (choice.Gateway is null && choice.Redis is null) throw new ArgumentException("no gateway given; use the embedded connector.", nameof(choice));
         var endpoint = choice.Gateway is { } gateway ? await ResolveAsync(gateway, cancellationToken).ConfigureAwait(false) : null;
+        // Fail in seconds when nothing listens, rather than after the client's whole timeout.
+        if (endpoint is not null) await TcpProbe.RequireListeningAsync(endpoint, $"{choice} (is a silo's gateway running there?)", cancellationToken).ConfigureAwait(false);
+        else if (choice.Redis is { } redis)
+        {
+            foreach (var server in StackExchange.Redis.ConfigurationOptions.Parse(redis).EndPoints)
+                await TcpProbe.RequireListeningAsync(server, $"the Redis at {(server is DnsEndPoint named ? $"{named.Host}:{named.Port}" : server.ToString())} (is it running?)", cancellationToken).ConfigureAwait(false);
+        }
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         // Orleans logs to the console by default; the CLI owns the console.
@@ -78,7 +85,7 @@ public sealed class GatewayClusterConnector : IClusterConnector
         catch (Exception e)
         {
             host.Dispose();
-            if (e is OperationCanceledException) throw;
+            if (e is OperationCanceledException or ClusterUnavailableException) throw;
             throw new ClusterUnavailableException($"cannot connect to {choice} (cluster id '{choice.ClusterId}'): {e.Message}", e);
         }
     }
