@@ -43,7 +43,7 @@ public static class ClientHostingExtensions
         return host;
     }
 
-    /// <summary>Configures an Orleans client from <paramref name="options"/>: gateways (static or Redis), cluster identity, message limits, timeouts, activity propagation.</summary>
+    /// <summary>Configures an Orleans client from <paramref name="options"/>: gateways (static or Redis), cluster identity, message limits, timeouts, mutual TLS when configured, activity propagation.</summary>
     /// <exception cref="OptionsValidationException">The options are invalid; every problem is named.</exception>
     public static IClientBuilder AddDistributedAttentionClient(this IClientBuilder builder, DistributedAttentionClientOptions options)
     {
@@ -63,6 +63,7 @@ public static class ClientHostingExtensions
             o.MaxMessageBodySize = options.MaxMessageBodyBytes;
             o.ResponseTimeout = options.ResponseTimeout;
         });
+        if (options.Tls.Enabled) builder.UseTls(tls => ClusterTls.Configure(tls, options.Tls));
         builder.AddActivityPropagation();
         return builder;
     }

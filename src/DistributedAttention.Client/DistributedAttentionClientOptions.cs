@@ -33,6 +33,9 @@ public sealed class DistributedAttentionClientOptions
     /// <summary>How long a grain call may take before it fails with a timeout (methods may override it).</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Mutual TLS to the gateways (the silos must use TLS with the same authority).</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
     /// <summary>The gateways as endpoints.</summary>
     /// <exception cref="FormatException">An entry is not "IP:PORT".</exception>
     public IPEndPoint[] GatewayEndpoints() => [.. EffectiveGateways.Select(g => IPEndPoint.Parse(g))];

@@ -81,6 +81,9 @@ public sealed class DistributedAttentionSiloOptions
     /// <summary>How long a completed job's outputs stay on the shards unread before they are released.</summary>
     public TimeSpan OutputRetention { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Mutual TLS between silos and from clients: every silo and client presents a certificate signed by the same authority.</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
     /// <summary>The memory budget in force.</summary>
     public long EffectiveMemoryBudgetBytes => MemoryBudgetBytes ?? Grains.Admission.SiloMemoryBudget.Default();
 

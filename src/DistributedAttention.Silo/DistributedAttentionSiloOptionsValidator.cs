@@ -38,6 +38,7 @@ public sealed class DistributedAttentionSiloOptionsValidator : IValidateOptions<
             }
         }
         ClusterChecks.Messaging(problems, options.MaxMessageBodyBytes, options.ResponseTimeout);
+        ClusterTls.Check(problems, options.Tls, "Tls:");
         if (options.JobStore is { } store && !Enum.IsDefined(store)) problems.Add($"JobStore '{store}' is not one of {string.Join(", ", Enum.GetNames<JobStoreKind>())}.");
         if (options.EffectiveJobStore == JobStoreKind.Redis && string.IsNullOrWhiteSpace(options.RedisConnectionString))
             problems.Add("RedisConnectionString is required for the Redis job store.");

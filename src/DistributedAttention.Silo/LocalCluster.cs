@@ -97,6 +97,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 MemoryBudgetBytes = options.MemoryBudgetBytes ?? SiloMemoryBudget.Default(silos),
                 MaxQueuedJobs = options.MaxQueuedJobs,
                 UploadTimeout = options.UploadTimeout,
+                Tls = options.Tls,
             });
         }
 
@@ -113,7 +114,9 @@ public sealed class LocalCluster : IAsyncDisposable
     /// A new client host connected to the cluster (started by the caller): what a separate client
     /// process would be, e.g. to test a client restart. Dispose it when done.
     /// </summary>
-    public IHost StartClientHost()
+    /// <param name="configure">Changes to the client's settings (e.g. other TLS credentials).</param>
+    /// <param name="client">More client configuration (e.g. a connection retry filter).</param>
+    public IHost StartClientHost(Action<DistributedAttentionClientOptions>? configure = null, Action<IClientBuilder>? client = null)
     {
         if (settings.Count == 0) throw new InvalidOperationException("the local cluster has not started.");
         var builder = NewHostBuilder("client");
@@ -126,7 +129,9 @@ public sealed class LocalCluster : IAsyncDisposable
             o.Gateways = [.. settings.Select(s => $"127.0.0.1:{s.GatewayPort}")];
             o.MaxMessageBodyBytes = options.MaxMessageBodyBytes;
             o.ResponseTimeout = options.ResponseTimeout;
-        });
+            o.Tls = options.Tls;
+            configure?.Invoke(o);
+        }, client);
         return builder.Build();
     }
 
@@ -264,6 +269,7 @@ public sealed class LocalCluster : IAsyncDisposable
         (to.Devices, to.MaxMessageBodyBytes, to.ResponseTimeout) = ([.. from.Devices], from.MaxMessageBodyBytes, from.ResponseTimeout);
         (to.FastFailureDetection, to.JobStore, to.Backups, to.BackupDirectory) = (from.FastFailureDetection, from.JobStore, from.Backups, from.BackupDirectory);
         (to.MemoryBudgetBytes, to.MaxQueuedJobs, to.UploadTimeout, to.OutputRetention) = (from.MemoryBudgetBytes, from.MaxQueuedJobs, from.UploadTimeout, from.OutputRetention);
+        to.Tls = from.Tls;
     }
 
     private HostApplicationBuilder NewHostBuilder(string name)

@@ -60,6 +60,9 @@ public sealed class LocalClusterOptions
     /// <summary>How long an admitted job may take to upload and start.</summary>
     public TimeSpan UploadTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Mutual TLS for every silo and the cluster's client (off unless a certificate is given).</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
     /// <summary>Console log level of the hosts (default: warnings).</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Warning;
 }

@@ -113,6 +113,7 @@ public static class SiloHostingExtensions
 #pragma warning disable ORLEANSEXP003 // Experimental in Orleans 10; chosen deliberately (see docs/architecture.md).
         builder.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+        if (options.Tls.Enabled) builder.UseTls(tls => ClusterTls.Configure(tls, options.Tls));
         builder.AddActivityPropagation();
         // Every silo reports to the Orleans dashboard; a host with HTTP (silo --http, serve) shows it.
         builder.AddDashboard(o => o.CounterUpdateIntervalMs = 1000);

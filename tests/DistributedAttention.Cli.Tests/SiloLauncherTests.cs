@@ -37,4 +37,14 @@ public sealed class SiloLauncherTests
         var redis = Assert.Throws<OptionsValidationException>(() => SiloLauncher.Resolve(new SiloLaunchOptions(JobStore: JobStoreKind.Redis), Environment()));
         Assert.Contains("RedisConnectionString is required for the Redis job store", redis.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Tls_flags_and_settings_reach_the_silo_and_missing_files_are_named()
+    {
+        var tls = new DistributedAttention.Client.ClusterTlsOptions { CertificatePath = "/no/silo.pem", AuthorityPath = "/no/ca.pem" };
+        var e = Assert.Throws<OptionsValidationException>(() => SiloLauncher.Resolve(new SiloLaunchOptions(Tls: tls), Environment(("DistributedAttention:Silo:Tls:KeyPath", "/no/silo.key"))));
+        Assert.Contains("Tls: the certificate file '/no/silo.pem' does not exist.", e.Message, StringComparison.Ordinal);
+        var orphan = Assert.Throws<OptionsValidationException>(() => SiloLauncher.Resolve(new SiloLaunchOptions(), Environment(("DistributedAttention:Silo:Tls:AuthorityPath", "/no/ca.pem"))));
+        Assert.Contains("Tls:CertificatePath is required when Tls:AuthorityPath or Tls:KeyPath is set.", orphan.Message, StringComparison.Ordinal);
+    }
 }

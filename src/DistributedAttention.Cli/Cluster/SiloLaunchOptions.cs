@@ -1,4 +1,5 @@
 using System.Net;
+using DistributedAttention.Client;
 using DistributedAttention.Grains.Shards.Backups;
 using DistributedAttention.Silo;
 
@@ -22,6 +23,7 @@ namespace DistributedAttention.Cli.Cluster;
 /// <param name="HttpHost">Address the HTTP API listens on (default 127.0.0.1).</param>
 /// <param name="BackupDirectory">Folder for disk copies.</param>
 /// <param name="MemoryBudgetBytes">This silo's memory budget for job tensors.</param>
+/// <param name="Tls">Mutual TLS: this silo's certificate and key, and the cluster's authority.</param>
 public sealed record SiloLaunchOptions(
     int? SiloPort = null,
     int? GatewayPort = null,
@@ -35,4 +37,5 @@ public sealed record SiloLaunchOptions(
     string? BackupDirectory = null,
     int? HttpPort = null,
     string? HttpHost = null,
-    long? MemoryBudgetBytes = null);
+    long? MemoryBudgetBytes = null,
+    ClusterTlsOptions? Tls = null);

@@ -55,6 +55,12 @@ public sealed class SiloLauncher : ISiloLauncher
         if (options.Backups is { } backups) target.Backups = backups;
         if (options.BackupDirectory is { } folder) target.BackupDirectory = folder;
         if (options.MemoryBudgetBytes is { } budget) target.MemoryBudgetBytes = budget;
+        if (options.Tls is { } tls)
+        {
+            target.Tls.CertificatePath = tls.CertificatePath ?? target.Tls.CertificatePath;
+            target.Tls.KeyPath = tls.KeyPath ?? target.Tls.KeyPath;
+            target.Tls.AuthorityPath = tls.AuthorityPath ?? target.Tls.AuthorityPath;
+        }
     }
 
     /// <summary>The options this silo runs with: configuration (environment variables), then the flags given.</summary>

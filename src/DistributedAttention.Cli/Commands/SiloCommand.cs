@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Cli.Cluster;
+using DistributedAttention.Client;
 using DistributedAttention.Pipeline;
 using DistributedAttention.Grains.Shards.Backups;
 using DistributedAttention.Silo;
@@ -24,10 +25,13 @@ internal static class SiloCommand
         var backupDir = new Option<string?>("--backup-dir") { Description = "Folder for --backups disk (default: under the temporary folder).", HelpName = "DIR" };
         var http = new Option<int?>("--http") { Description = "Also serve the HTTP API (jobs, /healthz, /readyz, /metrics, /docs) on this port (0 picks one).", HelpName = "PORT" };
         var memoryBudget = new Option<string?>("--memory-budget") { Description = "Memory this silo gives to job tensors, e.g. 8GiB or 512MiB; jobs that would exceed a silo's budget wait in a queue (default 70 % of the memory the process may use).", HelpName = "SIZE" };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "Mutual TLS between silos and from clients: this silo's certificate (PEM, or .pfx/.p12). Clients set DistributedAttention__Client__Tls__* to the same authority.", HelpName = "FILE" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The PEM private key of --tls-cert, when it is a separate file.", HelpName = "FILE" };
+        var tlsCa = new Option<string?>("--tls-ca") { Description = "The PEM certificate of the authority every silo's and client's certificate must chain to.", HelpName = "FILE" };
         var httpHost = new Option<string?>("--http-host") { Description = "Address the HTTP API listens on (default 127.0.0.1; 0.0.0.0 exposes it).", HelpName = "ADDRESS" };
         var command = new Command("silo", "Run one silo until Ctrl+C or SIGTERM. Settings not given as flags come from DistributedAttention__Silo__* environment variables.")
         {
-            port, gatewayPort, primary, devices, redis, clusterId, serviceId, jobStore, backups, backupDir, http, httpHost, memoryBudget,
+            port, gatewayPort, primary, devices, redis, clusterId, serviceId, jobStore, backups, backupDir, http, httpHost, memoryBudget, tlsCert, tlsKey, tlsCa,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -44,7 +48,9 @@ internal static class SiloCommand
                 result.GetValue(backupDir),
                 result.GetValue(http) is { } h ? (h == 0 ? 0 : Port(h, "--http")) : null,
                 result.GetValue(httpHost),
-                result.GetValue(memoryBudget) is { } size ? ValueParsers.ByteSize(size, "--memory-budget") : null);
+                result.GetValue(memoryBudget) is { } size ? ValueParsers.ByteSize(size, "--memory-budget") : null,
+                result.GetValue(tlsCert) is null && result.GetValue(tlsKey) is null && result.GetValue(tlsCa) is null ? null
+                    : new ClusterTlsOptions { CertificatePath = result.GetValue(tlsCert), KeyPath = result.GetValue(tlsKey), AuthorityPath = result.GetValue(tlsCa) });
             if (options.Primary is not null && options.Redis is not null) throw new UsageException("give either --primary (static clustering) or --redis, not both.");
             // Checks what the command line alone decides (a primary off this machine, clashing ports) before anything starts.
             var chosen = new DistributedAttentionSiloOptions();
