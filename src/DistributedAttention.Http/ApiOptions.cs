@@ -12,6 +12,9 @@ public sealed class ApiOptions
     /// <summary>Largest accepted upload (a book or a safetensors file), in bytes; larger ones get 413.</summary>
     public long MaxUploadBytes { get; set; } = 512L << 20;
 
+    /// <summary>Key callers beyond loopback must send to use the job routes (<c>Authorization: Bearer KEY</c> or <c>X-Api-Key</c>); unset serves them to loopback only.</summary>
+    public string? ApiKey { get; set; }
+
     /// <summary>Token that opens the Orleans dashboard (/dashboard) to addresses other than loopback; unset keeps it loopback-only.</summary>
     public string? DashboardToken { get; set; }
 

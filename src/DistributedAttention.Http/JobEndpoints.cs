@@ -23,7 +23,8 @@ public static class JobEndpoints
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var jobs = app.MapGroup("/v1/jobs").WithTags("Jobs");
+        // Beyond loopback only with the API key (ApiKeys).
+        var jobs = app.MapGroup("/v1/jobs").WithTags("Jobs").AddEndpointFilter(ApiKeys.RequireAsync);
         jobs.MapPost("/book", SubmitBookAsync)
             .WithSummary("Run a book through the transformer on the cluster")
             .WithDescription("Body: the book as text/plain (or application/octet-stream), or multipart/form-data with the book as a file and an optional 'options' field (a JSON object). Options as query parameters, named like distattn process's flags: layers, model-dim, heads, ffn-dim, model-seed, global-every, max-tokens, mechanism, window, dilation, shards, wire, replicas, job-id…")

@@ -6,9 +6,14 @@ using System.Text.Json;
 namespace DistributedAttention.Deploy.Tests.Compose;
 
 /// <summary>The compose cluster's HTTP API as a user reaches it: the API container's port on loopback.</summary>
-internal sealed class ClusterApi(Uri address) : IDisposable
+internal sealed class ClusterApi(Uri address, string apiKey) : IDisposable
 {
-    private readonly HttpClient http = new(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
+    private readonly HttpClient http = new(new SocketsHttpHandler { UseProxy = false })
+    {
+        BaseAddress = address,
+        Timeout = TimeSpan.FromMinutes(2),
+        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", apiKey) },
+    };
 
     /// <summary>Active silos as the API's /readyz reports them (0 while not ready).</summary>
     public async Task<int> ReadySilosAsync()

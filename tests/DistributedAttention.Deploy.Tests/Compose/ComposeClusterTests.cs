@@ -29,8 +29,10 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         await Docker.RequireAsync(images.Cpu, images.Dashboard, redisImage);
         Assert.True(File.Exists(Book), $"the test book is missing: {Book}");
         var ports = FreePorts.Take(2);
+        var apiKey = Guid.NewGuid().ToString("N");
         await using var compose = new ComposeProject(new Dictionary<string, string>
         {
+            ["DISTATTN_API_KEY"] = apiKey,
             ["DISTATTN_IMAGE"] = images.Cpu,
             ["DISTATTN_IMAGE_DASHBOARD"] = images.Dashboard,
             ["DISTATTN_REDIS_IMAGE"] = redisImage,
@@ -39,7 +41,7 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         });
         try
         {
-            await RunScenarioAsync(compose, new Uri($"http://127.0.0.1:{ports[0]}"), new Uri($"http://127.0.0.1:{ports[1]}"));
+            await RunScenarioAsync(compose, new Uri($"http://127.0.0.1:{ports[0]}"), new Uri($"http://127.0.0.1:{ports[1]}"), apiKey);
         }
         catch
         {
@@ -48,7 +50,7 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private async Task RunScenarioAsync(ComposeProject compose, Uri apiAddress, Uri dashboardAddress)
+    private async Task RunScenarioAsync(ComposeProject compose, Uri apiAddress, Uri dashboardAddress, string apiKey)
     {
         // 1. Up and healthy: `up --wait` returns only once every health check passes.
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -57,8 +59,12 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         var silos = await compose.ContainersAsync("silo");
         Assert.Equal(3, silos.Count);
         foreach (var container in silos) Assert.Equal("healthy", await ComposeProject.InspectAsync(container, "{{.State.Health.Status}}"));
-        using var api = new ClusterApi(apiAddress);
+        using var api = new ClusterApi(apiAddress, apiKey);
         await api.WaitForSilosAsync(3, TimeSpan.FromSeconds(60));
+        // Through the published port a request comes from the Docker network, not the API's loopback: no key, no job.
+        using (var anonymous = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = apiAddress })
+        using (var refused = await anonymous.GetAsync("/v1/jobs"))
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
 
         // 2. A book through the API equals one device, and its trace is in the dashboard.
         var first = await RunBookAsync(api, maxTokens: 6_000, layers: 2);

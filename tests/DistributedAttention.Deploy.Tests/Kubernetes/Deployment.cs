@@ -11,6 +11,7 @@ internal static class Deployment
     public const string Gateway = "distattn-gateway";
     public const string RedisSecret = "distattn-redis";
     public const string DashboardSecret = "distattn-dashboard";
+    public const string ApiSecret = "distattn-api";
 
     /// <summary>Ports of the deployment contract.</summary>
     public const int SiloPort = 11111, GatewayPort = 30000, HttpPort = 8080, RedisPort = 6379;

@@ -74,6 +74,7 @@ public sealed class EnvironmentTests
         {
             [Deployment.RedisSecret] = ["connection-string", "password"],
             [Deployment.DashboardSecret] = ["browser-token", "otlp-api-key"],
+            [Deployment.ApiSecret] = ["api-key"],
         };
         Assert.Equal(expected.Keys.Order(), m.All<V1Secret>().Select(s => s.Metadata.Name).Order());
         foreach (var (name, keys) in expected)
@@ -108,6 +109,17 @@ public sealed class EnvironmentTests
             // The header is built from the Secret, never written out in the manifest.
             Assert.DoesNotContain(apiKey, c.Literal("OTEL_EXPORTER_OTLP_HEADERS"), StringComparison.Ordinal);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void The_api_takes_its_key_from_a_secret_long_enough_for_its_validator(string overlay)
+    {
+        var m = Rendered.Overlay(overlay);
+        var api = m.Workload(Deployment.Api).Container("api");
+        Assert.Equal((Deployment.ApiSecret, "api-key"), KeyOf(api, "DistributedAttention__Api__ApiKey"));
+        // The placeholder starts (16+ characters) so a test deployment runs; README says to replace it.
+        Assert.True(ContainerEnvironment.Resolve(m, api, "DistributedAttention__Api__ApiKey").Length >= 16);
     }
 
     private static (string?, string?) KeyOf(V1Container c, string name)
