@@ -63,6 +63,33 @@ public sealed class JobLifecycleTests(JobCluster fixture) : IClassFixture<JobClu
     }
 
     [Fact]
+    public async Task Bad_requests_while_a_job_runs_are_refused_and_the_running_job_ends_equal_to_one_device()
+    {
+        var job = new LossJob(tokens: 12_000, layers: 6);
+        using var expected = job.SingleDevice();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sink = new Client.InMemoryHiddenStates();
+        var work = fixture.Jobs.RunModelAsync(job.Options, job.Tokens, new JobOptions(3), sink,
+            new SynchronousProgress<JobStatus>(s => { if (s.State == JobState.Running) running.TrySetResult(); }), default);
+        await running.Task.WaitAsync(TimeSpan.FromMinutes(2));
+
+        var bad = fixture.Cluster.Client.GetGrain<IJobGrain>(Guid.NewGuid().ToString("N"));
+        var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = -3 };
+        Assert.Contains("window", (await Assert.ThrowsAsync<ArgumentException>(() => bad.SubmitAsync(new JobRequest(new AttentionWork(spec, new AttentionShape(1, 2, 10, 8, 8)), new JobOptions(2))))).Message);
+        var outside = new AttentionSpec { Kind = AttentionKind.Window, GlobalPositions = [40] };
+        Assert.Contains("global position 40 is outside the sequence", (await Assert.ThrowsAsync<ArgumentException>(() => bad.SubmitAsync(new JobRequest(new AttentionWork(outside, new AttentionShape(1, 2, 10, 8, 8)), new JobOptions(2))))).Message);
+        Assert.Contains("shards must be >= 1", (await Assert.ThrowsAsync<ArgumentException>(() => bad.SubmitAsync(new JobRequest(new AttentionWork(new AttentionSpec(), new AttentionShape(1, 2, 10, 8, 8)), new JobOptions(0))))).Message);
+        Assert.Contains("dilation", (await Assert.ThrowsAsync<ArgumentException>(() => bad.SubmitAsync(new JobRequest(new AttentionWork(new AttentionSpec { Dilation = 0 }, new AttentionShape(1, 2, 10, 8, 8)), new JobOptions(2))))).Message);
+        Assert.Contains("unknown wire type", (await Assert.ThrowsAsync<ArgumentException>(() => bad.SubmitAsync(new JobRequest(new AttentionWork(new AttentionSpec(), new AttentionShape(1, 2, 10, 8, 8)), new JobOptions(2, Wire: (WireDType)77))))).Message);
+        var noLayers = job.Options with { Layers = 0, LayerAttention = [] };
+        Assert.Contains("layers must be >= 1", (await Assert.ThrowsAsync<ArgumentException>(() => bad.SubmitAsync(new JobRequest(new ModelWork(noLayers, 100), new JobOptions(2))))).Message);
+
+        await work.WaitAsync(TimeSpan.FromMinutes(3));
+        using var actual = job.AsTensor(sink.Data);
+        DistributedJobTests.AssertClose(expected, actual, "the job that ran beside the bad requests");
+    }
+
+    [Fact]
     public async Task A_job_id_holds_one_request_and_resubmitting_it_is_idempotent()
     {
         var job = fixture.Cluster.Client.GetGrain<IJobGrain>(Guid.NewGuid().ToString("N"));
