@@ -12,6 +12,8 @@ namespace DistributedAttention.Testing.Processes;
 public sealed partial class ChildProcess : IDisposable
 {
     private const int SigTerm = 15;
+    private const int SigStop = 19;
+    private const int SigCont = 18;
     private readonly Process process;
     private readonly StringBuilder output = new();
     private readonly List<(string Prefix, TaskCompletionSource<string> Line)> waiters = [];
@@ -119,6 +121,20 @@ public sealed partial class ChildProcess : IDisposable
     public void Terminate()
     {
         if (!process.HasExited && kill(process.Id, SigTerm) != 0) throw new InvalidOperationException($"kill({process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}.");
+    }
+
+    /// <summary>Freezes it (SIGSTOP): it neither answers nor dies, as a hung host or a long GC pause looks from outside.</summary>
+    public void Freeze() => Signal(SigStop, "SIGSTOP");
+
+    /// <summary>Wakes a frozen process (SIGCONT).</summary>
+    public void Thaw() => Signal(SigCont, "SIGCONT");
+
+    /// <summary>Whether it has exited.</summary>
+    public bool HasExited => process.HasExited;
+
+    private void Signal(int signal, string name)
+    {
+        if (!process.HasExited && kill(process.Id, signal) != 0) throw new InvalidOperationException($"kill({process.Id}, {name}) failed: errno {Marshal.GetLastPInvokeError()}.");
     }
 
     /// <summary>Kills it at once, as a crash or an OOM kill would: SIGKILL, no shutdown code runs.</summary>

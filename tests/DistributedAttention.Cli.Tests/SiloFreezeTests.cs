@@ -1,0 +1,86 @@
+using System.Net;
+using DistributedAttention.Abstractions;
+using DistributedAttention.Cli.Cluster;
+using DistributedAttention.Client;
+using DistributedAttention.Core.Runtime;
+using DistributedAttention.Testing;
+using DistributedAttention.Testing.Processes;
+using Xunit.Abstractions;
+
+namespace DistributedAttention.Cli.Tests;
+
+/// <summary>
+/// A silo process frozen with SIGSTOP in the middle of a job: it neither answers nor dies. The
+/// others declare it dead within seconds (fast failure detection: 1 s probes), the job recovers
+/// its shards and ends equal to one device; woken with SIGCONT, the silo finds itself declared
+/// dead and leaves, and the next job runs equal to one device without it.
+/// </summary>
+public sealed class SiloFreezeTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan SiloStart = TimeSpan.FromSeconds(120);
+    private readonly List<ChildProcess> silos = [];
+
+    [Fact]
+    public async Task A_frozen_silo_is_treated_as_lost_and_harms_neither_this_job_nor_the_next_when_it_wakes()
+    {
+        TorchRuntime.EnsureLoaded();
+        var ports = FreePorts.Take(6);
+        for (var i = 0; i < 3; i++)
+        {
+            string[] args = ["silo", "--port", $"{ports[2 * i]}", "--gateway-port", $"{ports[2 * i + 1]}", "--devices", "cpu"];
+            if (i > 0) args = [.. args, "--primary", $"127.0.0.1:{ports[0]}"];
+            silos.Add(ChildProcess.Start($"silo {i}", args));
+            if (i == 0) await silos[0].WaitForLineAsync("silo up:", SiloStart);
+        }
+        foreach (var silo in silos) await silo.WaitForLineAsync("silo up:", SiloStart);
+        await using var connection = await new GatewayClusterConnector(SiloStart).ConnectAsync(new ClusterChoice(new DnsEndPoint("127.0.0.1", ports[1]), 1), default);
+        var management = ((IClusterClient)connection.Grains).GetGrain<IManagementGrain>(0);
+        while ((await management.GetHosts(onlyActive: true)).Count < 3) await Task.Delay(200);
+
+        var job = new LossJob(tokens: 12_000, layers: 8);
+        using var expected = job.SingleDevice();
+        int? frozen = null;
+        var frozenAt = DateTime.MinValue;
+        var progress = new SynchronousProgress<JobStatus>(status =>
+        {
+            if (frozen is not null || status.State != JobState.Running || status.Shards.All(s => s.LayersDone < 2)) return;
+            // Neither silo 0 (the membership table) nor the coordinator's.
+            frozen = Enumerable.Range(1, 2).First(i => !status.CoordinatorSilo.Contains($":{ports[2 * i]}:", StringComparison.Ordinal));
+            frozenAt = DateTime.UtcNow;
+            silos[frozen.Value].Freeze();
+        });
+        var jobs = new JobClient(connection.Grains, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
+        var sink = new InMemoryHiddenStates();
+        var result = await jobs.RunModelAsync(job.Options, job.Tokens, new JobOptions(6), sink, progress, default).WaitAsync(TimeSpan.FromMinutes(4));
+        var took = DateTime.UtcNow - frozenAt;
+        Assert.NotNull(frozen);
+        output.WriteLine($"silo {frozen} frozen; the job ended {took.TotalSeconds:F1} s later with {result.Status.Recoveries.Length} recoveries");
+        using (var actual = job.AsTensor(sink.Data)) TensorAssert.Close(expected, actual, "hidden states after a silo froze");
+        var victim = $":{ports[2 * frozen!.Value]}:";
+        Assert.NotEmpty(result.Status.Recoveries);
+        Assert.All(result.Status.Recoveries, r => Assert.Contains(victim, r.LostSilo, StringComparison.Ordinal));
+        Assert.All(result.Status.Shards, s => Assert.DoesNotContain(victim, s.Silo, StringComparison.Ordinal));
+
+        // Woken up, it learns it was declared dead and stops; it takes no part in what follows.
+        silos[frozen.Value].Thaw();
+        var exit = await silos[frozen.Value].WaitForExitAsync(TimeSpan.FromSeconds(90));
+        output.WriteLine($"the woken silo exited with {exit}");
+        var next = new LossJob(tokens: 6_000, layers: 3, seed: 3);
+        using var nextExpected = next.SingleDevice();
+        var nextSink = new InMemoryHiddenStates();
+        var nextResult = await jobs.RunModelAsync(next.Options, next.Tokens, new JobOptions(4), nextSink, null, default).WaitAsync(TimeSpan.FromMinutes(2));
+        using (var nextActual = next.AsTensor(nextSink.Data)) TensorAssert.Close(nextExpected, nextActual, "the next job");
+        Assert.Empty(nextResult.Status.Recoveries);
+        Assert.All(nextResult.Status.Shards, s => Assert.DoesNotContain(victim, s.Silo, StringComparison.Ordinal));
+    }
+
+    public void Dispose()
+    {
+        foreach (var silo in silos)
+        {
+            // A frozen process cannot die of SIGKILL's kin until it runs again.
+            if (!silo.HasExited) silo.Thaw();
+            silo.Dispose();
+        }
+    }
+}
