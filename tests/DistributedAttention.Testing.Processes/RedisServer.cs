@@ -7,18 +7,21 @@ namespace DistributedAttention.Testing.Processes;
 
 /// <summary>
 /// A throw-away <c>redis-server</c> child process on a free localhost port, without persistence
-/// (<c>--save "" --appendonly no</c>). <see cref="StartAsync"/> returns once it answers PING;
-/// <see cref="DisposeAsync"/> kills it.
+/// (<c>--save "" --appendonly no</c>), or with an append-only file in a folder of the caller's
+/// (so <see cref="RestartAsync"/> keeps the data). <see cref="StartAsync"/> returns once it
+/// answers PING; <see cref="DisposeAsync"/> kills it.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
     private const string Executable = "redis-server";
-    private readonly Process process;
     private readonly StringBuilder log = new();
+    private readonly string? dataDirectory;
+    private Process process;
 
-    private RedisServer(Process process, int port)
+    private RedisServer(Process process, int port, string? dataDirectory)
     {
         this.process = process;
+        this.dataDirectory = dataDirectory;
         Port = port;
     }
 
@@ -49,7 +52,9 @@ public sealed class RedisServer : IAsyncDisposable
     /// (the server exits at once) is retried on another port.
     /// </summary>
     /// <exception cref="InvalidOperationException"><c>redis-server</c> is not on PATH, or it did not come up.</exception>
-    public static async Task<RedisServer> StartAsync(TimeSpan timeout)
+    /// <param name="timeout">How long to wait for it to answer.</param>
+    /// <param name="dataDirectory">Keep an append-only file here (null: no persistence).</param>
+    public static async Task<RedisServer> StartAsync(TimeSpan timeout, string? dataDirectory = null)
     {
         var path = Find() ?? throw new InvalidOperationException(
             $"{Executable} is not on PATH, so the Redis clustering tests cannot run. Run the tests through eng/test.sh " +
@@ -58,7 +63,7 @@ public sealed class RedisServer : IAsyncDisposable
         Exception? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var server = Launch(path, FreePort());
+            var server = Launch(path, FreePort(), dataDirectory, null);
             try
             {
                 await server.WaitUntilReadyAsync(timeout).ConfigureAwait(false);
@@ -71,6 +76,25 @@ public sealed class RedisServer : IAsyncDisposable
             }
         }
         throw new InvalidOperationException($"{Executable} did not start: {last!.Message}", last);
+    }
+
+    /// <summary>
+    /// Stops the server as an operator would (SHUTDOWN: the append-only file is flushed), leaves it
+    /// down for <paramref name="down"/>, and starts it again on the same port and folder.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan down, TimeSpan timeout)
+    {
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(IPAddress.Loopback, Port).ConfigureAwait(false);
+            await client.GetStream().WriteAsync("SHUTDOWN\r\n"u8.ToArray()).ConfigureAwait(false);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+        }
+        process.Dispose();
+        await Task.Delay(down).ConfigureAwait(false);
+        process = Launch(Find()!, Port, dataDirectory, this).process;
+        await WaitUntilReadyAsync(timeout).ConfigureAwait(false);
     }
 
     /// <summary>Kills the server (if it still runs) and waits for it to exit.</summary>
@@ -95,7 +119,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private static RedisServer Launch(string path, int port)
+    private static RedisServer Launch(string path, int port, string? dataDirectory, RedisServer? existing)
     {
         var start = new ProcessStartInfo(path)
         {
@@ -105,10 +129,12 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardInput = true,
             WorkingDirectory = Path.GetTempPath(),
         };
-        foreach (var arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no" })
+        string[] persistence = dataDirectory is null ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDirectory];
+        foreach (var arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--daemonize", "no" }.Concat(persistence))
             start.ArgumentList.Add(arg);
         var process = new Process { StartInfo = start };
-        var server = new RedisServer(process, port);
+        var server = existing ?? new RedisServer(process, port, dataDirectory);
+        if (existing is not null) existing.process = process;
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.Start();
