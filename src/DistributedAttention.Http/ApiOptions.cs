@@ -12,6 +12,9 @@ public sealed class ApiOptions
     /// <summary>Largest accepted upload (a book or a safetensors file), in bytes; larger ones get 413.</summary>
     public long MaxUploadBytes { get; set; } = 512L << 20;
 
+    /// <summary>Most tokens a book may have (after <c>max-tokens</c>); longer books get 400 naming the limit.</summary>
+    public long MaxTokens { get; set; } = 16_000_000;
+
     /// <summary>Key callers beyond loopback must send to use the job routes (<c>Authorization: Bearer KEY</c> or <c>X-Api-Key</c>); unset serves them to loopback only.</summary>
     public string? ApiKey { get; set; }
 

@@ -15,6 +15,7 @@ public sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
         if (options.JobRetention < TimeSpan.FromMinutes(1) || options.JobRetention > TimeSpan.FromDays(365))
             failures.Add($"JobRetention must be between 00:01:00 and 365.00:00:00 (got {options.JobRetention}).");
         if (options.MaxUploadBytes < 1) failures.Add($"MaxUploadBytes must be >= 1 (got {options.MaxUploadBytes}).");
+        if (options.MaxTokens < 1) failures.Add($"MaxTokens must be >= 1 (got {options.MaxTokens}).");
         if (options.ApiKey is { Length: > 0 and < 16 }) failures.Add("ApiKey must be at least 16 characters (it guards the job routes).");
         if (options.DashboardToken is { Length: > 0 and < 16 }) failures.Add("DashboardToken must be at least 16 characters (it guards the cluster's dashboard).");
         if (options.ProgressInterval <= TimeSpan.Zero || options.ProgressInterval > TimeSpan.FromMinutes(1))

@@ -53,6 +53,8 @@ public static class JobEndpoints
             var split = JobRequests.Split(bag);
             bag.RejectUnknown();
             var book = BookJob.Prepare(input, $"{id}.txt", settings);
+            if (book.Tokens.Length > options.Value.MaxTokens)
+                throw new ArgumentException($"the book has {book.Tokens.Length} tokens, more than this server's limit of {options.Value.MaxTokens} (DistributedAttention:Api:MaxTokens); send max-tokens={options.Value.MaxTokens} to process its beginning.");
             var plan = split.Build(await RequireSilosAsync(registry, context.RequestAborted), prefix: "");
             if (plan.Shards > book.Tokens.Length) throw new ArgumentException($"shards {plan.Shards} is more than the book's {book.Tokens.Length} tokens; every shard needs at least one.");
             return registry.StartBook(id, folder, book, plan);

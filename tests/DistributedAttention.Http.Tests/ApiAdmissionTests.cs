@@ -29,7 +29,11 @@ public sealed class BusyApiCluster : IAsyncLifetime
     {
         TorchRuntime.EnsureLoaded();
         await Cluster.StartAsync(2);
-        app = await ApiServer.StartAsync(new GrainClusterAccess(Cluster.Client, "2 test silos"), "http://127.0.0.1:0", "distattn-api-busy", o => o.DataDirectory = DataDirectory);
+        app = await ApiServer.StartAsync(new GrainClusterAccess(Cluster.Client, "2 test silos"), "http://127.0.0.1:0", "distattn-api-busy", o =>
+        {
+            o.DataDirectory = DataDirectory;
+            o.MaxTokens = 5_000;
+        });
         Http = new HttpClient { BaseAddress = new Uri(ApiServer.Addresses(app)[0]), Timeout = TimeSpan.FromMinutes(3) };
     }
 
@@ -83,6 +87,17 @@ public sealed class ApiAdmissionTests(BusyApiCluster api) : IClassFixture<BusyAp
         Assert.Equal(HttpStatusCode.NotFound, (await api.Http.GetAsync("/v1/jobs/busy-book/outputs/summary.json")).StatusCode);
         var fromCluster = await api.Http.GetFromJsonAsync<JsonElement>("/v1/jobs/busy-book");
         Assert.Equal("completed", fromCluster.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task A_book_over_the_token_limit_gets_400_naming_it_and_max_tokens_takes_its_beginning()
+    {
+        using var content = new StringContent(string.Concat(Enumerable.Repeat(Book, 8)), Encoding.UTF8, "text/plain");
+        using var response = await api.Http.PostAsync("/v1/jobs/book?job-id=long-book&shards=2", content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        Assert.Matches("the book has \\d+ tokens, more than this server's limit of 5000 \\(DistributedAttention:Api:MaxTokens\\); send max-tokens=5000", detail);
+        Assert.False(Directory.Exists(Path.Combine(api.DataDirectory, "long-book")));
     }
 
     [Fact]
