@@ -116,13 +116,13 @@ public sealed class SiloDrainProcessTests(ITestOutputHelper output) : IAsyncLife
         await host.StopAsync();
     }
 
-    private async Task<ChildProcess> StartSiloAsync(bool http = false)
+    private async Task<ChildProcess> StartSiloAsync(bool http = false, string drainTimeout = "00:02:00")
     {
         var ports = FreePorts.Take(2);
         var environment = new Dictionary<string, string>
         {
             ["DistributedAttention__Silo__AdvertisedAddress"] = "127.0.0.1",
-            ["DistributedAttention__Silo__DrainTimeout"] = "00:02:00",
+            ["DistributedAttention__Silo__DrainTimeout"] = drainTimeout,
         };
         string[] arguments = ["silo", "--redis", redis!.ConnectionString, "--cluster-id", clusterId, "--port", $"{ports[0]}", "--gateway-port", $"{ports[1]}"];
         var silo = ChildProcess.Start($"silo {silos.Count}", environment, http ? [.. arguments, "--http", "0"] : arguments);
@@ -131,6 +131,49 @@ public sealed class SiloDrainProcessTests(ITestOutputHelper output) : IAsyncLife
         var up = await silo.WaitForLineAsync("silo up:", SiloStart);
         output.WriteLine(up);
         return silo;
+    }
+
+    [Fact]
+    public async Task A_drain_longer_than_its_timeout_leaves_anyway_and_the_job_recovers_equal_to_one_device()
+    {
+        TorchRuntime.EnsureLoaded();
+        redis = await RedisServer.StartAsync(TimeSpan.FromSeconds(30));
+        clusterId = "drain-timeout-" + Guid.NewGuid().ToString("N")[..8];
+        for (var i = 0; i < 3; i++) await StartSiloAsync(drainTimeout: "00:00:01");
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.AddDistributedAttentionClient(o =>
+        {
+            o.Clustering = ClusteringMode.Redis;
+            o.RedisConnectionString = redis.ConnectionString;
+            o.ClusterId = clusterId;
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<IClusterClient>();
+        await WaitForActiveAsync(client, 3);
+        var jobs = new JobClient(client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
+
+        var job = new LossJob(tokens: 20_000, layers: 12, seed: 6);
+        using var expected = job.SingleDevice();
+        int? stopped = null;
+        var progress = new SynchronousProgress<JobStatus>(status =>
+        {
+            if (stopped is not null || status.State != JobState.Running || status.LayersCompleted < 2) return;
+            // A silo holding a shard but not the coordinator: its 1 s drain cannot outlast the job.
+            stopped = Enumerable.Range(0, silos.Count).First(i => i != IndexOf(status.CoordinatorSilo));
+            silos[stopped.Value].Terminate();
+        });
+        var sink = new InMemoryHiddenStates();
+        var result = await jobs.RunModelAsync(job.Options, job.Tokens, new JobOptions(3), sink, progress, default).WaitAsync(TimeSpan.FromMinutes(4));
+        Assert.NotNull(stopped);
+        var leaving = silos[stopped!.Value];
+        await leaving.WaitForExitAsync(TimeSpan.FromSeconds(90));
+        Assert.Contains("silo drain timed out:", leaving.Output);
+        using (var actual = job.AsTensor(sink.Data)) TensorAssert.Close(expected, actual, "hidden states after a drain timed out");
+        var port = $":{siloPorts[stopped.Value]}:";
+        Assert.NotEmpty(result.Status.Recoveries);
+        Assert.All(result.Status.Recoveries, r => Assert.Contains(port, r.LostSilo, StringComparison.Ordinal));
+        await host.StopAsync();
     }
 
     private int IndexOf(string siloAddress) =>
