@@ -31,7 +31,8 @@ public sealed partial class JobClient
                 RequireOutput(status);
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 if (status.State == JobState.Created) await UploadAndStartAsync(job, plan, upload, cancellationToken).ConfigureAwait(false);
-                return await FinishAsync(job, plan, read, clock.Elapsed.TotalSeconds, progress, cancellationToken).ConfigureAwait(false);
+                return await FinishAsync(job, plan, read, clock.Elapsed.TotalSeconds, progress, cancellationToken,
+                    () => UploadAndStartAsync(job, plan, upload, cancellationToken)).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
@@ -83,12 +84,22 @@ public sealed partial class JobClient
             throw new JobFailedException(status with { Error = "completed earlier and its output was already read and released; submit under a new job id to run it again." });
     }
 
-    private async Task<T> FinishAsync<T>(IJobGrain job, JobPlan plan, OutputReader<T> read, double uploadSeconds, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for the job, reads its output and releases it. A job that went back to its upload
+    /// (shards lost their inputs with a silo before it was prepared) gets its inputs again through
+    /// <paramref name="uploadAgain"/>; a client without them (attached by id) fails clearly.
+    /// </summary>
+    private async Task<T> FinishAsync<T>(IJobGrain job, JobPlan plan, OutputReader<T> read, double uploadSeconds, IProgress<JobStatus>? progress, CancellationToken cancellationToken, Func<Task>? uploadAgain = null)
     {
         JobStatus status;
         using (ClientSpans.StartPhase("wait"))
         {
-            status = await JobWatcher.WaitAsync(job, settings, progress, cancellationToken).ConfigureAwait(false);
+            while ((status = await JobWatcher.WaitForOutcomeAsync(job, settings, progress, cancellationToken).ConfigureAwait(false)).State == JobState.Created)
+            {
+                if (uploadAgain is null)
+                    throw new JobFailedException(status with { Error = "its inputs were lost with a silo before it was prepared and must be uploaded again; submit it again with its inputs." });
+                await uploadAgain().ConfigureAwait(false);
+            }
         }
         cancellationToken.ThrowIfCancellationRequested();
         T result;

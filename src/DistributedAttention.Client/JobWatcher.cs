@@ -15,6 +15,11 @@ internal static class JobWatcher
     public static Task<JobStatus> WaitAsync(IJobGrain job, JobClientOptions options, IProgress<JobStatus>? progress, CancellationToken cancellationToken) =>
         WaitUntilAsync(job, options, progress, s => s.State == JobState.Completed, cancellationToken);
 
+    /// <summary>The job's status once it has completed, or gone back to its upload (Created again: shards lost their inputs before it was prepared).</summary>
+    /// <exception cref="JobFailedException">The job failed or was cancelled on the cluster.</exception>
+    public static Task<JobStatus> WaitForOutcomeAsync(IJobGrain job, JobClientOptions options, IProgress<JobStatus>? progress, CancellationToken cancellationToken) =>
+        WaitUntilAsync(job, options, progress, s => s.State is JobState.Completed or JobState.Created, cancellationToken);
+
     /// <summary>The job's status once it has left the admission queue (admitted: it may upload).</summary>
     /// <exception cref="JobFailedException">The job failed or was cancelled while it waited.</exception>
     public static Task<JobStatus> WaitForAdmissionAsync(IJobGrain job, JobClientOptions options, IProgress<JobStatus>? progress, CancellationToken cancellationToken) =>

@@ -229,10 +229,20 @@ public sealed partial class JobGrain(
         {
             logger.LogInformation(e, "Job {Job} cancelled", JobId);
         }
+        catch (InputsLostException e) when (Record.Uploads < MaxUploads)
+        {
+            logger.LogWarning("Job {Job}: {Reason} Back to the upload", JobId, e.Message);
+            await BackToUploadAsync(e);
+        }
         catch (Exception e)
         {
             Record.State = JobState.Failed;
-            Record.Error = e is AggregateException { InnerException: { } inner } ? inner.Message : e.Message;
+            Record.Error = e switch
+            {
+                AggregateException { InnerException: { } inner } => inner.Message,
+                InputsLostException => $"{e.Message} That happened {MaxUploads} times; submit the job again.",
+                _ => e.Message,
+            };
             Record.EndedUtc = DateTime.UtcNow;
             logger.LogError(e, "Job {Job} failed", JobId);
             span.Fail(e);

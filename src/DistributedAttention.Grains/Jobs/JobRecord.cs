@@ -78,6 +78,9 @@ public sealed class JobRecord
     /// <summary>When admission let the job upload (its upload deadline counts from here).</summary>
     [Id(21)] public DateTime? AdmittedUtc { get; set; }
 
+    /// <summary>Times the job went back to its upload because shards lost their inputs before it was prepared.</summary>
+    [Id(22)] public int Uploads { get; set; }
+
     /// <summary>Whether the job's memory counts against the silos' budgets: admitted, and its tensors not yet released.</summary>
     public bool HoldsMemory => !Released && State is JobState.Created or JobState.Running or JobState.Completed;
 

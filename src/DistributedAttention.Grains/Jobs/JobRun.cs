@@ -39,7 +39,7 @@ internal sealed class JobRun(IJobShards shards, JobRecord record, Func<Task> sav
         await save();
     }
 
-    /// <summary>Every shard embeds (or stages) its inputs and copies them to its neighbours; a shard that lost its uploaded inputs cannot be rebuilt.</summary>
+    /// <summary>Every shard embeds (or stages) its inputs and copies them to its neighbours; a shard that lost its uploaded inputs ends the run with <see cref="InputsLostException"/>.</summary>
     private async Task PrepareAsync(CancellationToken token)
     {
         var calls = Enumerable.Range(0, shards.Count).Select(s => Transient.RetryAsync(() => shards.PrepareAsync(s), token)).ToArray();
@@ -49,14 +49,20 @@ internal sealed class JobRun(IJobShards shards, JobRecord record, Func<Task> sav
         }
         catch (Exception)
         {
-            var failed = Enumerable.Range(0, calls.Length).First(s => calls[s].IsFaulted || calls[s].IsCanceled);
-            var error = calls[failed].Exception?.InnerException?.Message ?? "cancelled";
-            var probe = await Transient.RetryAsync(() => shards.ProbeAsync(failed), token);
-            throw new InvalidOperationException(probe.Joined
-                ? $"shard {failed} failed to prepare: {error}"
-                : $"shard {failed} was lost with its silo before the job was prepared, and its uploaded inputs with it; submit the job again.");
+            var failed = Enumerable.Range(0, calls.Length).Where(s => calls[s].IsFaulted || calls[s].IsCanceled).ToArray();
+            var probes = await Task.WhenAll(failed.Select(s => Transient.RetryAsync(() => shards.ProbeAsync(s), token)));
+            var lost = failed.Where((_, i) => !probes[i].Joined).ToArray();
+            // A shard that reactivated empty lost its upload with its silo: the inputs must come again.
+            if (lost.Length > 0) throw new InputsLostException(lost);
+            throw new InvalidOperationException($"shard {failed[0]} failed to prepare: {calls[failed[0]].Exception?.InnerException?.Message ?? "cancelled"}");
         }
         foreach (var call in calls) record.Account(-1, call.Result);
+        if (record.Uploads > 0)
+        {
+            // After a second upload, shards that had prepared before kept their input but not the copies the lost ones held: copy again.
+            var copies = await Task.WhenAll(Enumerable.Range(0, shards.Count).Select(s => Transient.RetryAsync(() => shards.ReplicateAsync(s, 0), token)));
+            foreach (var copy in copies) record.Account(-1, copy);
+        }
     }
 
     private async Task PhaseAsync(string name, Func<Task> work, int? layer = null)

@@ -25,8 +25,8 @@ public sealed class FaultRedis : IAsyncLifetime
 /// <summary>
 /// A silo killed in each phase of a job (upload, prepare, a layer, a ring exchange, the output
 /// stream), once a silo holding only a shard and once the coordinator's silo: the output equals
-/// one device, or (a shard lost with its uploaded inputs before any copy exists) the job fails
-/// naming the lost shard; either way the cluster runs the next job correctly.
+/// one device (a shard lost with its uploaded inputs before any copy exists sends the job back
+/// to its upload, and the client uploads again), and the cluster runs the next job correctly.
 /// </summary>
 public sealed class PhaseFaultTests(FaultRedis redis, ITestOutputHelper output) : IClassFixture<FaultRedis>
 {
@@ -41,7 +41,7 @@ public sealed class PhaseFaultTests(FaultRedis redis, ITestOutputHelper output) 
     [InlineData(JobPhase.Exchange, true)]
     [InlineData(JobPhase.Output, false)]
     [InlineData(JobPhase.Output, true)]
-    public async Task A_silo_lost_in_any_phase_leaves_the_output_equal_or_a_clear_failure_and_the_next_job_runs(JobPhase phase, bool coordinator)
+    public async Task A_silo_lost_in_any_phase_leaves_the_output_equal_and_the_next_job_runs(JobPhase phase, bool coordinator)
     {
         TorchRuntime.EnsureLoaded();
         PhaseTrap? trap = null;
@@ -76,14 +76,13 @@ public sealed class PhaseFaultTests(FaultRedis redis, ITestOutputHelper output) 
             // and a loss after the first copies existed was recovered from them.
             var status = await cluster.Client.GetGrain<IJobGrain>(result!.Plan.JobId).GetStatusAsync();
             Assert.All(status.Shards, s => Assert.NotEqual(trap.Victim, s.Silo));
-            if (phase is not JobPhase.Upload) Assert.Contains(status.Recoveries, r => r.LostSilo == trap.Victim);
-            if (phase is JobPhase.Output) Assert.Contains(status.Recoveries, r => r.Layer == job.Options.Layers);
+            if (phase is JobPhase.Layer or JobPhase.Exchange) Assert.Contains(status.Recoveries, r => r.LostSilo == trap.Victim);
+            // A shard's silo lost before the client read it: restored from a copy of its output.
+            if (phase is JobPhase.Output && !coordinator) Assert.Contains(status.Recoveries, r => r.LostSilo == trap.Victim && r.Layer == job.Options.Layers);
         }
         else
         {
-            // Only a shard whose uploaded inputs went with its silo before the first copies may end the job; it is named.
-            Assert.Equal(JobPhase.Prepare, phase);
-            Assert.Matches("shard \\d+ was lost with its silo before the job was prepared", failure.Message);
+            Assert.Fail($"the job failed: {failure.Message}");
         }
 
         // The cluster serves the next job, equal to one device.

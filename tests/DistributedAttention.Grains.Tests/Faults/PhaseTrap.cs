@@ -71,7 +71,11 @@ public sealed class PhaseTrap(LocalCluster cluster, JobPhase phase, bool coordin
     private Task? KillAheadOfTheReader(string boss, string reading, string grain)
     {
         if (latest is not { } status || !int.TryParse(grain[(grain.LastIndexOf('/') + 1)..], out var shard)) return null;
-        var victim = status.Shards.Where(s => s.Shard > shard && s.Silo != reading && coordinator == (s.Silo == boss)).Select(s => s.Silo).FirstOrDefault();
+        // A shard's silo: one whose shard is read later. The coordinator's: as soon as the client reads elsewhere
+        // (its own shard may already have been read; then only the coordinator is lost, not data still to read).
+        var victim = coordinator
+            ? (reading != boss ? boss : null)
+            : status.Shards.Where(s => s.Shard > shard && s.Silo != reading && s.Silo != boss).Select(s => s.Silo).FirstOrDefault();
         if (victim is null) return null;
         Start(victim);
         return Kill;

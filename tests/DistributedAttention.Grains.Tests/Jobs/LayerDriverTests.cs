@@ -203,11 +203,12 @@ public sealed class LayerDriverTests
     }
 
     [Fact]
-    public async Task A_shard_that_lost_its_uploaded_inputs_before_preparing_fails_the_job_clearly()
+    public async Task A_shard_that_lost_its_uploaded_inputs_before_preparing_ends_the_run_naming_it_for_a_new_upload()
     {
         var run = new Run(3, 1, 1);
         run.Shards.Kill(2);
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => run.Job().RunAsync(resuming: false, default));
-        Assert.Equal("shard 2 was lost with its silo before the job was prepared, and its uploaded inputs with it; submit the job again.", e.Message);
+        var e = await Assert.ThrowsAsync<InputsLostException>(() => run.Job().RunAsync(resuming: false, default));
+        Assert.Equal([2], e.Shards);
+        Assert.Equal("shard(s) 2 were lost with their silo before the job was prepared, and their uploaded inputs with them.", e.Message);
     }
 }
