@@ -75,7 +75,9 @@ public sealed class PhaseFaultTests(FaultRedis redis, ITestOutputHelper output) 
             // The job's status now (the result holds the one from before the output was read): nothing runs on the victim,
             // and a loss after the first copies existed was recovered from them.
             var status = await cluster.Client.GetGrain<IJobGrain>(result!.Plan.JobId).GetStatusAsync();
-            Assert.All(status.Shards, s => Assert.NotEqual(trap.Victim, s.Silo));
+            Assert.NotEqual(trap.Victim, status.CoordinatorSilo);
+            // (The coordinator's silo may have died after its own shard was read: that shard needed no recovery.)
+            if (!(phase is JobPhase.Output && coordinator)) Assert.All(status.Shards, s => Assert.NotEqual(trap.Victim, s.Silo));
             if (phase is JobPhase.Layer or JobPhase.Exchange) Assert.Contains(status.Recoveries, r => r.LostSilo == trap.Victim);
             // A shard's silo lost before the client read it: restored from a copy of its output.
             if (phase is JobPhase.Output && !coordinator) Assert.Contains(status.Recoveries, r => r.LostSilo == trap.Victim && r.Layer == job.Options.Layers);
