@@ -246,6 +246,7 @@ public sealed class ArgumentValidationTests
     [InlineData("--silos", "0", "--silos must be between 1 and 64")]
     [InlineData("--max-upload-mb", "0", "--max-upload-mb must be >= 1")]
     [InlineData("--cluster", "nowhere", "--cluster 'nowhere' is not HOST:PORT")]
+    [InlineData("--wait-for-cluster", "-1", "--wait-for-cluster must be in 0-86400 seconds")]
     public Task Bad_serve_options_are_named(string option, string value, string expected) => AssertUsageError(expected, "serve", option, value);
 
     [Fact]

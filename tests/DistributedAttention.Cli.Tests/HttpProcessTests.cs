@@ -66,6 +66,39 @@ public sealed partial class HttpProcessTests : IDisposable
         Assert.Equal(0, await primary.WaitForExitAsync(StopTimeout));
     }
 
+    [Fact]
+    public async Task Serve_started_before_its_cluster_waits_for_it_then_serves_a_job()
+    {
+        // As compose or Kubernetes may start them: the API first, the silo it names a little later.
+        var ports = FreePorts.Take(2);
+        var serve = Spawn("distattn serve", "serve", "--port", "0", "--cluster", $"127.0.0.1:{ports[1]}", "--wait-for-cluster", "300", "--data-dir", dir.File("data"));
+        // The waiting lines go to stderr.
+        for (var i = 0; i < 1200 && !serve.Output.Contains("waiting for the cluster (attempt 1", StringComparison.Ordinal); i++) await Task.Delay(100);
+        Assert.Contains("waiting for the cluster (attempt 1", serve.Output);
+        Assert.DoesNotContain("serving on", serve.Output);
+        var silo = Spawn("silo", "silo", "--port", $"{ports[0]}", "--gateway-port", $"{ports[1]}");
+        await silo.WaitForLineAsync("silo up:", StartTimeout);
+        var line = await serve.WaitForLineAsync("serving on ", StartTimeout);
+        using var http = new HttpClient { BaseAddress = new Uri(Url().Match(line).Value), Timeout = TimeSpan.FromMinutes(2) };
+        Assert.Equal("completed", (await WaitAsync(http, await SubmitAsync(http))).GetProperty("state").GetString());
+
+        serve.Terminate();
+        Assert.Equal(0, await serve.WaitForExitAsync(StopTimeout));
+        silo.Terminate();
+        Assert.Equal(0, await silo.WaitForExitAsync(StopTimeout));
+    }
+
+    [Fact]
+    public async Task Serve_gives_up_on_a_cluster_that_never_answers_with_exit_code_1()
+    {
+        var port = FreePorts.Take(1)[0];
+        var serve = Spawn("distattn serve", "serve", "--port", "0", "--cluster", $"127.0.0.1:{port}", "--wait-for-cluster", "6");
+        Assert.Equal(1, await serve.WaitForExitAsync(StartTimeout));
+        Assert.Contains("waiting for the cluster (attempt 1", serve.Output);
+        Assert.Contains($"nothing listens there (connection refused) (127.0.0.1:{port})", serve.Output);
+        Assert.DoesNotContain("serving on", serve.Output);
+    }
+
     public void Dispose()
     {
         foreach (var child in children) child.Dispose();

@@ -86,6 +86,8 @@ public sealed class GatewayClusterConnector : IClusterConnector
         {
             host.Dispose();
             if (e is OperationCanceledException or ClusterUnavailableException) throw;
+            // Orleans reports a start cut short by the token as its own lifecycle exception: it is the timeout.
+            if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException(e.Message, e, cancellationToken);
             throw new ClusterUnavailableException($"cannot connect to {choice} (cluster id '{choice.ClusterId}'): {e.Message}", e);
         }
     }

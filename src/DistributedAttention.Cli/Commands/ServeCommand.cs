@@ -21,9 +21,10 @@ internal static class ServeCommand
         var serviceId = new Option<string>("--service-id") { Description = "Orleans service id of --cluster or --redis.", DefaultValueFactory = _ => ClusterChoice.DefaultServiceId };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder for each job's upload and outputs (default: under the temporary folder).", HelpName = "DIR" };
         var maxUpload = new Option<int?>("--max-upload-mb") { Description = "Largest accepted upload in MiB (default 512).", HelpName = "MB" };
+        var waitForCluster = new Option<int>("--wait-for-cluster") { Description = "Keep trying to reach --cluster or --redis this many seconds before giving up (0 tries once).", DefaultValueFactory = _ => 120, HelpName = "SECONDS" };
         var command = new Command("serve", "Run the HTTP API (submit jobs, watch them, download outputs) on an embedded cluster, until Ctrl+C or SIGTERM.")
         {
-            port, host, silos, cluster, redis, clusterId, serviceId, dataDir, maxUpload,
+            port, host, silos, cluster, redis, clusterId, serviceId, dataDir, maxUpload, waitForCluster,
         };
         command.Add(Dashboard.DashboardForRun.CreateOption());
         command.SetAction(async (result, cancellationToken) =>
@@ -33,10 +34,13 @@ internal static class ServeCommand
             var silosValue = result.GetValue(silos);
             if (silosValue is < 1 or > 64) throw new UsageException($"--silos must be between 1 and 64 (got {silosValue}).");
             if (result.GetValue(maxUpload) is < 1) throw new UsageException($"--max-upload-mb must be >= 1 (got {result.GetValue(maxUpload)}).");
+            var patience = result.GetValue(waitForCluster);
+            if (patience is < 0 or > 86_400) throw new UsageException($"--wait-for-cluster must be in 0-86400 seconds (got {patience}).");
             var choice = ClusterOptions.Choose(result.GetValue(cluster), result.GetValue(redis), silosValue, result.GetValue(clusterId)!, result.GetValue(serviceId)!);
             var stdout = context.Console.Profile.Out.Writer;
 
-            await using var connection = await context.Connector.ConnectAsync(choice, cancellationToken).ConfigureAwait(false);
+            var connector = new PatientClusterConnector(context.Connector, TimeSpan.FromSeconds(patience), context.Error);
+            await using var connection = await connector.ConnectAsync(choice, cancellationToken).ConfigureAwait(false);
             var url = $"http://{result.GetValue(host)}:{portValue}";
             var app = await ApiServer.StartAsync(new GrainClusterAccess(connection.Grains, connection.Description), url, "distattn-serve", o =>
             {
