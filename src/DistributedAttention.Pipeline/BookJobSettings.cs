@@ -28,6 +28,8 @@ public sealed record BookJobSettings(int Layers, int ModelDim, int Heads, int Fe
     public void Validate(string prefix = "")
     {
         if (GlobalEvery < 0) throw new ArgumentException($"{prefix}global-every must be >= 0 (got {GlobalEvery}).");
+        if (GlobalEvery > 0 && Attention.Kind is not (AttentionKind.Window or AttentionKind.BigBird))
+            throw new ArgumentException($"{prefix}global-every applies to {prefix}mechanism window and bigbird only; {ValueParsers.MechanismName(Attention.Kind)} attention has no global tokens.");
         if (MaxTokens is < 1) throw new ArgumentException($"{prefix}max-tokens must be >= 1 (got {MaxTokens}).");
         try
         {

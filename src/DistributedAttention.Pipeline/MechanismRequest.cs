@@ -68,6 +68,8 @@ public sealed record MechanismRequest
             if (Window is not null) throw new ArgumentException($"{prefix}window does not apply to {prefix}mechanism full (it attends to every key); use {prefix}mechanism window.");
             (left, right) = (null, null);
         }
+        if (globalPositions.Count > 0 && kind is not (AttentionKind.Window or AttentionKind.BigBird))
+            throw new ArgumentException($"{prefix}global-positions apply to {prefix}mechanism window and bigbird only; {ValueParsers.MechanismName(kind)} attention has no global tokens.");
         var spec = new AttentionSpec
         {
             Kind = kind,
@@ -75,7 +77,7 @@ public sealed record MechanismRequest
             WindowRight = right,
             Dilation = Dilation,
             Causal = Causal,
-            GlobalPositions = kind is AttentionKind.Window or AttentionKind.BigBird ? globalPositions : [],
+            GlobalPositions = globalPositions,
             SoftmaxScale = SoftmaxScale,
             Seed = Seed,
             BlockSize = BlockSize,

@@ -218,6 +218,19 @@ public sealed class ArgumentValidationTests
     }
 
     [Fact]
+    public async Task Global_tokens_asked_of_a_mechanism_without_them_are_refused_not_dropped()
+    {
+        using var dir = new TempDir();
+        var input = dir.File("qkv.safetensors");
+        using var q = zeros(1, 2, 8, 4);
+        Safetensors.Save(input, new Dictionary<string, Tensor> { ["q"] = q, ["k"] = q, ["v"] = q });
+        await AssertUsageError("--global-positions apply to --mechanism window and bigbird only; full attention has no global tokens",
+            "attention", "--input", input, "--output", dir.File("o.safetensors"), "--mechanism", "full", "--global-positions", "0,3");
+        await AssertUsageError("--global-every applies to --mechanism window and bigbird only; performer attention has no global tokens",
+            "process", SampleBook, "--mechanism", "performer", "--global-every", "10");
+    }
+
+    [Fact]
     public async Task Global_positions_outside_the_sequence_are_rejected()
     {
         using var dir = new TempDir();

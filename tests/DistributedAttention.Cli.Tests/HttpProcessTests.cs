@@ -67,14 +67,13 @@ public sealed partial class HttpProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task Serve_started_before_its_cluster_waits_for_it_then_serves_a_job()
+    public async Task Serve_started_before_its_cluster_waits_for_it_answers_503_while_no_silo_is_up_and_serves_again_when_one_returns()
     {
         // As compose or Kubernetes may start them: the API first, the silo it names a little later.
         var ports = FreePorts.Take(2);
         var serve = Spawn("distattn serve", "serve", "--port", "0", "--cluster", $"127.0.0.1:{ports[1]}", "--wait-for-cluster", "300", "--data-dir", dir.File("data"));
         // The waiting lines go to stderr.
-        for (var i = 0; i < 1200 && !serve.Output.Contains("waiting for the cluster (attempt 1", StringComparison.Ordinal); i++) await Task.Delay(100);
-        Assert.Contains("waiting for the cluster (attempt 1", serve.Output);
+        await UntilAsync(() => serve.Output.Contains("waiting for the cluster (attempt 1", StringComparison.Ordinal), StartTimeout, () => serve.Output);
         Assert.DoesNotContain("serving on", serve.Output);
         var silo = Spawn("silo", "silo", "--port", $"{ports[0]}", "--gateway-port", $"{ports[1]}");
         await silo.WaitForLineAsync("silo up:", StartTimeout);
@@ -82,8 +81,59 @@ public sealed partial class HttpProcessTests : IDisposable
         using var http = new HttpClient { BaseAddress = new Uri(Url().Match(line).Value), Timeout = TimeSpan.FromMinutes(2) };
         Assert.Equal("completed", (await WaitAsync(http, await SubmitAsync(http))).GetProperty("state").GetString());
 
+        // The only silo dies: the API stays up, not ready, and refuses jobs with 503 naming why.
+        silo.Crash();
+        await silo.WaitForExitAsync(StopTimeout);
+        await UntilAsync(async () => (await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(60), () => serve.Output);
+        using (var content = new StringContent("A book of a few words."))
+        using (var refused = await http.PostAsync("/v1/jobs/book", content))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Contains("no silo of the cluster answers", await refused.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+
+        // A silo on the same address again: the API finds it and serves the next job.
+        var again = Spawn("silo again", "silo", "--port", $"{ports[0]}", "--gateway-port", $"{ports[1]}");
+        await again.WaitForLineAsync("silo up:", StartTimeout);
+        await UntilAsync(async () => (await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(120), () => serve.Output);
+        Assert.Equal("completed", (await WaitAsync(http, await SubmitAsync(http))).GetProperty("state").GetString());
+
         serve.Terminate();
         Assert.Equal(0, await serve.WaitForExitAsync(StopTimeout));
+        again.Terminate();
+        Assert.Equal(0, await again.WaitForExitAsync(StopTimeout));
+    }
+
+    [Fact]
+    public async Task An_api_process_lost_mid_job_leaves_the_job_to_the_cluster_and_a_new_api_reports_and_cancels_it()
+    {
+        var ports = FreePorts.Take(2);
+        var silo = Spawn("silo", "silo", "--port", $"{ports[0]}", "--gateway-port", $"{ports[1]}");
+        await silo.WaitForLineAsync("silo up:", StartTimeout);
+        var first = Spawn("first api", "serve", "--port", "0", "--cluster", $"127.0.0.1:{ports[1]}", "--data-dir", dir.File("data"));
+        using var before = new HttpClient { BaseAddress = new Uri(Url().Match(await first.WaitForLineAsync("serving on ", StartTimeout)).Value) };
+        // Long enough (many layers) to be mid-run when its API dies.
+        var id = await SubmitAsync(before, "layers=3000&model-dim=16&heads=2&window=16&shards=2");
+        await UntilAsync(async () => (await before.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}")).GetProperty("layersCompleted").GetInt32() >= 1, TimeSpan.FromMinutes(2), () => first.Output);
+        first.Crash();
+        await first.WaitForExitAsync(StopTimeout);
+
+        var second = Spawn("second api", "serve", "--port", "0", "--cluster", $"127.0.0.1:{ports[1]}", "--data-dir", dir.File("data"));
+        using var after = new HttpClient { BaseAddress = new Uri(Url().Match(await second.WaitForLineAsync("serving on ", StartTimeout)).Value), Timeout = TimeSpan.FromMinutes(2) };
+        // The job lives on in the cluster: the new API reports it from there, has none of its outputs, and can cancel it.
+        var view = await after.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}");
+        Assert.Equal("running", view.GetProperty("state").GetString());
+        using (var output = await after.GetAsync($"/v1/jobs/{id}/outputs/summary.json"))
+            Assert.Equal(HttpStatusCode.NotFound, output.StatusCode);
+        using (var cancel = await after.DeleteAsync($"/v1/jobs/{id}"))
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        await UntilAsync(async () => (await after.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}")).GetProperty("state").GetString() == "cancelled", TimeSpan.FromMinutes(1), () => second.Output);
+
+        // The cluster serves the next job through the new API.
+        Assert.Equal("completed", (await WaitAsync(after, await SubmitAsync(after))).GetProperty("state").GetString());
+        second.Terminate();
+        Assert.Equal(0, await second.WaitForExitAsync(StopTimeout));
         silo.Terminate();
         Assert.Equal(0, await silo.WaitForExitAsync(StopTimeout));
     }
@@ -105,11 +155,11 @@ public sealed partial class HttpProcessTests : IDisposable
         dir.Dispose();
     }
 
-    private static async Task<string> SubmitAsync(HttpClient http)
+    private static async Task<string> SubmitAsync(HttpClient http, string options = "layers=2&model-dim=16&heads=2&window=16&shards=2")
     {
         using var content = new StreamContent(File.OpenRead(SampleBook));
         content.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
-        using var response = await http.PostAsync("/v1/jobs/book?layers=2&model-dim=16&heads=2&window=16&shards=2", content);
+        using var response = await http.PostAsync($"/v1/jobs/book?{options}", content);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
     }
@@ -123,6 +173,18 @@ public sealed partial class HttpProcessTests : IDisposable
             await Task.Delay(100);
         }
         throw new TimeoutException($"job {id} did not end.");
+    }
+
+    private static Task UntilAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe) => UntilAsync(() => Task.FromResult(condition()), timeout, describe);
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > timeout) throw new TimeoutException($"not so within {timeout.TotalSeconds:F0} s. Output:\n{describe()}");
+            await Task.Delay(200);
+        }
     }
 
     private ChildProcess Spawn(string name, params string[] args)

@@ -34,6 +34,7 @@ public sealed class ApiErrorTests(ApiCluster api)
     [InlineData("/v1/jobs/book?replicas=9", "text/plain", "A book of a few words.", HttpStatusCode.BadRequest, "replicas must be between 0 and 8")]
     [InlineData("/v1/jobs/book?max-tokens=0", "text/plain", "A book of a few words.", HttpStatusCode.BadRequest, "max-tokens must be >= 1")]
     [InlineData("/v1/jobs/book?mechanism=linformer&causal=true", "text/plain", "A book of a few words.", HttpStatusCode.BadRequest, "Linformer is not defined for causal attention")]
+    [InlineData("/v1/jobs/book?mechanism=xl&global-every=10", "text/plain", "A book of a few words.", HttpStatusCode.BadRequest, "global-every applies to mechanism window and bigbird only; xl attention has no global tokens")]
     [InlineData("/v1/jobs/book", "text/plain", "   \n\t  \r\n ", HttpStatusCode.BadRequest, "contains no text")]
     [InlineData("/v1/jobs/book", "application/octet-stream", "\u0000\u0001\u0002\u0003\u0000\u0005\u0006\u0000\u0000\u0007\u0000\u0001\u0002\u0000\u0004\u0000", HttpStatusCode.BadRequest, "looks like binary data, not text")]
     [InlineData("/v1/jobs/book?shards=500", "text/plain", "A book of a few words.", HttpStatusCode.BadRequest, "shards 500 is more than the book's")]
@@ -72,6 +73,7 @@ public sealed class ApiErrorTests(ApiCluster api)
         { "overflow", "", "is not a valid safetensors file" },
         { "nan", "", "tensor 'v' holds 1 NaN or infinite value(s), the first (Infinity) at [0, 0, 1, 1]" },
         { "globals", "?mechanism=window&global-positions=0,9", "position 9 is outside the sequence of 2 positions" },
+        { "globals-full", "?global-positions=0", "global-positions apply to mechanism window and bigbird only; full attention has no global tokens" },
         { "causal-linformer", "?mechanism=linformer&causal=true", "Linformer is not defined for causal attention" },
         { "shards", "?shards=0", "shards must be >= 1" },
     };
