@@ -27,7 +27,7 @@ public static class JobEndpoints
         var jobs = app.MapGroup("/v1/jobs").WithTags("Jobs").AddEndpointFilter(ApiKeys.RequireAsync);
         jobs.MapPost("/book", SubmitBookAsync)
             .WithSummary("Run a book through the transformer on the cluster")
-            .WithDescription("Body: the book as text/plain (or application/octet-stream), or multipart/form-data with the book as a file and an optional 'options' field (a JSON object). Options as query parameters, named like distattn process's flags: layers, model-dim, heads, ffn-dim, model-seed, global-every, max-tokens, mechanism, window, dilation, shards, wire, replicas, job-id…")
+            .WithDescription("Body: the book as text/plain (or application/octet-stream), or multipart/form-data with the book as a file and an optional 'options' field (a JSON object). Options as query parameters, named like distattn process's flags: layers, model-dim, heads, ffn-dim, model-seed, global-every, max-tokens, encoding, mechanism, window, dilation, shards, wire, replicas, job-id…")
             .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
         jobs.MapPost("/attention", SubmitAttentionAsync)
             .WithSummary("Run one attention call on q, k, v on the cluster")

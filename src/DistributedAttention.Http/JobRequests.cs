@@ -22,7 +22,7 @@ public static class JobRequests
             options.UInt64("model-seed") ?? defaults.ModelSeed,
             options.Int("global-every") ?? defaults.GlobalEvery,
             options.Int("max-tokens"),
-            Mechanism(options).Build(AttentionKind.Window, defaultWindow: 128, [], prefix: ""));
+            Mechanism(options).Build(AttentionKind.Window, defaultWindow: 128, [], prefix: "")) { Encoding = options.Text("encoding") };
         settings.Validate();
         return settings;
     }

@@ -36,7 +36,7 @@ public static class BookJob
         Book book;
         try
         {
-            book = BookReader.Read(path);
+            book = BookReader.Read(path, settings.Encoding is null ? null : new BookReadOptions { Decoding = new DecodeOptions { Encoding = settings.Encoding } });
         }
         catch (Exception e) when (e is BookFormatException or IOException or UnauthorizedAccessException)
         {

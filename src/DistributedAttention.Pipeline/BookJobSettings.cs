@@ -7,7 +7,7 @@ namespace DistributedAttention.Pipeline;
 /// <summary>
 /// The model and mechanism a book runs through, however it was asked for (command-line flags or
 /// HTTP query parameters, which share their names: layers, model-dim, heads, ffn-dim, model-seed,
-/// global-every, max-tokens).
+/// global-every, max-tokens, encoding).
 /// </summary>
 /// <param name="Layers">Transformer layers.</param>
 /// <param name="ModelDim">d_model.</param>
@@ -22,6 +22,9 @@ public sealed record BookJobSettings(int Layers, int ModelDim, int Heads, int Fe
     /// <summary>The defaults of <c>distattn process</c>: 2 layers, d_model 64, 4 heads, window ±128.</summary>
     public static BookJobSettings Default { get; } = new(2, 64, 4, 256, 1, 0, null, new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 128, WindowRight = 128 });
 
+    /// <summary>The book's encoding by name (utf-8, windows-1252, latin1, utf-16…); null detects it.</summary>
+    public string? Encoding { get; init; }
+
     /// <summary>Checks everything that needs neither the book nor the cluster.</summary>
     /// <param name="prefix">How setting names are written in messages ("--" on the command line).</param>
     /// <exception cref="ArgumentException">A value is out of range; the message names the setting.</exception>
@@ -31,6 +34,17 @@ public sealed record BookJobSettings(int Layers, int ModelDim, int Heads, int Fe
         if (GlobalEvery > 0 && Attention.Kind is not (AttentionKind.Window or AttentionKind.BigBird))
             throw new ArgumentException($"{prefix}global-every applies to {prefix}mechanism window and bigbird only; {ValueParsers.MechanismName(Attention.Kind)} attention has no global tokens.");
         if (MaxTokens is < 1) throw new ArgumentException($"{prefix}max-tokens must be >= 1 (got {MaxTokens}).");
+        if (Encoding is not null)
+        {
+            try
+            {
+                DistributedAttention.Text.BookDecoder.ResolveEncoding(Encoding);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"{prefix}encoding '{Encoding}' is not an encoding; use a name such as utf-8, windows-1252, latin1 or utf-16.", e);
+            }
+        }
         try
         {
             Model(vocabSize: 1).Validate();

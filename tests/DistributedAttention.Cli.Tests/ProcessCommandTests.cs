@@ -163,4 +163,33 @@ public sealed class ProcessCommandTests(ClusterFixture cluster)
         Assert.Equal(ExitCodes.JobFailed, again.ExitCode);
         Assert.Contains($"job {jobId} completed earlier and its output was already read and released; submit under a new job id", again.Error);
     }
+
+    [Fact]
+    public async Task A_utf16_book_without_a_byte_order_mark_is_refused_then_read_when_its_encoding_is_named()
+    {
+        using var dir = new TempDir();
+        var wide = dir.File("wide.txt");
+        // UTF-16 little-endian with no byte-order mark: detection cannot tell it from binary data.
+        await File.WriteAllBytesAsync(wide, System.Text.Encoding.Unicode.GetBytes(await File.ReadAllTextAsync(SampleBook)));
+        string[] args = ["process", wide, "--layers", "1", "--model-dim", "16", "--heads", "2", "--max-tokens", "300"];
+
+        var refused = await CliHarness.RunAsync(cluster, [.. args, "-o", dir.File("refused")]);
+        Assert.Equal(ExitCodes.Usage, refused.ExitCode);
+        Assert.Contains("name the encoding explicitly", refused.Error);
+
+        var named = await CliHarness.RunAsync(cluster, [.. args, "--encoding", "utf-16", "-o", dir.File("named")]);
+        Assert.True(named.ExitCode == ExitCodes.Ok, named.Error);
+        var plain = await CliHarness.RunAsync(cluster, ["process", SampleBook, "--layers", "1", "--model-dim", "16", "--heads", "2", "--max-tokens", "300", "-o", dir.File("plain")]);
+        Assert.True(plain.ExitCode == ExitCodes.Ok, plain.Error);
+        // The same text, so the same hidden states as the UTF-8 original.
+        using var fromWide = Safetensors.Load(Path.Combine(dir.File("named"), "hidden.safetensors"))["hidden"];
+        using var fromPlain = Safetensors.Load(Path.Combine(dir.File("plain"), "hidden.safetensors"))["hidden"];
+        Assert.True(fromWide.allclose(fromPlain, rtol: 0, atol: 0), "the UTF-16 book's hidden states differ from the UTF-8 original's.");
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir.File("named"), "summary.json")));
+        Assert.Equal("utf-16", summary.RootElement.GetProperty("encoding").GetString());
+
+        var unknown = await CliHarness.RunAsync(cluster, [.. args, "--encoding", "klingon", "-o", dir.File("unknown")]);
+        Assert.Equal(ExitCodes.Usage, unknown.ExitCode);
+        Assert.Contains("--encoding 'klingon' is not an encoding", unknown.Error);
+    }
 }

@@ -38,6 +38,7 @@ public sealed class ApiErrorTests(ApiCluster api)
     [InlineData("/v1/jobs/book", "text/plain", "   \n\t  \r\n ", HttpStatusCode.BadRequest, "contains no text")]
     [InlineData("/v1/jobs/book", "application/octet-stream", "\u0000\u0001\u0002\u0003\u0000\u0005\u0006\u0000\u0000\u0007\u0000\u0001\u0002\u0000\u0004\u0000", HttpStatusCode.BadRequest, "looks like binary data, not text")]
     [InlineData("/v1/jobs/book?shards=500", "text/plain", "A book of a few words.", HttpStatusCode.BadRequest, "shards 500 is more than the book's")]
+    [InlineData("/v1/jobs/book?encoding=klingon", "text/plain", "A book of a few words.", HttpStatusCode.BadRequest, "encoding 'klingon' is not an encoding")]
     [InlineData("/v1/jobs/book?wire=fp8", "text/plain", "A book of a few words.", HttpStatusCode.BadRequest, "wire 'fp8' is not one of fp32, fp16, bf16")]
     [InlineData("/v1/jobs/book?job-id=a%20b", "text/plain", "A book of a few words.", HttpStatusCode.BadRequest, "job-id 'a b' must be")]
     [InlineData("/v1/jobs/attention", "application/octet-stream", "\u0010\u0000\u0000\u0000\u0000\u0000\u0000\u0000{not json}", HttpStatusCode.BadRequest, "is not a valid safetensors file")]

@@ -98,6 +98,30 @@ public sealed class ApiJobTests(ApiCluster api)
     }
 
     [Fact]
+    public async Task A_utf16_book_without_a_byte_order_mark_needs_its_encoding_named()
+    {
+        var wide = System.Text.Encoding.Unicode.GetBytes(await File.ReadAllTextAsync(SampleBook));
+        ByteArrayContent Body()
+        {
+            var body = new ByteArrayContent(wide);
+            body.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
+            return body;
+        }
+        using (var refused = await api.Http.PostAsync("/v1/jobs/book?layers=1&model-dim=16&heads=2&max-tokens=300", Body()))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("name the encoding explicitly", await refused.Content.ReadAsStringAsync());
+        }
+        using var response = await api.Http.PostAsync("/v1/jobs/book?layers=1&model-dim=16&heads=2&max-tokens=300&encoding=utf-16", Body());
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        Assert.Equal("completed", (await api.WaitAsync(id)).GetProperty("state").GetString());
+        var summary = await api.Http.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}/outputs/summary.json");
+        Assert.Equal("utf-16", summary.GetProperty("encoding").GetString());
+        Assert.Equal(300, summary.GetProperty("tokens").GetInt64());
+    }
+
+    [Fact]
     public async Task The_callers_traceparent_makes_the_job_part_of_the_callers_trace()
     {
         const string callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736";

@@ -19,12 +19,13 @@ internal static class ProcessCommand
         var modelSeed = new Option<ulong>("--model-seed") { Description = "Seed of the model weights.", DefaultValueFactory = _ => 1 };
         var globalEvery = new Option<int>("--global-every") { Description = "Besides each chapter start, make every K-th token global (0: chapter starts only).", DefaultValueFactory = _ => 0, HelpName = "K" };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Process only the first N tokens.", HelpName = "N" };
+        var encoding = new Option<string?>("--encoding") { Description = "The book's encoding (utf-8, windows-1252, latin1, utf-16, utf-16BE…) when it has no byte-order mark and detection guesses wrong.", HelpName = "NAME" };
         var verify = new Option<bool>("--verify") { Description = "Also run the model on this machine as one device and check the cluster's hidden states equal it (fp32 tolerance); exit 1 if not." };
         var mechanism = new MechanismOptions(AttentionKind.Window, defaultWindow: 128);
         var cluster = new ClusterOptions();
         var command = new Command("process", "Run a transformer over a whole book: hidden states, chapter vectors and a summary.")
         {
-            book, output, layers, modelDim, heads, ffn, modelSeed, globalEvery, maxTokens, verify,
+            book, output, layers, modelDim, heads, ffn, modelSeed, globalEvery, maxTokens, encoding, verify,
         };
         mechanism.AddTo(command);
         cluster.AddTo(command);
@@ -40,7 +41,7 @@ internal static class ProcessCommand
                 result.GetValue(modelSeed),
                 result.GetValue(globalEvery),
                 result.GetValue(maxTokens),
-                mechanism.Build(result, []));
+                mechanism.Build(result, [])) { Encoding = result.GetValue(encoding) };
             settings.Validate("--");
             if (!File.Exists(bookPath)) throw new UsageException(Directory.Exists(bookPath) ? $"'{bookPath}' is a folder, not a book file." : $"book file '{bookPath}' does not exist.");
             cluster.Validate(result);
