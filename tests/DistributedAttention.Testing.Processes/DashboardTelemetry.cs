@@ -7,16 +7,14 @@ namespace DistributedAttention.Testing.Processes;
 /// The Aspire dashboard's read API (<c>/api/telemetry/…</c>, OTLP-JSON), with waits for spans
 /// that are still on their way: exporters batch, so a test polls (bounded) until they arrive.
 /// </summary>
-public sealed class DashboardTelemetry(Uri dashboardUrl) : IDisposable
+/// <param name="dashboardUrl">The dashboard's address.</param>
+/// <param name="apiKey">The API key (<c>x-api-key</c>) where the dashboard's API needs one.</param>
+public sealed class DashboardTelemetry(Uri dashboardUrl, string? apiKey = null) : IDisposable
 {
     /// <summary>How long the waits below poll by default.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly HttpClient http = new(new SocketsHttpHandler { UseProxy = false })
-    {
-        BaseAddress = dashboardUrl,
-        Timeout = TimeSpan.FromSeconds(10),
-    };
+    private readonly HttpClient http = Client(dashboardUrl, apiKey);
 
     /// <summary>Every trace the dashboard holds: <c>GET /api/telemetry/traces</c>.</summary>
     public async Task<JsonDocument> GetTracesAsync(CancellationToken cancellationToken = default) =>
@@ -92,5 +90,12 @@ public sealed class DashboardTelemetry(Uri dashboardUrl) : IDisposable
             throw new HttpRequestException($"GET {path} on {http.BaseAddress} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
         }
         return await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+    }
+
+    private static HttpClient Client(Uri dashboardUrl, string? apiKey)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = dashboardUrl, Timeout = TimeSpan.FromSeconds(10) };
+        if (apiKey is not null) client.DefaultRequestHeaders.Add("x-api-key", apiKey);
+        return client;
     }
 }

@@ -17,6 +17,8 @@ namespace DistributedAttention.Deploy.Tests.Compose;
 public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(5);
+    private const string DashboardApiKey = "a-dashboard-api-key-for-the-test";
+    private const string DashboardToken = "a-dashboard-login-token-for-the-test";
     private static string Book => Path.Combine(RepositoryPaths.Root, "..", "shared", "books", "pride-and-prejudice.txt");
     private readonly string folder = Directory.CreateTempSubdirectory("distattn-compose-").FullName;
 
@@ -33,6 +35,8 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         await using var compose = new ComposeProject(new Dictionary<string, string>
         {
             ["DISTATTN_API_KEY"] = apiKey,
+            ["DISTATTN_DASHBOARD_API_KEY"] = DashboardApiKey,
+            ["DISTATTN_DASHBOARD_TOKEN"] = DashboardToken,
             ["DISTATTN_IMAGE"] = images.Cpu,
             ["DISTATTN_IMAGE_DASHBOARD"] = images.Dashboard,
             ["DISTATTN_REDIS_IMAGE"] = redisImage,
@@ -69,7 +73,8 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         // 2. A book through the API equals one device, and its trace is in the dashboard.
         var first = await RunBookAsync(api, maxTokens: 6_000, layers: 2);
         Assert.Equal(3, ClusterApi.Silos(first).Count);
-        using (var dashboard = new DashboardTelemetry(dashboardAddress))
+        await CheckDashboardLoginAsync(dashboardAddress);
+        using (var dashboard = new DashboardTelemetry(dashboardAddress, DashboardApiKey))
         {
             // The API's spans come first; the silos export theirs in batches (every 5 s): wait for a layer's.
             var traceId = first.GetProperty("traceId").GetString()!;
@@ -109,6 +114,25 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         await compose.UpAsync("redis");
         var afterRedis = await RunBookAsync(api, maxTokens: 4_000, layers: 2);
         Assert.Equal("completed", afterRedis.GetProperty("state").GetString());
+    }
+
+    /// <summary>The dashboard's UI wants its login token and its read API its key; with them both open.</summary>
+    private static async Task CheckDashboardLoginAsync(Uri dashboardAddress)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = dashboardAddress };
+        using (var page = await http.GetAsync("/traces"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Redirect, page.StatusCode);
+            Assert.StartsWith("/login", page.Headers.Location!.IsAbsoluteUri ? page.Headers.Location.PathAndQuery : page.Headers.Location.OriginalString, StringComparison.Ordinal);
+        }
+        using (var api = await http.GetAsync("/api/telemetry/traces"))
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, api.StatusCode);
+        static bool SignedIn(HttpResponseMessage response) =>
+            response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith(".Aspire.Dashboard.Auth", StringComparison.Ordinal));
+        using (var wrong = await http.GetAsync("/login?t=not-the-token"))
+            Assert.False(SignedIn(wrong), "a wrong token signed in");
+        using (var login = await http.GetAsync($"/login?t={DashboardToken}"))
+            Assert.True(SignedIn(login), "the token did not sign in");
     }
 
     /// <summary>
