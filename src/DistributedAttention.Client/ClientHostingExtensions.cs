@@ -64,6 +64,8 @@ public static class ClientHostingExtensions
             o.ResponseTimeout = options.ResponseTimeout;
         });
         if (options.Tls.Enabled) builder.UseTls(tls => ClusterTls.Configure(tls, options.Tls));
+        // Registered last, so it replaces Orleans' own retry filter.
+        builder.Services.AddSingleton<IClientConnectionRetryFilter>(new ConnectDeadlineRetryFilter(options.ConnectTimeout));
         builder.AddActivityPropagation();
         return builder;
     }

@@ -33,6 +33,12 @@ public sealed class DistributedAttentionClientOptions
     /// <summary>How long a grain call may take before it fails with a timeout (methods may override it).</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the client's start keeps trying to reach a gateway before it fails (Orleans alone
+    /// would retry for minutes); each attempt to a host that does not answer takes up to 5 s more.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Mutual TLS to the gateways (the silos must use TLS with the same authority).</summary>
     public ClusterTlsOptions Tls { get; set; } = new();
 

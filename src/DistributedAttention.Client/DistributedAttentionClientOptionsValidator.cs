@@ -20,6 +20,7 @@ public sealed class DistributedAttentionClientOptionsValidator : IValidateOption
             }
         }
         ClusterChecks.Messaging(problems, options.MaxMessageBodyBytes, options.ResponseTimeout);
+        if (options.ConnectTimeout <= TimeSpan.Zero) problems.Add($"ConnectTimeout must be positive (got {options.ConnectTimeout}).");
         ClusterTls.Check(problems, options.Tls, "Tls:");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
