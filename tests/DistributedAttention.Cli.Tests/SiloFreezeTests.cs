@@ -41,8 +41,10 @@ public sealed class SiloFreezeTests(ITestOutputHelper output) : IDisposable
         using var expected = job.SingleDevice();
         int? frozen = null;
         var frozenAt = DateTime.MinValue;
+        var recoveredAt = DateTime.MinValue;
         var progress = new SynchronousProgress<JobStatus>(status =>
         {
+            if (frozen is not null && recoveredAt == DateTime.MinValue && status.Recoveries.Length > 0) recoveredAt = DateTime.UtcNow;
             if (frozen is not null || status.State != JobState.Running || status.Shards.All(s => s.LayersDone < 2)) return;
             // Neither silo 0 (the membership table) nor the coordinator's.
             frozen = Enumerable.Range(1, 2).First(i => !status.CoordinatorSilo.Contains($":{ports[2 * i]}:", StringComparison.Ordinal));
@@ -51,10 +53,17 @@ public sealed class SiloFreezeTests(ITestOutputHelper output) : IDisposable
         });
         var jobs = new JobClient(connection.Grains, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
         var sink = new InMemoryHiddenStates();
+        // Where the time after the freeze goes (reported, not asserted): membership's verdict, the recovery, the rest of the job.
+        using var watching = new CancellationTokenSource();
+        var declaredDead = WhenDeclaredDeadAsync(management, () => frozenAt, watching.Token);
         var result = await jobs.RunModelAsync(job.Options, job.Tokens, new JobOptions(6), sink, progress, default).WaitAsync(TimeSpan.FromMinutes(4));
         var took = DateTime.UtcNow - frozenAt;
+        await watching.CancelAsync();
+        var deadAt = await declaredDead;
         Assert.NotNull(frozen);
-        output.WriteLine($"silo {frozen} frozen; the job ended {took.TotalSeconds:F1} s later with {result.Status.Recoveries.Length} recoveries");
+        output.WriteLine($"silo {frozen} frozen; declared dead after {Since(deadAt)}, recovery reported after {Since(recoveredAt)}, "
+            + $"the job ended {took.TotalSeconds:F1} s later with {result.Status.Recoveries.Length} recoveries");
+        string Since(DateTime at) => at == DateTime.MinValue ? "(not seen)" : $"{(at - frozenAt).TotalSeconds:F1} s";
         using (var actual = job.AsTensor(sink.Data)) TensorAssert.Close(expected, actual, "hidden states after a silo froze");
         var victim = $":{ports[2 * frozen!.Value]}:";
         Assert.NotEmpty(result.Status.Recoveries);
@@ -82,5 +91,23 @@ public sealed class SiloFreezeTests(ITestOutputHelper output) : IDisposable
             if (!silo.HasExited) silo.Thaw();
             silo.Dispose();
         }
+    }
+
+    /// <summary>When the cluster's membership first lists only two active silos after the freeze (polled every 250 ms).</summary>
+    private static async Task<DateTime> WhenDeclaredDeadAsync(IManagementGrain management, Func<DateTime> frozenAt, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (frozenAt() != DateTime.MinValue && (await management.GetHosts(onlyActive: true).WaitAsync(cancellationToken)).Count < 3) return DateTime.UtcNow;
+                await Task.Delay(250, cancellationToken);
+            }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException or OrleansException)
+            {
+                // Cancelled at the job's end, or the call met the frozen silo: ask again.
+            }
+        }
+        return DateTime.MinValue;
     }
 }
