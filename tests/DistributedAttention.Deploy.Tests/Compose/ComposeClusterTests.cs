@@ -63,6 +63,15 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         var silos = await compose.ContainersAsync("silo");
         Assert.Equal(3, silos.Count);
         foreach (var container in silos) Assert.Equal("healthy", await ComposeProject.InspectAsync(container, "{{.State.Health.Status}}"));
+        // Every process of ours runs as the images' unprivileged user, not root.
+        foreach (var service in new[] { "silo", "api", "dashboard" })
+        {
+            foreach (var container in await compose.ContainersAsync(service))
+            {
+                var user = (await Docker.CliAsync(TimeSpan.FromSeconds(30), "exec", container, "id", "-u")).EnsureSuccess($"id -u in {container}").Output.Trim();
+                Assert.True(user == "10001", $"{container} runs as uid {user}, not 10001");
+            }
+        }
         using var api = new ClusterApi(apiAddress, apiKey);
         await api.WaitForSilosAsync(3, TimeSpan.FromSeconds(60));
         // Through the published port a request comes from the Docker network, not the API's loopback: no key, no job.
