@@ -28,6 +28,7 @@ internal static class JobWatcher
     private static async Task<JobStatus> WaitUntilAsync(IJobGrain job, JobClientOptions options, IProgress<JobStatus>? progress, Func<JobStatus, bool> done, CancellationToken cancellationToken)
     {
         var lastContact = DateTime.UtcNow;
+        JobStatus? last = null;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -36,6 +37,17 @@ internal static class JobWatcher
             {
                 status = await job.GetStatusAsync().WaitAsync(PollTimeout, cancellationToken).ConfigureAwait(false);
                 lastContact = DateTime.UtcNow;
+                last = status;
+            }
+            catch (KeyNotFoundException) when (last is not null)
+            {
+                // It answered before, so it was submitted: its record died with a silo (in-memory job store).
+                throw new JobFailedException(last with
+                {
+                    State = JobState.Failed,
+                    Error = "its record was lost with its coordinator's silo: the silos keep job records in memory "
+                        + "(job store Memory), which does not survive that silo; submit it again, and use the Redis job store to survive such a loss.",
+                });
             }
             catch (Exception e) when (TransientCalls.IsTransient(e))
             {
