@@ -63,6 +63,7 @@ public sealed class SiloFreezeTests(ITestOutputHelper output) : IDisposable
         Assert.NotNull(frozen);
         output.WriteLine($"silo {frozen} frozen; declared dead after {Since(deadAt)}, recovery reported after {Since(recoveredAt)}, "
             + $"the job ended {took.TotalSeconds:F1} s later with {result.Status.Recoveries.Length} recoveries");
+        foreach (var line in silos.SelectMany(s => s.Output.Split('\n')).Where(l => l.Contains("JobGrain", StringComparison.Ordinal) || l.Contains("LayerDriver", StringComparison.Ordinal))) output.WriteLine(line.Length > 300 ? line[..300] : line);
         string Since(DateTime at) => at == DateTime.MinValue ? "(not seen)" : $"{(at - frozenAt).TotalSeconds:F1} s";
         using (var actual = job.AsTensor(sink.Data)) TensorAssert.Close(expected, actual, "hidden states after a silo froze");
         var victim = $":{ports[2 * frozen!.Value]}:";
