@@ -48,18 +48,8 @@ public sealed class CoordinatorProcessCrashTests(ITestOutputHelper output) : IAs
         }
 
         // The client finds every gateway in Redis, so losing one silo does not cut it off.
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.AddDistributedAttentionClient(o =>
-        {
-            o.Clustering = ClusteringMode.Redis;
-            o.RedisConnectionString = redis.ConnectionString;
-            o.ClusterId = clusterId;
-        });
-        using var host = builder.Build();
-        await host.StartAsync();
-        var client = host.Services.GetRequiredService<IClusterClient>();
-        var management = client.GetGrain<IManagementGrain>(0);
-        while ((await management.GetHosts(onlyActive: true)).Count < 3) await Task.Delay(200);
+        using var cluster = await RedisClusterClient.StartAsync(redis.ConnectionString, clusterId, 3);
+        var client = cluster.Client;
 
         var job = new LossJob(tokens: 30_000, layers: 10, seed: 8);
         using var expected = job.SingleDevice();
@@ -88,7 +78,7 @@ public sealed class CoordinatorProcessCrashTests(ITestOutputHelper output) : IAs
         Assert.NotEmpty(result.Status.Recoveries);
         Assert.All(result.Status.Recoveries, r => Assert.Equal(move.LostSilo, r.LostSilo));
         Assert.All(result.Status.Shards, s => Assert.NotEqual(move.LostSilo, s.Silo));
-        await host.StopAsync();
+        await cluster.StopAsync();
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

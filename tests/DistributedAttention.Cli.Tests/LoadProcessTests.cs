@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using DistributedAttention.Abstractions;
-using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
@@ -19,38 +17,23 @@ namespace DistributedAttention.Cli.Tests;
 public sealed class BudgetedSiloProcesses : IAsyncLifetime
 {
     public const long Budget = 384L << 20;
-    private static readonly TimeSpan SiloStart = TimeSpan.FromSeconds(120);
-    private IAsyncDisposable? connection;
+    private LocalSiloProcesses? cluster;
 
-    public List<ChildProcess> Silos { get; } = [];
+    public List<ChildProcess> Silos => cluster!.Silos;
 
-    public IGrainFactory Grains { get; private set; } = null!;
+    public IGrainFactory Grains => cluster!.Grains;
 
     public JobClient Jobs => new(Grains, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
 
     public async Task InitializeAsync()
     {
         TorchRuntime.EnsureLoaded();
-        var ports = FreePorts.Take(6);
-        for (var i = 0; i < 3; i++)
-        {
-            string[] args = ["silo", "--port", $"{ports[2 * i]}", "--gateway-port", $"{ports[2 * i + 1]}", "--memory-budget", "384MiB"];
-            if (i > 0) args = [.. args, "--primary", $"127.0.0.1:{ports[0]}"];
-            Silos.Add(ChildProcess.Start($"silo {i}", args));
-            if (i == 0) await Silos[0].WaitForLineAsync("silo up:", SiloStart);
-        }
-        foreach (var silo in Silos) await silo.WaitForLineAsync("silo up:", SiloStart);
-        var connected = await new GatewayClusterConnector(SiloStart).ConnectAsync(new ClusterChoice(new DnsEndPoint("127.0.0.1", ports[1]), 1), default);
-        (connection, Grains) = (connected, connected.Grains);
-        var management = ((IClusterClient)Grains).GetGrain<IManagementGrain>(0);
-        var deadline = DateTime.UtcNow + SiloStart;
-        while ((await management.GetHosts(onlyActive: true)).Count < 3 && DateTime.UtcNow < deadline) await Task.Delay(200);
+        cluster = await LocalSiloProcesses.StartAsync(3, "--memory-budget", "384MiB");
     }
 
     public async Task DisposeAsync()
     {
-        if (connection is not null) await connection.DisposeAsync();
-        foreach (var silo in Silos) silo.Dispose();
+        if (cluster is not null) await cluster.DisposeAsync();
     }
 
     /// <summary>Resident and peak resident memory of each silo process now, from /proc.</summary>

@@ -33,17 +33,8 @@ public sealed class SiloDrainProcessTests(ITestOutputHelper output) : IAsyncLife
         clusterId = "drain-" + Guid.NewGuid().ToString("N")[..8];
         for (var i = 0; i < 3; i++) await StartSiloAsync();
 
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.AddDistributedAttentionClient(o =>
-        {
-            o.Clustering = ClusteringMode.Redis;
-            o.RedisConnectionString = redis.ConnectionString;
-            o.ClusterId = clusterId;
-        });
-        using var host = builder.Build();
-        await host.StartAsync();
-        var client = host.Services.GetRequiredService<IClusterClient>();
-        await WaitForActiveAsync(client, 3);
+        using var cluster = await RedisClusterClient.StartAsync(redis.ConnectionString, clusterId, 3);
+        var client = cluster.Client;
         var jobs = new JobClient(client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
 
         // 1. SIGTERM the silo coordinating a running job: it drains instead of dropping the job.
@@ -93,7 +84,7 @@ public sealed class SiloDrainProcessTests(ITestOutputHelper output) : IAsyncLife
 
         // 3. A silo that joins is used by the next job.
         var joined = await StartSiloAsync(http: true);
-        await WaitForActiveAsync(client, 3);
+        await cluster.WaitForActiveAsync(3);
         var next = new LossJob(tokens: 3_000, layers: 2, seed: 7);
         var after = await jobs.RunModelAsync(next.Options, next.Tokens, new JobOptions(3), new InMemoryHiddenStates(), null, default).WaitAsync(TimeSpan.FromMinutes(3));
         Assert.Contains(after.Status.Shards, s => s.Silo.Contains($":{siloPorts[^1]}:", StringComparison.Ordinal));
@@ -113,7 +104,7 @@ public sealed class SiloDrainProcessTests(ITestOutputHelper output) : IAsyncLife
         }
         joined.Terminate();
         Assert.Equal(0, await joined.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        await host.StopAsync();
+        await cluster.StopAsync();
     }
 
     private async Task<ChildProcess> StartSiloAsync(bool http = false, string drainTimeout = "00:02:00")
@@ -140,17 +131,8 @@ public sealed class SiloDrainProcessTests(ITestOutputHelper output) : IAsyncLife
         redis = await RedisServer.StartAsync(TimeSpan.FromSeconds(30));
         clusterId = "drain-timeout-" + Guid.NewGuid().ToString("N")[..8];
         for (var i = 0; i < 3; i++) await StartSiloAsync(drainTimeout: "00:00:01");
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.AddDistributedAttentionClient(o =>
-        {
-            o.Clustering = ClusteringMode.Redis;
-            o.RedisConnectionString = redis.ConnectionString;
-            o.ClusterId = clusterId;
-        });
-        using var host = builder.Build();
-        await host.StartAsync();
-        var client = host.Services.GetRequiredService<IClusterClient>();
-        await WaitForActiveAsync(client, 3);
+        using var cluster = await RedisClusterClient.StartAsync(redis.ConnectionString, clusterId, 3);
+        var client = cluster.Client;
         var jobs = new JobClient(client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
 
         var job = new LossJob(tokens: 20_000, layers: 12, seed: 6);
@@ -173,18 +155,11 @@ public sealed class SiloDrainProcessTests(ITestOutputHelper output) : IAsyncLife
         var port = $":{siloPorts[stopped.Value]}:";
         Assert.NotEmpty(result.Status.Recoveries);
         Assert.All(result.Status.Recoveries, r => Assert.Contains(port, r.LostSilo, StringComparison.Ordinal));
-        await host.StopAsync();
+        await cluster.StopAsync();
     }
 
     private int IndexOf(string siloAddress) =>
         Enumerable.Range(0, siloPorts.Count).Single(i => siloAddress.Contains($":{siloPorts[i]}:", StringComparison.Ordinal));
-
-    private static async Task WaitForActiveAsync(IClusterClient client, int count)
-    {
-        var management = client.GetGrain<IManagementGrain>(0);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while ((await management.GetHosts(onlyActive: true)).Count != count) await Task.Delay(200, deadline.Token);
-    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 

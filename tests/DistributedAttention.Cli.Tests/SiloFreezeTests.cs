@@ -1,6 +1,4 @@
-using System.Net;
 using DistributedAttention.Abstractions;
-using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Testing;
@@ -15,27 +13,15 @@ namespace DistributedAttention.Cli.Tests;
 /// its shards and ends equal to one device; woken with SIGCONT, the silo finds itself declared
 /// dead and leaves, and the next job runs equal to one device without it.
 /// </summary>
-public sealed class SiloFreezeTests(ITestOutputHelper output) : IDisposable
+public sealed class SiloFreezeTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan SiloStart = TimeSpan.FromSeconds(120);
-    private readonly List<ChildProcess> silos = [];
-
     [Fact]
     public async Task A_frozen_silo_is_treated_as_lost_and_harms_neither_this_job_nor_the_next_when_it_wakes()
     {
         TorchRuntime.EnsureLoaded();
-        var ports = FreePorts.Take(6);
-        for (var i = 0; i < 3; i++)
-        {
-            string[] args = ["silo", "--port", $"{ports[2 * i]}", "--gateway-port", $"{ports[2 * i + 1]}", "--devices", "cpu"];
-            if (i > 0) args = [.. args, "--primary", $"127.0.0.1:{ports[0]}"];
-            silos.Add(ChildProcess.Start($"silo {i}", args));
-            if (i == 0) await silos[0].WaitForLineAsync("silo up:", SiloStart);
-        }
-        foreach (var silo in silos) await silo.WaitForLineAsync("silo up:", SiloStart);
-        await using var connection = await new GatewayClusterConnector(SiloStart).ConnectAsync(new ClusterChoice(new DnsEndPoint("127.0.0.1", ports[1]), 1), default);
-        var management = ((IClusterClient)connection.Grains).GetGrain<IManagementGrain>(0);
-        while ((await management.GetHosts(onlyActive: true)).Count < 3) await Task.Delay(200);
+        await using var cluster = await LocalSiloProcesses.StartAsync(3, "--devices", "cpu");
+        var silos = cluster.Silos;
+        var management = cluster.Management;
 
         var job = new LossJob(tokens: 12_000, layers: 8);
         using var expected = job.SingleDevice();
@@ -47,11 +33,11 @@ public sealed class SiloFreezeTests(ITestOutputHelper output) : IDisposable
             if (frozen is not null && recoveredAt == DateTime.MinValue && status.Recoveries.Length > 0) recoveredAt = DateTime.UtcNow;
             if (frozen is not null || status.State != JobState.Running || status.Shards.All(s => s.LayersDone < 2)) return;
             // Neither silo 0 (the membership table) nor the coordinator's.
-            frozen = Enumerable.Range(1, 2).First(i => !status.CoordinatorSilo.Contains($":{ports[2 * i]}:", StringComparison.Ordinal));
+            frozen = Enumerable.Range(1, 2).First(i => !cluster.IsSilo(status.CoordinatorSilo, i));
             frozenAt = DateTime.UtcNow;
             silos[frozen.Value].Freeze();
         });
-        var jobs = new JobClient(connection.Grains, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
+        var jobs = new JobClient(cluster.Grains, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
         var sink = new InMemoryHiddenStates();
         // Where the time after the freeze goes (reported, not asserted): membership's verdict, the recovery, the rest of the job.
         using var watching = new CancellationTokenSource();
@@ -66,7 +52,7 @@ public sealed class SiloFreezeTests(ITestOutputHelper output) : IDisposable
         foreach (var line in silos.SelectMany(s => s.Output.Split('\n')).Where(l => l.Contains("JobGrain", StringComparison.Ordinal) || l.Contains("LayerDriver", StringComparison.Ordinal))) output.WriteLine(line.Length > 300 ? line[..300] : line);
         string Since(DateTime at) => at == DateTime.MinValue ? "(not seen)" : $"{(at - frozenAt).TotalSeconds:F1} s";
         using (var actual = job.AsTensor(sink.Data)) TensorAssert.Close(expected, actual, "hidden states after a silo froze");
-        var victim = $":{ports[2 * frozen!.Value]}:";
+        var victim = $":{cluster.SiloPort(frozen!.Value)}:";
         Assert.NotEmpty(result.Status.Recoveries);
         Assert.All(result.Status.Recoveries, r => Assert.Contains(victim, r.LostSilo, StringComparison.Ordinal));
         Assert.All(result.Status.Shards, s => Assert.DoesNotContain(victim, s.Silo, StringComparison.Ordinal));
@@ -82,16 +68,6 @@ public sealed class SiloFreezeTests(ITestOutputHelper output) : IDisposable
         using (var nextActual = next.AsTensor(nextSink.Data)) TensorAssert.Close(nextExpected, nextActual, "the next job");
         Assert.Empty(nextResult.Status.Recoveries);
         Assert.All(nextResult.Status.Shards, s => Assert.DoesNotContain(victim, s.Silo, StringComparison.Ordinal));
-    }
-
-    public void Dispose()
-    {
-        foreach (var silo in silos)
-        {
-            // A frozen process cannot die of SIGKILL's kin until it runs again.
-            if (!silo.HasExited) silo.Thaw();
-            silo.Dispose();
-        }
     }
 
     /// <summary>When the cluster's membership first lists only two active silos after the freeze (polled every 250 ms).</summary>

@@ -1,6 +1,4 @@
-using System.Net;
 using DistributedAttention.Abstractions;
-using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
@@ -17,29 +15,14 @@ namespace DistributedAttention.Cli.Tests;
 /// processes: nothing tells the cluster, the others find out by probing it; the job completes with
 /// the single-device output and reports the shards it recomputed.
 /// </summary>
-public sealed class SiloProcessCrashTests : IDisposable
+public sealed class SiloProcessCrashTests
 {
-    private static readonly TimeSpan SiloStart = TimeSpan.FromSeconds(120);
-    private readonly List<ChildProcess> silos = [];
-
     [Fact]
     public async Task Job_survives_a_silo_process_killed_mid_job()
     {
         TorchRuntime.EnsureLoaded();
-        var ports = FreePorts.Take(6);
-        for (var i = 0; i < 3; i++)
-        {
-            string[] args = ["silo", "--port", $"{ports[2 * i]}", "--gateway-port", $"{ports[2 * i + 1]}", "--devices", "cpu"];
-            if (i > 0) args = [.. args, "--primary", $"127.0.0.1:{ports[0]}"];
-            silos.Add(ChildProcess.Start($"silo {i}", args));
-            if (i == 0) await silos[0].WaitForLineAsync("silo up:", SiloStart);
-        }
-        foreach (var silo in silos) await silo.WaitForLineAsync("silo up:", SiloStart);
-
         // The test is the client, through silo 0's gateway (silo 0 also holds the membership table: never the victim).
-        await using var connection = await new GatewayClusterConnector(SiloStart).ConnectAsync(new ClusterChoice(new DnsEndPoint("127.0.0.1", ports[1]), 1), default);
-        var management = ((IClusterClient)connection.Grains).GetGrain<IManagementGrain>(0);
-        while ((await management.GetHosts(onlyActive: true)).Count < 3) await Task.Delay(200);
+        await using var cluster = await LocalSiloProcesses.StartAsync(3, "--devices", "cpu");
 
         const int n = 30_000;
         var options = new TransformerOptions
@@ -57,23 +40,18 @@ public sealed class SiloProcessCrashTests : IDisposable
         {
             if (victim is not null || status.State != JobState.Running || status.Shards.All(s => s.LayersDone < 2)) return;
             // Silo addresses read "S127.0.0.1:PORT:GENERATION"; pick a shard's silo that is neither silo 0 nor the coordinator's.
-            victim = Enumerable.Range(1, 2).First(i => !status.CoordinatorSilo.Contains($":{ports[2 * i]}:", StringComparison.Ordinal));
-            silos[victim.Value].Crash();
+            victim = Enumerable.Range(1, 2).First(i => !cluster.IsSilo(status.CoordinatorSilo, i));
+            cluster.Silos[victim.Value].Crash();
         });
         var sink = new InMemoryHiddenStates();
-        var jobs = new JobClient(connection.Grains, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(10) });
+        var jobs = new JobClient(cluster.Grains, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(10) });
         var result = await jobs.RunModelAsync(options, ids, new JobOptions(6), sink, progress, default).WaitAsync(TimeSpan.FromMinutes(5));
 
         Assert.NotNull(victim);
         using var actual = tensor(sink.Data, [1, n, options.ModelDim]);
         TensorAssert.Close(expected, actual, "hidden states after a silo process crash");
         Assert.NotEmpty(result.Status.Recoveries);
-        Assert.All(result.Status.Recoveries, r => Assert.Contains($":{ports[2 * victim!.Value]}:", r.LostSilo, StringComparison.Ordinal));
-        Assert.All(result.Status.Shards, s => Assert.DoesNotContain($":{ports[2 * victim!.Value]}:", s.Silo, StringComparison.Ordinal));
-    }
-
-    public void Dispose()
-    {
-        foreach (var silo in silos) silo.Dispose();
+        Assert.All(result.Status.Recoveries, r => Assert.True(cluster.IsSilo(r.LostSilo, victim!.Value), $"recovery from {r.LostSilo}"));
+        Assert.All(result.Status.Shards, s => Assert.False(cluster.IsSilo(s.Silo, victim!.Value), $"shard {s.Shard} still on the killed silo"));
     }
 }
