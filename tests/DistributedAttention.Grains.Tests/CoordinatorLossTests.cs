@@ -27,20 +27,12 @@ public sealed class CoordinatorLossTests(ITestOutputHelper output)
         var job = new LossJob();
         using var expected = job.SingleDevice();
 
-        Task? kill = null;
-        string? victim = null;
-        var completedAtKill = -1;
-        var progress = new SynchronousProgress<JobStatus>(status =>
-        {
-            if (kill is not null || status.State != JobState.Running || status.LayersCompleted < 2) return;
-            (victim, completedAtKill) = (status.CoordinatorSilo, status.LayersCompleted);
-            kill = cluster.KillSiloAsync(cluster.SiloAddresses.Select(a => a.ToString()).ToList().IndexOf(victim));
-        });
+        var killer = new CoordinatorKiller(cluster);
         var sink = new InMemoryHiddenStates();
         var jobs = new JobClient(cluster.Client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
-        var result = await jobs.RunModelAsync(job.Options, job.Tokens, new JobOptions(3), sink, progress, default).WaitAsync(TimeSpan.FromMinutes(5));
-        Assert.NotNull(kill);
-        await kill!;
+        var result = await jobs.RunModelAsync(job.Options, job.Tokens, new JobOptions(3), sink, killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5));
+        await killer.KilledAsync();
+        var (victim, completedAtKill) = (killer.Victim, killer.CompletedAtKill);
         output.WriteLine($"coordinator on {victim} killed after {completedAtKill} layers; moves: {string.Join("; ", result.Status.CoordinatorMoves)}");
         output.WriteLine($"recoveries: {string.Join("; ", result.Status.Recoveries)}");
 

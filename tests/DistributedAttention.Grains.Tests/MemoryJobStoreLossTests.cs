@@ -27,20 +27,13 @@ public sealed class MemoryJobStoreLossTests(ITestOutputHelper output)
         var job = new LossJob();
         using var expected = job.SingleDevice();
 
-        Task? kill = null;
-        string? victim = null;
-        var progress = new SynchronousProgress<JobStatus>(status =>
-        {
-            if (kill is not null || status.State != JobState.Running || status.LayersCompleted < 2) return;
-            victim = status.CoordinatorSilo;
-            kill = cluster.KillSiloAsync(cluster.SiloAddresses.Select(a => a.ToString()).ToList().IndexOf(victim));
-        });
+        var killer = new CoordinatorKiller(cluster);
         var sink = new InMemoryHiddenStates();
         var jobs = new JobClient(cluster.Client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
-        var run = jobs.RunModelAsync(job.Options, job.Tokens, new JobOptions(3), sink, progress, default);
+        var run = jobs.RunModelAsync(job.Options, job.Tokens, new JobOptions(3), sink, killer.Progress, default);
         var error = await Record.ExceptionAsync(() => run.WaitAsync(TimeSpan.FromMinutes(5)));
-        Assert.NotNull(kill);
-        await kill!;
+        await killer.KilledAsync();
+        var victim = killer.Victim;
         output.WriteLine($"coordinator on {victim} killed: {error?.GetType().Name} {error?.Message ?? "resumed"}");
         if (error is null)
         {
