@@ -17,7 +17,7 @@ public sealed partial class HttpProcessTests : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(40);
-    private readonly List<ChildProcess> children = [];
+    private readonly ChildProcesses children = new();
     private readonly TempDir dir = new();
 
     private static string SampleBook => Path.Combine(Repo.Root, "samples", "books", "the-north-light.txt");
@@ -151,7 +151,7 @@ public sealed partial class HttpProcessTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var child in children) child.Dispose();
+        children.Dispose();
         dir.Dispose();
     }
 
@@ -187,12 +187,7 @@ public sealed partial class HttpProcessTests : IDisposable
         }
     }
 
-    private ChildProcess Spawn(string name, params string[] args)
-    {
-        var child = ChildProcess.Start(name, args);
-        children.Add(child);
-        return child;
-    }
+    private ChildProcess Spawn(string name, params string[] args) => children.Start(name, args);
 
     [GeneratedRegex(@"http://127\.0\.0\.1:\d+")]
     private static partial Regex Url();

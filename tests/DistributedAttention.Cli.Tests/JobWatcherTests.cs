@@ -7,7 +7,7 @@ namespace DistributedAttention.Cli.Tests;
 /// The client's status polling when the cluster forgets a job it had answered for: with the
 /// in-memory job store a record can die with its coordinator's silo, and the client must say so
 /// rather than claim the job was never submitted. (The cluster side, where the record usually
-/// survives, is Grains: MemoryJobStoreLossTests; which silo holds a record cannot be chosen, so
+/// survives, is Grains: CoordinatorLossTests; which silo holds a record cannot be chosen, so
 /// the forgetting coordinator here is a stand-in.)
 /// </summary>
 public sealed class JobWatcherTests

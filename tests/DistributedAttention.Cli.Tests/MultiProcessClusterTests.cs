@@ -21,7 +21,7 @@ public sealed class MultiProcessClusterTests : IDisposable
     private static readonly TimeSpan SiloStart = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan JobTimeout = TimeSpan.FromSeconds(240);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(40);
-    private readonly List<ChildProcess> children = [];
+    private readonly ChildProcesses children = new();
     private readonly TempDir dir = new();
 
     private static string SampleBook => Path.Combine(Repo.Root, "samples", "books", "the-north-light.txt");
@@ -87,16 +87,11 @@ public sealed class MultiProcessClusterTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var child in children) child.Dispose();
+        children.Dispose();
         dir.Dispose();
     }
 
-    private ChildProcess Spawn(string name, params string[] args)
-    {
-        var child = ChildProcess.Start(name, args);
-        children.Add(child);
-        return child;
-    }
+    private ChildProcess Spawn(string name, params string[] args) => children.Start(name, args);
 
     /// <summary>Waits until the gateway's silo sees <paramref name="count"/> active silos, so placement spreads over all of them.</summary>
     private static async Task WaitForSilosAsync(string gateway, int count)

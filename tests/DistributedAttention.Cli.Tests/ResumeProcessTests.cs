@@ -14,7 +14,7 @@ public sealed class ResumeProcessTests : IDisposable
 {
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(120);
     private static string SampleBook => Path.Combine(Repo.Root, "samples", "books", "the-north-light.txt");
-    private readonly List<ChildProcess> children = [];
+    private readonly ChildProcesses children = new();
     private readonly TempDir dir = new();
 
     [Fact]
@@ -56,14 +56,9 @@ public sealed class ResumeProcessTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var child in children) child.Dispose();
+        children.Dispose();
         dir.Dispose();
     }
 
-    private ChildProcess Spawn(string name, params string[] args)
-    {
-        var child = ChildProcess.Start(name, args);
-        children.Add(child);
-        return child;
-    }
+    private ChildProcess Spawn(string name, params string[] args) => children.Start(name, args);
 }
