@@ -91,8 +91,10 @@ public sealed partial class JobGrain
     private async Task FailUnstartedAsync()
     {
         logger.LogWarning("Job {Job}: its inputs were not uploaded within {Timeout} of its admission; failing it", JobId, admission.Value.UploadTimeout);
-        await EndAsync(JobState.Failed, $"its inputs were not all uploaded within {admission.Value.UploadTimeout} of its admission, so its memory was given back; submit it again.");
+        // Tensors first: a status that says failed (memory given back) must also say released.
         await ReleaseAsync();
+        await EndAsync(JobState.Failed, $"its inputs were not all uploaded within {admission.Value.UploadTimeout} of its admission, so its memory was given back; submit it again.");
+        DeactivateOnIdle();
     }
 
     private async Task EndAsync(JobState ending, string error)
