@@ -47,6 +47,35 @@ public sealed class TransformerLayerTests
     }
 
     [Fact]
+    public void Sequences_longer_than_a_row_block_give_what_slices_within_one_block_give()
+    {
+        // The per-token steps run over blocks of RowBlock rows; any slicing of the tokens must agree,
+        // including slices that straddle a block boundary and the last, partial block.
+        using var model = new TransformerModel(TestModels.Options());
+        var layer = model.Layers[1];
+        long n = (2 * TransformerLayer.RowBlock) + 1_234;
+        using var x = Tensors.Randn(11, 2, n, 32);
+        using var attention = Tensors.Randn(12, 2, 4, n, 8);
+        using var qkv = layer.ProjectQkv(x, 100);
+        using var finished = layer.Finish(x, attention);
+        (long Start, long Length)[] slices = [(0, 5_000), (TransformerLayer.RowBlock - 3_000, 6_000), (n - 2_000, 2_000)];
+        foreach (var (start, length) in slices)
+        {
+            using var xs = x.narrow(1, start, length);
+            using var part = layer.ProjectQkv(xs, 100 + start);
+            foreach (var (full, piece, name) in new[] { (qkv.Q, part.Q, "q"), (qkv.K, part.K, "k"), (qkv.V, part.V, "v") })
+            {
+                using var expected = full.narrow(2, start, length);
+                Tensors.AssertClose(expected, piece, what: $"{name} of rows {start}..{start + length}");
+            }
+            using var attentionSlice = attention.narrow(2, start, length);
+            using var finishedPart = layer.Finish(xs, attentionSlice);
+            using var finishedExpected = finished.narrow(1, start, length);
+            Tensors.AssertClose(finishedExpected, finishedPart, what: $"finish of rows {start}..{start + length}");
+        }
+    }
+
+    [Fact]
     public void The_three_steps_run_separately_equal_forward()
     {
         using var model = new TransformerModel(TestModels.Options(layers: 4, specs: TestModels.MixedSpecs));
