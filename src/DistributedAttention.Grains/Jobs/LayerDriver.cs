@@ -25,7 +25,7 @@ internal sealed class LayerDriver(IJobShards shards, JobRecord record, ShardReco
     /// </summary>
     public async Task ResumeAsync(int layer, CancellationToken token)
     {
-        await AbortAllAsync(record.Attempt);
+        await AbortAllAsync(record.Attempt, token);
         var lost = await recovery.FindLostAsync(layer, token);
         if (lost.Count > 0) await RecoverAsync(lost, layer, "resumed after the coordinator was lost", token);
     }
@@ -47,7 +47,7 @@ internal sealed class LayerDriver(IJobShards shards, JobRecord record, ShardReco
                 JobSpans.LayerDone(Activity.Current, [.. calls.Select(c => c.Result)], attempt);
                 return;
             }
-            await AbortAllAsync(attempt);
+            await AbortAllAsync(attempt, token);
             await Task.WhenAll(calls.Select(c => c.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current)));
             token.ThrowIfCancellationRequested();
 
@@ -82,15 +82,19 @@ internal sealed class LayerDriver(IJobShards shards, JobRecord record, ShardReco
         await save();
     }
 
-    /// <summary>Best effort: a lost shard has nothing to abort, and the next attempt supersedes this one anyway.</summary>
-    private Task AbortAllAsync(int attempt) =>
+    /// <summary>
+    /// Best effort: a lost shard has nothing to abort, and the next attempt supersedes this one anyway.
+    /// Any failure of the call is ignored, Orleans' own cancellations too (addressing a grain whose
+    /// silo just died can end in one); only the job's own cancellation stops the job.
+    /// </summary>
+    private Task AbortAllAsync(int attempt, CancellationToken token) =>
         Task.WhenAll(Enumerable.Range(0, shards.Count).Select(async s =>
         {
             try
             {
                 await shards.AbortAsync(s, attempt).WaitAsync(ShardRecovery.ProbeTimeout);
             }
-            catch (Exception e) when (e is not OperationCanceledException || e is TaskCanceledException)
+            catch (Exception) when (!token.IsCancellationRequested)
             {
                 // Ignored: see above.
             }

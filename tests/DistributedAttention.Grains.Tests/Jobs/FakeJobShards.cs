@@ -98,11 +98,15 @@ internal sealed class FakeJobShards : IJobShards
         }
     }
 
+    /// <summary>An abort sent to a shard lost with its silo ends as Orleans can end it: in an <see cref="OperationCanceledException"/> (addressing the dead activation was cancelled).</summary>
+    public bool AbortOfLostShardIsCancelled { get; set; }
+
     public Task AbortAsync(int shard, int attempt)
     {
         lock (gate)
         {
             Calls.Add($"abort {shard} a{attempt}");
+            if (AbortOfLostShardIsCancelled && !shards[shard].Joined) return Task.FromException(new OperationCanceledException("The operation was canceled."));
             shards[shard].AbortedThrough = Math.Max(shards[shard].AbortedThrough, attempt);
         }
         return Task.CompletedTask;

@@ -93,6 +93,25 @@ public sealed class LayerDriverTests
     }
 
     [Fact]
+    public async Task An_abort_of_a_lost_shard_that_ends_cancelled_does_not_fail_the_job()
+    {
+        // Seen on a real cluster: the abort of a shard on a silo just killed failed with Orleans' own
+        // OperationCanceledException, which must not pass for the job's cancellation.
+        var run = new Run(4, 3, 1);
+        await run.PrepareAsync();
+        run.Shards.AbortOfLostShardIsCancelled = true;
+        run.Shards.BeforeRun = (shard, layer, attempt) =>
+        {
+            if (shard == 1 && layer == 1 && attempt == 2) run.Shards.Kill(1);
+        };
+        await run.Job().RunAsync(resuming: false, default);
+
+        Assert.Equal(3, run.Record.LayersCompleted);
+        Assert.Contains("abort 1 a2", run.Shards.Calls);
+        Assert.Equal(1, Assert.Single(run.Record.Recoveries).Shard);
+    }
+
+    [Fact]
     public async Task Two_adjacent_shards_lost_with_one_replica_fail_the_job_naming_them()
     {
         var run = new Run(4, 2, 1);
