@@ -21,6 +21,14 @@ status=${PIPESTATUS[0]}
 passed=$(awk '/^ +Passed: [0-9]+$/ { s += $2 } END { print s + 0 }' "$log")
 failed=$(awk '/^ +Failed: [0-9]+$/ { s += $2 } END { print s + 0 }' "$log")
 skipped=$(awk '/^ +Skipped: [0-9]+$/ { s += $2 } END { print s + 0 }' "$log")
+# Each failed test with its message and the top of its stack, last, so a log's tail names them.
+if [ "$failed" -gt 0 ]; then
+  echo
+  echo "== failed tests =="
+  awk '/^  Failed [^ ]/ { n = 14; print; next }
+       /^  (Passed|Skipped) / { n = 0 }
+       n > 0 { print; n-- }' "$log" | cut -c1-400 | head -n 300
+fi
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then

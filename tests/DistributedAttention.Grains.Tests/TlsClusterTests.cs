@@ -108,7 +108,9 @@ public sealed class TlsClusterTests : IDisposable
         names.AddDnsName(name);
         names.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.Create(authority, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(8));
+        // Inside the authority's validity: a leaf may not outlive its issuer, and "a day from now"
+        // taken a moment after the authority's own is later than its (second-truncated) NotAfter.
+        using var certificate = request.Create(authority, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(12), RandomNumberGenerator.GetBytes(8));
         return (Pem($"{name}.pem", certificate.ExportCertificatePem()), Pem($"{name}.key", key.ExportPkcs8PrivateKeyPem()));
     }
 
