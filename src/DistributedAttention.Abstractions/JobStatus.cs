@@ -20,6 +20,7 @@ namespace DistributedAttention.Abstractions;
 /// <param name="TraceId">The W3C trace id every span of the job belongs to (32 hex digits).</param>
 /// <param name="QueuePosition">While <see cref="JobState.Queued"/>: jobs ahead of it in the queue (0: next).</param>
 /// <param name="MemoryBytes">The job's memory as admission estimated it from its plan, over all shards.</param>
+/// <param name="SiloPeakMemoryBytes">Per silo, the peak resident memory of its process while it ran the job's shards (silos in one process report the same).</param>
 [GenerateSerializer, Immutable, Alias("distattn.JobStatus")]
 public sealed record JobStatus(
     string JobId,
@@ -40,7 +41,8 @@ public sealed record JobStatus(
     bool Released = false,
     string TraceId = "",
     int QueuePosition = 0,
-    long MemoryBytes = 0);
+    long MemoryBytes = 0,
+    Dictionary<string, long>? SiloPeakMemoryBytes = null);
 
 /// <summary>One shard's progress.</summary>
 /// <param name="Shard">Shard index.</param>

@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -58,7 +59,7 @@ public sealed class RotaryEmbedding
         var x1 = x.narrow(3, 0, half);
         var x2 = x.narrow(3, half, half);
         var out1 = x1.mul(cos).sub(x2.mul(sin));
-        var out2 = x2.mul(cos).add(x1.mul(sin));
+        var out2 = x2.mul(cos).add(x1.mul(sin), KeptScalars.One);
         return cat([out1, out2], 3).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using TorchSharp.Modules;
@@ -146,8 +147,8 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
         using var scope = NewDisposeScope();
         // merge heads: (batch, heads, n, hd) -> (batch, n, d_model)
         var merged = attnOutput.transpose(1, 2).reshape(batch, n, ModelDim);
-        var h = x.add(attn.OProj.forward(merged));
-        var y = h.add(ffn.forward(ffnNorm.forward(h)));
+        var h = x.add(attn.OProj.forward(merged), KeptScalars.One);
+        var y = h.add(ffn.forward(ffnNorm.forward(h)), KeptScalars.One);
         return y.MoveToOuterDisposeScope();
     }
 

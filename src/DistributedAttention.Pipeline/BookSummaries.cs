@@ -2,6 +2,7 @@ using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Model;
 
 namespace DistributedAttention.Pipeline;
 
@@ -40,7 +41,30 @@ public static class BookSummaries
             [.. status.Shards.Select(s => new PlacementSummary(s.Shard, result.Plan.Bounds[s.Shard], result.Plan.Bounds[s.Shard + 1], s.Silo, s.Device))],
             options.EffectiveReplicas,
             [.. status.CoordinatorMoves.Select(m => new CoordinatorMoveSummary(m.LostSilo, m.NewSilo, m.LayersCompleted))],
-            TraceId: status.TraceId);
+            TraceId: status.TraceId,
+            Speed: Speed(model, result.Rows, status),
+            Memory: new MemorySummary(status.SiloPeakMemoryBytes ?? [], PeakMemoryOfThisProcess()));
+    }
+
+    /// <summary>Each layer's useful GFLOP/s from its phase's wall time, against a matmul measured now.</summary>
+    private static SpeedSummary Speed(TransformerOptions model, long tokens, JobStatus status)
+    {
+        var matmul = MatmulRoof.MeasureGflops();
+        var layers = new List<LayerSpeed>();
+        for (var layer = 0; layer < model.Layers; layer++)
+        {
+            var seconds = status.Phases.Where(p => p.Phase == $"layer {layer}").Sum(p => p.Seconds);
+            var gflop = LayerFlops.Of(model, layer, tokens) / 1e9;
+            var gflops = seconds > 0 ? gflop / seconds : 0;
+            layers.Add(new LayerSpeed(layer, seconds, gflop, gflops, matmul > 0 ? gflops / matmul : 0));
+        }
+        return new SpeedSummary(matmul, layers);
+    }
+
+    private static long PeakMemoryOfThisProcess()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
     }
 
     /// <summary>One layer's mechanism in words: "window (128,128), dilation 1, 67 global".</summary>

@@ -24,6 +24,8 @@ namespace DistributedAttention.Pipeline;
 /// <param name="CoordinatorMoves">Times the job's coordinator was lost with its silo and the job resumed on another.</param>
 /// <param name="TraceId">The job's trace id (every span of the job, in the dashboard).</param>
 /// <param name="Verification">The single-device comparison (<c>--verify</c>), or null.</param>
+/// <param name="Speed">Per layer, its useful GFLOP/s against a matmul measured in this process.</param>
+/// <param name="Memory">Peak resident memory per silo and of this process.</param>
 public sealed record ProcessSummary(
     string Book,
     string Encoding,
@@ -47,7 +49,27 @@ public sealed record ProcessSummary(
     int Replicas,
     IReadOnlyList<CoordinatorMoveSummary> CoordinatorMoves,
     SingleDeviceCheck? Verification = null,
-    string TraceId = "");
+    string TraceId = "",
+    SpeedSummary? Speed = null,
+    MemorySummary? Memory = null);
+
+/// <summary>How close to the machine's roof the layers ran, in summary.json.</summary>
+/// <param name="MatmulGflops">fp32 matmul GFLOP/s measured in this process after the job (with an embedded cluster, the silos' machine).</param>
+/// <param name="Layers">One row per layer.</param>
+public sealed record SpeedSummary(double MatmulGflops, IReadOnlyList<LayerSpeed> Layers);
+
+/// <summary>One layer's speed: useful FLOPs (projections, feed-forward, visible attention pairs) over its wall time.</summary>
+/// <param name="Layer">The layer.</param>
+/// <param name="Seconds">Wall seconds of the layer's phase on the cluster (all shards).</param>
+/// <param name="UsefulGflop">Useful GFLOP of the layer over the whole book.</param>
+/// <param name="Gflops">UsefulGflop / Seconds.</param>
+/// <param name="RatioToMatmul">Gflops / the matmul's GFLOP/s.</param>
+public sealed record LayerSpeed(int Layer, double Seconds, double UsefulGflop, double Gflops, double RatioToMatmul);
+
+/// <summary>Peak resident memory, in summary.json.</summary>
+/// <param name="PerSiloBytes">Per silo, its process's peak while it ran the job (silos sharing a process, as an embedded cluster's do, report the same).</param>
+/// <param name="ThisProcessBytes">Peak of the process that wrote the summary (with an embedded cluster it holds the silos too).</param>
+public sealed record MemorySummary(IReadOnlyDictionary<string, long> PerSiloBytes, long ThisProcessBytes);
 
 /// <summary>A coordinator loss the job survived, in summary.json.</summary>
 /// <param name="LostSilo">Where the coordinator was.</param>

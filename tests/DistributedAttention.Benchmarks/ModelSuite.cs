@@ -14,21 +14,23 @@ namespace DistributedAttention.Benchmarks;
 /// </summary>
 internal static class ModelSuite
 {
-    public static void Run(int rows, int repeats)
+    public static void Run(int rows, int repeats, int globalCount = 0)
     {
+        // Global tokens spread over the rows, as a book's chapter starts are (the book job has 67).
+        var globals = Enumerable.Range(0, globalCount).Select(i => (long)i * rows / Math.Max(globalCount, 1)).ToArray();
         // The defaults of `distattn process`: d_model 64, 4 heads, FFN 256, window ±128.
         const int d = 64, heads = 4, ffnDim = 256, half = 128;
         var options = new TransformerOptions
         {
             VocabSize = 50_257, ModelDim = d, Heads = heads, Layers = 1, FeedForwardDim = ffnDim, Seed = 1,
-            LayerAttention = TransformerOptions.Uniform(new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = half, WindowRight = half }, 1),
+            LayerAttention = TransformerOptions.Uniform(new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = half, WindowRight = half, GlobalPositions = globals }, 1),
         };
         using var model = new TransformerModel(options);
         var layer = model.Layers[0];
         using var x = randn(1, rows, d);
         long pairs = rows * (2L * half + 1) - half * (half + 1L);
         Console.WriteLine();
-        Console.WriteLine($"rows {rows:N0}, d_model {d}, {heads} heads, FFN {ffnDim}, window ±{half}; peak RSS at start {Proc.PeakRss() >> 20} MiB");
+        Console.WriteLine($"rows {rows:N0}, d_model {d}, {heads} heads, FFN {ffnDim}, window ±{half}, {globalCount} global tokens; peak RSS at start {Proc.PeakRss() >> 20} MiB");
         Console.WriteLine("| threads | step | seconds | share | useful GFLOP/s | matmul GFLOP/s (same run) | ratio | minor faults | faulted MiB |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var threads in new[] { 1, 2 })

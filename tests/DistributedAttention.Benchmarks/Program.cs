@@ -4,7 +4,7 @@ using DistributedAttention.Core.Attention;
 using static TorchSharp.torch;
 
 // Usage: window [minLog2] [maxLog2] | full [minLog2] [maxLog2] | all | cluster [log2n] [reps] | tracing BOOK [maxTokens|all] [reps]
-//        | model [rows] [reps] (one layer of the default book model, step by step)
+//        | model [rows] [reps] [globals] (one layer of the default book model, step by step)
 // ("all" runs window and full; the cluster suite starts in-process silos and runs only when named.)
 // Prints markdown rows; docs/benchmarks.md records them with the command.
 try
@@ -23,7 +23,7 @@ int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index],
 Console.WriteLine($"threads: {get_num_threads()}, libtorch {__version__}");
 if (suite is "window" or "all") WindowSuite(Arg(1, 14), Arg(2, 20));
 if (suite is "full" or "all") FullSuite(Arg(1, 12), Arg(2, 15));
-if (suite is "model") ModelSuite.Run(Arg(1, 405_390), Arg(2, 2));
+if (suite is "model") ModelSuite.Run(Arg(1, 405_390), Arg(2, 2), Arg(3, 0));
 if (suite is "cluster") await ClusterSuite.RunAsync(Arg(1, 18), Arg(2, 3));
 if (suite is "tracing") await TracingSuite.RunAsync(args[1], args.Length > 2 && args[2] != "all" ? Arg(2, 0) : null, Arg(3, 3));
 return 0;

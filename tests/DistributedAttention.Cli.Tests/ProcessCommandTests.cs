@@ -53,6 +53,17 @@ public sealed class ProcessCommandTests(ClusterFixture cluster)
         var phases = root.GetProperty("phases_seconds").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Equal(["tokenize", "upload", "prepare", "layer 0", "layer 1", "download", "write"], phases);
         Assert.True(root.GetProperty("tokens_per_second").GetDouble() > 0);
+        // How close to the roof each layer ran, and the memory it took.
+        var speed = root.GetProperty("speed");
+        Assert.True(speed.GetProperty("matmul_gflops").GetDouble() > 0);
+        var layerSpeeds = speed.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal(root.GetProperty("model").GetProperty("layers").GetInt32(), layerSpeeds.Count);
+        Assert.All(layerSpeeds, l => Assert.True(l.GetProperty("useful_gflop").GetDouble() > 0 && l.GetProperty("gflops").GetDouble() > 0 && l.GetProperty("ratio_to_matmul").GetDouble() > 0));
+        var memory = root.GetProperty("memory");
+        Assert.True(memory.GetProperty("this_process_bytes").GetInt64() > 0);
+        var perSilo = memory.GetProperty("per_silo_bytes").EnumerateObject().ToList();
+        Assert.NotEmpty(perSilo);
+        Assert.All(perSilo, p => Assert.True(p.Value.GetInt64() > 0, p.Name));
         var bytes = root.GetProperty("bytes");
         var collectives = bytes.GetProperty("by_collective").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
         Assert.Equal(collectives.Values.Sum(), bytes.GetProperty("total").GetInt64());

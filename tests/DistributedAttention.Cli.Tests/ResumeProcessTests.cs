@@ -27,9 +27,15 @@ public sealed class ResumeProcessTests : IDisposable
         string[] job = ["process", SampleBook, "--cluster", $"127.0.0.1:{ports[1]}", "--layers", "120", "--model-dim", "16", "--heads", "2", "--window", "8", "--shards", "2"];
 
         var first = Spawn("first run", [.. job, "--job-id", jobId, "--output", dir.File("first")]);
-        // A progress line: the job is on the cluster and running.
+        // A progress line with finished shard-layers: the job's inputs are on the cluster and it runs.
+        // (Killed earlier, while still uploading, the rerun would rightly start the same job from its upload.)
         await first.WaitForLineAsync("  [", Start);
-        await Task.Delay(500);
+        var deadline = DateTime.UtcNow + Start;
+        while (!System.Text.RegularExpressions.Regex.IsMatch(first.Output, @"running: [1-9]\d*/\d+ shard-layers"))
+        {
+            Assert.True(DateTime.UtcNow < deadline && !first.HasExited, $"the first run showed no finished shard-layer:\n{first.Output}");
+            await Task.Delay(100);
+        }
         first.Crash();
         await first.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.DoesNotContain("completed:", first.Output);

@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
 using static TorchSharp.torch;
 
@@ -53,8 +54,8 @@ public static class LinformerAttention
             using var blockScope = NewDisposeScope();
             var count = Math.Min(KeyBlock, len - s);
             var e = LinformerProjection.Columns(spec.Seed, spec.ProjectedLength, totalLength, start + s, count, k.device).to(k.dtype);
-            kp.add_(e.matmul(k.narrow(1, s, count)));
-            vp.add_(e.matmul(v.narrow(1, s, count)));
+            kp.add_(e.matmul(k.narrow(1, s, count)), KeptScalars.One);
+            vp.add_(e.matmul(v.narrow(1, s, count)), KeptScalars.One);
         }
         return (kp.MoveToOuterDisposeScope(), vp.MoveToOuterDisposeScope());
     }

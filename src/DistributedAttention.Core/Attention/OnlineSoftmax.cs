@@ -1,3 +1,5 @@
+using DistributedAttention.Core.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;
@@ -11,6 +13,8 @@ internal sealed class OnlineSoftmax
 {
     // Stand-in for -inf when subtracting a row max, so fully masked rows give exp(-inf) = 0, not NaN.
     private const float FloorMax = -1e30f;
+    private static readonly Scalar Floor = FloorMax.ToScalar();
+    private static readonly Scalar Tiny = float.Epsilon.ToScalar();
     private Tensor? max;
     private Tensor? sum;
     private Tensor? acc;
@@ -24,17 +28,17 @@ internal sealed class OnlineSoftmax
         if (max is null)
         {
             max = chunkMax;
-            scores.sub_(max.clamp_min(FloorMax)).exp_();
+            scores.sub_(max.clamp_min(Floor)).exp_();
             sum = scores.sum(-1, keepdim: true);
             acc = bmm(scores, v);
             return;
         }
         var newMax = max.maximum(chunkMax);
-        var safeMax = newMax.clamp_min(FloorMax);
+        var safeMax = newMax.clamp_min(Floor);
         var correction = max.sub(safeMax).exp_();
         scores.sub_(safeMax).exp_();
-        sum = sum!.mul_(correction).add_(scores.sum(-1, keepdim: true));
-        acc = acc!.mul_(correction).add_(bmm(scores, v));
+        sum = sum!.mul_(correction).add_(scores.sum(-1, keepdim: true), KeptScalars.One);
+        acc = acc!.mul_(correction).add_(bmm(scores, v), KeptScalars.One);
         max = newMax;
     }
 
@@ -42,8 +46,8 @@ internal sealed class OnlineSoftmax
     public (Tensor Output, Tensor Lse) Finish()
     {
         if (max is null) throw new InvalidOperationException("no chunk was added.");
-        var output = acc!.div(sum!.clamp_min(float.Epsilon));
-        var lse = max.clamp_min(FloorMax).add(sum!.log()).squeeze(-1);
+        var output = acc!.div(sum!.clamp_min(Tiny));
+        var lse = max.clamp_min(Floor).add(sum!.log(), KeptScalars.One).squeeze(-1);
         return (output, lse);
     }
 }

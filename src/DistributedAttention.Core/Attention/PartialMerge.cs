@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;
@@ -24,7 +25,7 @@ public static class PartialMerge
         var safe = lse.clamp_min(FloorLse);
         var wa = a.Lse.sub(safe).exp_().unsqueeze(-1);
         var wb = b.Lse.sub(safe).exp_().unsqueeze(-1);
-        var o = a.Output.mul(wa).add_(b.Output.mul(wb));
+        var o = a.Output.mul(wa).add_(b.Output.mul(wb), KeptScalars.One);
         return new AttentionResult(o, lse).MoveToOuterDisposeScope();
     }
 

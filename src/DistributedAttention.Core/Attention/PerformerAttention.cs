@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
 using static TorchSharp.torch;
 
@@ -89,11 +90,11 @@ public static class PerformerAttention
             var fk = phiK.narrow(1, s, c);
             var vc = v.narrow(1, s, c);
             var local = fq.bmm(fk.transpose(1, 2)).tril_();
-            var numerator = local.bmm(vc).add_(fq.bmm(state));
-            var denominator = local.sum(-1, keepdim: true).add_(fq.bmm(normaliser));
+            var numerator = local.bmm(vc).add_(fq.bmm(state), KeptScalars.One);
+            var denominator = local.sum(-1, keepdim: true).add_(fq.bmm(normaliser), KeptScalars.One);
             output.narrow(1, s, c).copy_(Normalise(numerator, denominator));
-            state.add_(fk.transpose(1, 2).bmm(vc));
-            normaliser.add_(fk.sum(1).unsqueeze(-1));
+            state.add_(fk.transpose(1, 2).bmm(vc), KeptScalars.One);
+            normaliser.add_(fk.sum(1).unsqueeze(-1), KeptScalars.One);
         }
         return output.MoveToOuterDisposeScope();
     }

@@ -31,7 +31,9 @@ public static class WindowAttention
         var kf = HeadLayout.Flatten(k);
         var vf = HeadLayout.Flatten(v);
 
-        var result = Band(spec, qs, kf, vf);
+        var result = FusesGlobals(spec, n) && GlobalTokens.Positions(spec, n) is { Length: > 0 } fused
+            ? Band(spec, qs, 0, kf, vf, 0, n, GlobalKeysOf(spec, fused, kf, vf))
+            : Band(spec, qs, kf, vf);
         if (spec.Kind == AttentionKind.BigBird)
         {
             result = PartialMerge.Merge(result, BigBirdRandomBlocks.Partial(spec, qs, kf, vf));
@@ -39,7 +41,7 @@ public static class WindowAttention
         var globals = GlobalTokens.Positions(spec, n);
         if (globals.Length > 0)
         {
-            result = PartialMerge.Merge(result, GlobalTokens.KeysPartial(spec, globals, qs, kf, vf));
+            if (!FusesGlobals(spec, n)) result = PartialMerge.Merge(result, GlobalTokens.KeysPartial(spec, globals, qs, kf, vf));
             GlobalTokens.ReplaceGlobalRows(spec, globals, qs, kf, vf, result);
         }
         return HeadLayout.Unflatten(result, q.shape[0], q.shape[1]).MoveToOuterDisposeScope();
@@ -54,7 +56,14 @@ public static class WindowAttention
     /// at <paramref name="keyStart"/>.. (a shard's rows plus its halo), on flattened, pre-scaled
     /// inputs; <paramref name="n"/> is the whole sequence's length.
     /// </summary>
-    public static AttentionResult Band(AttentionSpec spec, Tensor qs, long queryStart, Tensor k, Tensor v, long keyStart, long n)
+    public static AttentionResult Band(AttentionSpec spec, Tensor qs, long queryStart, Tensor k, Tensor v, long keyStart, long n) =>
+        Band(spec, qs, queryStart, k, v, keyStart, n, null);
+
+    /// <summary>
+    /// <see cref="Band(AttentionSpec, Tensor, long, Tensor, Tensor, long, long)"/> that also scores
+    /// <paramref name="globals"/> in the band's softmax (only where <see cref="FusesGlobals"/>).
+    /// </summary>
+    internal static AttentionResult Band(AttentionSpec spec, Tensor qs, long queryStart, Tensor k, Tensor v, long keyStart, long n, BlockBandAttention.GlobalKeys? globals)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var nq = qs.shape[1];
@@ -62,12 +71,18 @@ public static class WindowAttention
         var left = (long?)spec.WindowLeft ?? n;
         var right = (long?)spec.EffectiveRight ?? n;
         var kernel = new IntervalAttention { QueryBlock = 64, KeyChunk = 4096 };
+        // Narrow bands go many query blocks per op; wide ones a block at a time in key chunks.
+        if (globals is not null && !FusesGlobals(spec, n)) throw new ArgumentException("this band cannot take the global keys in its softmax.", nameof(globals));
+        AttentionResult Plain(Tensor queries, long qStart, Tensor keys, Tensor values, long kStart) =>
+            BlockBandAttention.Applies(left, right)
+                ? BlockBandAttention.Forward(queries, qStart, keys, values, kStart, left, right, globals)
+                : kernel.Forward(queries, keys, values, HeadLayout.Range(qStart, queries.shape[1]), kStart, i => (i - left, i + right));
         try
         {
             var delta = spec.Dilation;
             if (delta == 1)
             {
-                return kernel.Forward(qs, k, v, HeadLayout.Range(queryStart, nq), keyStart, i => (i - left, i + right));
+                return Plain(qs, queryStart, k, v, keyStart);
             }
 
             using var scope = NewDisposeScope();
@@ -83,8 +98,7 @@ public static class WindowAttention
                 var kIndex = arange(kFirst, nk, delta, dtype: int64, device: qs.device);
                 var subQueryStart = (queryStart + qFirst - r) / delta;
                 var subKeyStart = (keyStart + kFirst - r) / delta;
-                using var part = kernel.Forward(qs.index_select(1, qIndex), k.index_select(1, kIndex), v.index_select(1, kIndex),
-                    HeadLayout.Range(subQueryStart, qIndex.shape[0]), subKeyStart, i => (i - left, i + right));
+                using var part = Plain(qs.index_select(1, qIndex), subQueryStart, k.index_select(1, kIndex), v.index_select(1, kIndex), subKeyStart);
                 output.index_copy_(1, qIndex, part.Output);
                 lse.index_copy_(1, qIndex, part.Lse!);
             }
@@ -97,6 +111,21 @@ public static class WindowAttention
     }
 
     private static long Residue(long x, long m) => ((x % m) + m) % m;
+
+    /// <summary>
+    /// Whether the band kernel scores the global keys in its own softmax (plain windows without
+    /// dilation), so no separate partial over them is computed and merged.
+    /// </summary>
+    internal static bool FusesGlobals(AttentionSpec spec, long n) =>
+        spec.Kind == AttentionKind.Window && spec.Dilation == 1
+        && BlockBandAttention.Applies((long?)spec.WindowLeft ?? n, (long?)spec.EffectiveRight ?? n);
+
+    /// <summary>The global keys of a whole sequence's flattened k and v.</summary>
+    private static BlockBandAttention.GlobalKeys GlobalKeysOf(AttentionSpec spec, long[] globals, Tensor k, Tensor v)
+    {
+        using var index = tensor(globals, dtype: int64, device: k.device);
+        return new BlockBandAttention.GlobalKeys(globals, k.index_select(1, index), v.index_select(1, index), spec.Causal);
+    }
 
     /// <summary>
     /// Whether key position <paramref name="j"/> (any shape) lies in the dilated window of query

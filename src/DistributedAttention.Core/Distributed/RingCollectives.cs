@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Diagnostics;
 using static TorchSharp.torch;
 
@@ -242,7 +243,7 @@ public static class RingCollectives
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        return a.Zip(b, (x, y) => x.add(y)).ToArray();
+        return a.Zip(b, (x, y) => x.add(y, KeptScalars.One)).ToArray();
     }
 
     internal static async Task SendAllAsync(IRingTransport ring, int to, string tag, Tensor[] parts, CancellationToken cancellationToken)

@@ -18,6 +18,12 @@ internal static class ShardWindow
         var need = HaloNeed(spec, c.Layout);
         var kHalo = RingCollectives.HaloAsync(c.Ring, kf, need, c.Tag("halo", "k"), c.Cancellation);
         var vHalo = RingCollectives.HaloAsync(c.Ring, vf, need, c.Tag("halo", "v"), c.Cancellation);
+        // Global tokens' q/k/v from every shard; a plain window scores their keys in the band's own softmax.
+        var globals = GlobalTokens.Positions(spec, n);
+        var gathered = globals.Length > 0 ? await GatherGlobalsAsync(c, globals, qs, kf, vf).ConfigureAwait(false) : null;
+        var fused = gathered is not null && WindowAttention.FusesGlobals(spec, n)
+            ? new BlockBandAttention.GlobalKeys(globals, gathered.Keys, gathered.Values, spec.Causal)
+            : null;
         var (kl, kr) = await kHalo.ConfigureAwait(false);
         var (vl, vr) = await vHalo.ConfigureAwait(false);
         AttentionResult result;
@@ -30,7 +36,7 @@ internal static class ShardWindow
             {
                 var kExt = cat([kl, kf, kr], 1);
                 var vExt = cat([vl, vf, vr], 1);
-                return WindowAttention.Band(spec, qs, start, kExt, vExt, start - kl.shape[1], n);
+                return WindowAttention.Band(spec, qs, start, kExt, vExt, start - kl.shape[1], n, fused);
             }).ConfigureAwait(false);
         }
         if (spec.Kind == AttentionKind.BigBird)
@@ -39,8 +45,7 @@ internal static class ShardWindow
                 (k, v, keyStart) => BigBirdRandomBlocks.Partial(spec, qs, start, k, v, keyStart, n), skip: null).ConfigureAwait(false);
             result = await c.MergeAsync(result, random).ConfigureAwait(false);
         }
-        var globals = GlobalTokens.Positions(spec, n);
-        if (globals.Length > 0) result = await AddGlobalsAsync(c, globals, qs, kf, vf, result).ConfigureAwait(false);
+        if (gathered is not null) result = await AddGlobalsAsync(c, globals, gathered, fused is null, qs, kf, vf, result).ConfigureAwait(false);
         return result;
     }
 
@@ -53,9 +58,12 @@ internal static class ShardWindow
         return s => (Math.Min(left, layout.Start(s)), Math.Min(right, n - layout.End(s)));
     }
 
-    private static async Task<AttentionResult> AddGlobalsAsync(ShardContext c, long[] globals, Tensor qs, Tensor kf, Tensor vf, AttentionResult result)
+    /// <summary>The global tokens' q, k and v gathered from every shard, and which of them this shard holds.</summary>
+    private sealed record GatheredGlobals(Tensor Queries, Tensor Keys, Tensor Values, int OwnFirst, int OwnCount);
+
+    private static async Task<GatheredGlobals> GatherGlobalsAsync(ShardContext c, long[] globals, Tensor qs, Tensor kf, Tensor vf)
     {
-        var (spec, n, start, end) = (c.Spec, c.Length, c.Start, c.End);
+        var (start, end) = (c.Start, c.End);
         var ownFirst = LowerBound(globals, start);
         var ownCount = LowerBound(globals, end) - ownFirst;
         var own = await c.Run(() =>
@@ -71,9 +79,23 @@ internal static class ShardWindow
         var kg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, kOwn, c.Tag("allgather", "k"), c.Cancellation).ConfigureAwait(false));
         var vg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, vOwn, c.Tag("allgather", "v"), c.Cancellation).ConfigureAwait(false));
         var qg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, qOwn, c.Tag("allgather", "q"), c.Cancellation).ConfigureAwait(false));
+        return new GatheredGlobals(qg, kg, vg, ownFirst, ownCount);
+    }
 
-        var keys = await c.Run(() => GlobalTokens.KeysPartial(spec, globals, qs, start, kg, vg, n)).ConfigureAwait(false);
-        result = await c.MergeAsync(result, keys).ConfigureAwait(false);
+    /// <summary>
+    /// Merges the partial over the global keys (unless the band already scored them) and replaces
+    /// the global query rows with their attention over every shard's keys.
+    /// </summary>
+    private static async Task<AttentionResult> AddGlobalsAsync(
+        ShardContext c, long[] globals, GatheredGlobals gathered, bool mergeKeys, Tensor qs, Tensor kf, Tensor vf, AttentionResult result)
+    {
+        var (spec, n, start) = (c.Spec, c.Length, c.Start);
+        var (qg, kg, vg, ownFirst, ownCount) = (gathered.Queries, gathered.Keys, gathered.Values, gathered.OwnFirst, gathered.OwnCount);
+        if (mergeKeys)
+        {
+            var keys = await c.Run(() => GlobalTokens.KeysPartial(spec, globals, qs, start, kg, vg, n)).ConfigureAwait(false);
+            result = await c.MergeAsync(result, keys).ConfigureAwait(false);
+        }
 
         // Global query rows: every shard's partial over its own keys, merged round the ring.
         using var rows = await c.Run(() => GlobalTokens.RowsPartial(spec, globals, qg, kf, vf, start, n)).ConfigureAwait(false);

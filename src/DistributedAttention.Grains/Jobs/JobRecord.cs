@@ -81,6 +81,9 @@ public sealed class JobRecord
     /// <summary>Times the job went back to its upload because shards lost their inputs before it was prepared.</summary>
     [Id(22)] public int Uploads { get; set; }
 
+    /// <summary>The highest peak resident memory each silo reported while running the job's shards.</summary>
+    [Id(23)] public Dictionary<string, long> SiloPeakBytes { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Whether the job's memory counts against the silos' budgets: admitted, and its tensors not yet released.</summary>
     public bool HoldsMemory => !Released && State is JobState.Created or JobState.Running or JobState.Completed;
 
@@ -95,12 +98,14 @@ public sealed class JobRecord
         var elapsed = StartedUtc is { } started ? ((EndedUtc ?? now) - started).TotalSeconds : 0;
         return new JobStatus(jobId, plan?.Kind ?? JobKind.Model, State, Phase, plan?.Layers ?? 0, LayersCompleted, shards, [.. Recoveries], [.. CoordinatorMoves],
             [.. Phases], new Dictionary<string, long>(BytesByCollective, StringComparer.Ordinal), [.. BytesPerLayer], Error, Math.Max(0, elapsed), CoordinatorSilo, Released,
-            JobTrace.TraceIdOf(TraceParent), State == JobState.Queued ? QueuePosition : 0, ShardBytes.Aggregate(0L, (sum, b) => sum > long.MaxValue - b ? long.MaxValue : sum + b));
+            JobTrace.TraceIdOf(TraceParent), State == JobState.Queued ? QueuePosition : 0, ShardBytes.Aggregate(0L, (sum, b) => sum > long.MaxValue - b ? long.MaxValue : sum + b),
+            new Dictionary<string, long>(SiloPeakBytes, StringComparer.Ordinal));
     }
 
     /// <summary>Adds one shard's report of a layer (layer −1: preparing) to the byte counts.</summary>
     public void Account(int layer, LayerReport report)
     {
+        if (report.PeakMemoryBytes > SiloPeakBytes.GetValueOrDefault(report.Silo)) SiloPeakBytes[report.Silo] = report.PeakMemoryBytes;
         foreach (var (collective, bytes) in report.BytesSent)
         {
             BytesByCollective[collective] = BytesByCollective.GetValueOrDefault(collective) + bytes;

@@ -92,7 +92,7 @@ public sealed partial class ShardGrain
             throw;
         }
         span?.SetTag(AttributeNames.Bytes, traffic.Total);
-        return new LayerReport(Shard, -1, directory.LocalSilo.ToString(), clock.Elapsed.TotalSeconds, traffic.Snapshot());
+        return new LayerReport(Shard, -1, directory.LocalSilo.ToString(), clock.Elapsed.TotalSeconds, traffic.Snapshot(), PeakMemoryBytes: PeakMemory());
     }
 
     private async Task<LayerReport> RunOnceAsync(LayerRun run, Tensor[] input)
@@ -118,7 +118,14 @@ public sealed partial class ShardGrain
         span?.SetTag(AttributeNames.Bytes, transport.Traffic.Total);
         span?.SetTag(AttributeNames.WaitSeconds, wait);
         span?.SetTag(AttributeNames.TransferSeconds, transfer);
-        return new LayerReport(Shard, run.Layer, directory.LocalSilo.ToString(), clock.Elapsed.TotalSeconds, transport.Traffic.Snapshot(), wait, transfer);
+        return new LayerReport(Shard, run.Layer, directory.LocalSilo.ToString(), clock.Elapsed.TotalSeconds, transport.Traffic.Snapshot(), wait, transfer, PeakMemory());
+    }
+
+    /// <summary>The peak resident memory of this silo's process so far (on Linux the kernel's high-water mark).</summary>
+    private static long PeakMemory()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
     }
 
     /// <summary>The span of this shard's work in one layer (−1: prepare), with where it runs.</summary>
