@@ -66,6 +66,22 @@ public sealed class WindowAttentionTests
         CheckAgainstDense(spec, 1531, seed: left * 7 + right, batch: 2, heads: 8, d: 8);
     }
 
+    [Theory]
+    [InlineData(9, 2, -5)]
+    [InlineData(2, 9, 4)]
+    public void A_lone_global_next_to_a_block_boundary_is_counted_once_by_the_rows_across_it(int left, int right, int offset)
+    {
+        // Many heads make the band kernel's groups of query blocks short; a lone global token a few
+        // rows before (or after) a block boundary lies in the window of the rows across it, which
+        // already see it as a band key. Every boundary below 400 is tried, so group edges are hit.
+        for (var boundary = 32; boundary < 390; boundary += 32)
+        {
+            var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = left, WindowRight = right, GlobalPositions = [boundary + offset] };
+            try { CheckAgainstDense(spec, 400, seed: boundary, batch: 1, heads: 64, d: 2); }
+            catch (Exception e) { throw new InvalidOperationException($"global at {boundary + offset}", e); }
+        }
+    }
+
     [Fact]
     public void BigBird_equals_dense_reference()
     {

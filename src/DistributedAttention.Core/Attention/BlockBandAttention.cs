@@ -120,7 +120,7 @@ internal static class BlockBandAttention
     {
         var last = first + rows - 1;
         // Without causality only globals within a window's reach of the group's rows are hidden from any of them.
-        var near = globals.Positions.Any(g => g >= first - right && g <= last + left);
+        var near = globals.Positions.Any(g => g >= first - left && g <= last + right);
         var later = globals.Causal && globals.Positions.Any(g => g > first);
         if (!near && !later) return null;
         using var lo = (-left).ToScalar();
