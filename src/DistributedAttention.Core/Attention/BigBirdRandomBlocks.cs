@@ -1,4 +1,5 @@
 using DistributedAttention.Contracts;
+using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;
@@ -60,7 +61,7 @@ public static class BigBirdRandomBlocks
         var b = (long)spec.BlockSize;
         var r = Math.Max(spec.RandomBlocks, 1);
         var output = zeros(bh, nq, v.shape[2], dtype: qs.dtype, device: qs.device);
-        var lse = full(bh, nq, float.NegativeInfinity, dtype: qs.dtype, device: qs.device);
+        var lse = full(bh, nq, KeptScalars.NegativeInfinity, dtype: qs.dtype, device: qs.device);
         if (nq == 0 || nk == 0) return new AttentionResult(output, lse).MoveToOuterDisposeScope();
 
         var table = Table(spec, n, qs.device);
@@ -73,7 +74,7 @@ public static class BigBirdRandomBlocks
         var front = queryStart - firstBlock * b;
         var padded = PadRows(qs, front, blockCount * b - front - nq).reshape(bh, blockCount, b, -1);
         var blockOutput = zeros(bh, blockCount, b, v.shape[2], dtype: qs.dtype, device: qs.device);
-        var blockLse = full(bh, blockCount, b, float.NegativeInfinity, dtype: qs.dtype, device: qs.device);
+        var blockLse = full(bh, blockCount, b, KeptScalars.NegativeInfinity, dtype: qs.dtype, device: qs.device);
         var offsets = arange(b, dtype: int64, device: qs.device);
         for (var first = 0; first < touching.Length; first += QueryBlocksPerStep)
         {
@@ -98,7 +99,7 @@ public static class BigBirdRandomBlocks
             var kGathered = k.index_select(1, localKey.flatten()).reshape(bh * count, r * b, -1);
             var vGathered = v.index_select(1, localKey.flatten()).reshape(bh * count, r * b, -1);
             var scores = bmm(qBlocks, kGathered.transpose(1, 2)).reshape(bh, count, b, r * b);
-            scores.masked_fill_(visible.logical_not(), float.NegativeInfinity);
+            scores.masked_fill_(visible.logical_not(), KeptScalars.NegativeInfinity);
             var softmax = new OnlineSoftmax();
             softmax.Add(scores.reshape(bh * count, b, r * b), vGathered);
             var (o, l) = softmax.Finish();

@@ -144,7 +144,7 @@ internal static class BlockBandAttention
         var column = arange(width, dtype: int64, device: device).unsqueeze(0);
         var row = arange(Block, dtype: int64, device: device).unsqueeze(1);
         var visible = column.ge(row).logical_and(column.le(row + span));
-        return zeros(Block, width, dtype: dtype, device: device).masked_fill_(visible.logical_not(), float.NegativeInfinity).MoveToOuterDisposeScope();
+        return zeros(Block, width, dtype: dtype, device: device).masked_fill_(visible.logical_not(), KeptScalars.NegativeInfinity).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -164,7 +164,7 @@ internal static class BlockBandAttention
         var width = band.shape[1];
         var key = arange(width, dtype: int64, device: k.device).unsqueeze(0) + (arange(count, dtype: int64, device: k.device) * Block + spanStart).unsqueeze(1);
         var missing = key.lt(0).logical_or(key.ge(nk)).unsqueeze(1);
-        var mask = band.unsqueeze(0).masked_fill(missing, float.NegativeInfinity).unsqueeze(0);
+        var mask = band.unsqueeze(0).masked_fill(missing, KeptScalars.NegativeInfinity).unsqueeze(0);
         return (Padded(k), Padded(v), mask);
     }
 

@@ -1,4 +1,5 @@
 using DistributedAttention.Contracts;
+using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;
@@ -60,7 +61,7 @@ public static class GlobalTokens
             var visible = hidden.logical_not();
             if (spec.Causal) visible = visible.logical_and(j.le(i));
             var scores = bmm(qs.narrow(1, start, rows), kg.transpose(1, 2));
-            scores.masked_fill_(visible.logical_not(), float.NegativeInfinity);
+            scores.masked_fill_(visible.logical_not(), KeptScalars.NegativeInfinity);
             var softmax = new OnlineSoftmax();
             softmax.Add(scores, vg);
             var (o, l) = softmax.Finish();

@@ -40,7 +40,7 @@ internal sealed class IntervalAttention
         var nk = k.shape[1];
         var dv = v.shape[2];
         var output = zeros(bh, nq, dv, dtype: q.dtype, device: q.device);
-        var lse = full(bh, nq, float.NegativeInfinity, dtype: q.dtype, device: q.device);
+        var lse = full(bh, nq, KeptScalars.NegativeInfinity, dtype: q.dtype, device: q.device);
         var lo = new long[QueryBlock];
         var hi = new long[QueryBlock];
 
@@ -107,7 +107,7 @@ internal sealed class IntervalAttention
         using var scope = NewDisposeScope();
         var j = arange(width, dtype: int32, device: device).unsqueeze(0);
         var visible = j.ge(tensor(relLo, device: device).unsqueeze(1)).logical_and(j.le(tensor(relHi, device: device).unsqueeze(1)));
-        var mask = zeros(rows, width, dtype: dtype, device: device).masked_fill_(visible.logical_not(), float.NegativeInfinity);
+        var mask = zeros(rows, width, dtype: dtype, device: device).masked_fill_(visible.logical_not(), KeptScalars.NegativeInfinity);
         mask.DetachFromDisposeScope();
         masks[key] = mask;
         return mask;

@@ -1,4 +1,5 @@
 using DistributedAttention.Contracts;
+using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;
@@ -87,7 +88,7 @@ public static class WindowAttention
 
             using var scope = NewDisposeScope();
             var output = zeros(qs.shape[0], nq, v.shape[2], dtype: qs.dtype, device: qs.device);
-            var lse = full(qs.shape[0], nq, float.NegativeInfinity, dtype: qs.dtype, device: qs.device);
+            var lse = full(qs.shape[0], nq, KeptScalars.NegativeInfinity, dtype: qs.dtype, device: qs.device);
             for (var r = 0; r < delta; r++)
             {
                 // Positions ≡ r (mod δ): in subsequence coordinates (p - r) / δ the window is plain (left, right).

@@ -1,4 +1,5 @@
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Diagnostics;
 using static TorchSharp.torch;
 
@@ -28,7 +29,7 @@ internal static class ShardCausalRing
 
         // The travelling block: owner's q, k, v and the accumulator (o, lse) of the owner's queries.
         var block = new[] { qs.alias(), kf.alias(), vf.alias() }
-            .Concat(await c.Run(() => new[] { zeros_like(result.Output), full_like(result.Lse!, float.NegativeInfinity) }).ConfigureAwait(false))
+            .Concat(await c.Run(() => new[] { zeros_like(result.Output), full_like(result.Lse!, KeptScalars.NegativeInfinity) }).ConfigureAwait(false))
             .ToArray();
         try
         {

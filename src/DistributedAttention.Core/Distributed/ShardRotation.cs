@@ -1,4 +1,5 @@
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Diagnostics;
 using static TorchSharp.torch;
 
@@ -77,6 +78,6 @@ internal static class ShardRotation
     {
         var rows = c.End - c.Start;
         return new AttentionResult(zeros(vf.shape[0], rows, vf.shape[2], dtype: vf.dtype, device: vf.device),
-            full(vf.shape[0], rows, float.NegativeInfinity, dtype: vf.dtype, device: vf.device));
+            full(vf.shape[0], rows, KeptScalars.NegativeInfinity, dtype: vf.dtype, device: vf.device));
     }
 }
