@@ -126,12 +126,11 @@ internal static class BlockBandAttention
         using var lo = (-left).ToScalar();
         using var hi = right.ToScalar();
         using var zero = 0.ToScalar();
-        using var minusInfinity = float.NegativeInfinity.ToScalar();
         using var scope = NewDisposeScope();
         var offset = positions.sub(arange(first, first + rows, dtype: int64, device: positions.device).unsqueeze(1));
         var hidden = offset.ge(lo).logical_and(offset.le(hi));
         if (globals.Causal) hidden = hidden.logical_or(offset.gt(zero));
-        return zeros(rows, positions.shape[1], dtype: dtype, device: positions.device).masked_fill_(hidden, minusInfinity).MoveToOuterDisposeScope();
+        return zeros(rows, positions.shape[1], dtype: dtype, device: positions.device).masked_fill_(hidden, KeptScalars.NegativeInfinity).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -32,17 +32,16 @@ public static class WindowAttention
         var kf = HeadLayout.Flatten(k);
         var vf = HeadLayout.Flatten(v);
 
-        var result = FusesGlobals(spec, n) && GlobalTokens.Positions(spec, n) is { Length: > 0 } fused
-            ? Band(spec, qs, 0, kf, vf, 0, n, GlobalKeysOf(spec, fused, kf, vf))
-            : Band(spec, qs, kf, vf);
+        var globals = GlobalTokens.Positions(spec, n);
+        var fused = globals.Length > 0 && FusesGlobals(spec, n);
+        var result = fused ? Band(spec, qs, 0, kf, vf, 0, n, GlobalKeysOf(spec, globals, kf, vf)) : Band(spec, qs, kf, vf);
         if (spec.Kind == AttentionKind.BigBird)
         {
             result = PartialMerge.Merge(result, BigBirdRandomBlocks.Partial(spec, qs, kf, vf));
         }
-        var globals = GlobalTokens.Positions(spec, n);
         if (globals.Length > 0)
         {
-            if (!FusesGlobals(spec, n)) result = PartialMerge.Merge(result, GlobalTokens.KeysPartial(spec, globals, qs, kf, vf));
+            if (!fused) result = PartialMerge.Merge(result, GlobalTokens.KeysPartial(spec, globals, qs, kf, vf));
             GlobalTokens.ReplaceGlobalRows(spec, globals, qs, kf, vf, result);
         }
         return HeadLayout.Unflatten(result, q.shape[0], q.shape[1]).MoveToOuterDisposeScope();
