@@ -50,7 +50,8 @@ public sealed class RotaryEmbedding
         var n = x.shape[2];
         var half = HeadDim / 2;
         // angles (n, d/2) in float64: p · θ_i
-        var positions = arange(startPosition, startPosition + n, dtype: float64, device: x.device).unsqueeze(1);
+        using var s = new ScalarScope();
+        var positions = arange(s[startPosition], s[startPosition + n], dtype: float64, device: x.device).unsqueeze(1);
         var frequencies = tensor(inverseFrequencies, dtype: float64, device: x.device).unsqueeze(0);
         var angles = positions.mul(frequencies);
         var cos = angles.cos().to(x.dtype);

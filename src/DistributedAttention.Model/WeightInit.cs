@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Model;
@@ -25,7 +26,7 @@ internal static class WeightInit
             }
             else if (name.EndsWith("norm.weight", StringComparison.Ordinal))
             {
-                parameter.fill_(1.0);
+                parameter.fill_(KeptScalars.One);
             }
             else
             {

@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using System.Diagnostics;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
@@ -35,8 +36,9 @@ public sealed record SingleDeviceCheck(double SingleDeviceSeconds, double MaxAbs
         var seconds = clock.Elapsed.TotalSeconds;
         using var reader = SafetensorsReader.Open(hiddenPath);
         var actual = reader.Read("hidden").reshape(expected.shape);
+        using var s = new ScalarScope();
         var diff = actual.sub(expected).abs_();
-        var excess = diff.sub(expected.abs().mul_(RelativeTolerance).add_(AbsoluteTolerance)).max().item<float>();
+        var excess = diff.sub(expected.abs().mul_(s[RelativeTolerance]).add_(s[AbsoluteTolerance], KeptScalars.One)).max().item<float>();
         var maxDiff = diff.max().item<float>();
         var finite = actual.isfinite().all().item<bool>();
         return new SingleDeviceCheck(seconds, maxDiff, excess, finite && excess <= 0);

@@ -31,8 +31,9 @@ public static class BigBirdRandomBlocks
     /// <summary>Whether key <paramref name="j"/> is in a random block of query <paramref name="i"/> (broadcast (rows,1) × (1,cols)).</summary>
     public static Tensor InRandomBlocks(AttentionSpec spec, Tensor table, Tensor i, Tensor j)
     {
-        var queryBlocks = table.index_select(0, i.div(spec.BlockSize, rounding_mode: RoundingMode.floor).flatten());
-        var keyBlock = j.div(spec.BlockSize, rounding_mode: RoundingMode.floor);
+        using var s = new ScalarScope();
+        var queryBlocks = table.index_select(0, i.div(s[spec.BlockSize], rounding_mode: RoundingMode.floor).flatten());
+        var keyBlock = j.div(s[spec.BlockSize], rounding_mode: RoundingMode.floor);
         return queryBlocks.unsqueeze(1).eq(keyBlock.unsqueeze(-1)).any(-1);
     }
 
@@ -57,6 +58,7 @@ public static class BigBirdRandomBlocks
     {
         ArgumentNullException.ThrowIfNull(spec);
         using var scope = NewDisposeScope();
+        using var s = new ScalarScope();
         var (bh, nq, nk) = (qs.shape[0], qs.shape[1], k.shape[1]);
         var b = (long)spec.BlockSize;
         var r = Math.Max(spec.RandomBlocks, 1);
@@ -75,23 +77,23 @@ public static class BigBirdRandomBlocks
         var padded = PadRows(qs, front, blockCount * b - front - nq).reshape(bh, blockCount, b, -1);
         var blockOutput = zeros(bh, blockCount, b, v.shape[2], dtype: qs.dtype, device: qs.device);
         var blockLse = full(bh, blockCount, b, KeptScalars.NegativeInfinity, dtype: qs.dtype, device: qs.device);
-        var offsets = arange(b, dtype: int64, device: qs.device);
+        var offsets = arange(s[b], dtype: int64, device: qs.device);
         for (var first = 0; first < touching.Length; first += QueryBlocksPerStep)
         {
             using var stepScope = NewDisposeScope();
             var count = Math.Min(QueryBlocksPerStep, touching.Length - first);
             var local = tensor(touching.AsSpan(first, count).ToArray(), device: qs.device);
-            var absolute = local.add(firstBlock);
+            var absolute = local.add(s[firstBlock], KeptScalars.One);
             // Key positions (count, r·b); -1 blocks, positions past n and keys not held here are masked.
             var keyBlocks = table.index_select(0, absolute);
-            var keyPos = keyBlocks.unsqueeze(-1).mul(b).add(offsets).reshape(count, r * b);
-            var validKey = keyBlocks.ge(0).unsqueeze(-1).expand(count, r, b).reshape(count, r * b)
-                .logical_and(keyPos.lt(n)).logical_and(keyPos.ge(keyStart)).logical_and(keyPos.lt(keyStart + nk));
-            var localKey = keyPos.sub(keyStart).clamp(0, nk - 1);
-            var queryPos = absolute.unsqueeze(-1).mul(b).add(offsets);
+            var keyPos = keyBlocks.unsqueeze(-1).mul(s[b]).add(offsets, KeptScalars.One).reshape(count, r * b);
+            var validKey = keyBlocks.ge(KeptScalars.Zero).unsqueeze(-1).expand(count, r, b).reshape(count, r * b)
+                .logical_and(keyPos.lt(s[n])).logical_and(keyPos.ge(s[keyStart])).logical_and(keyPos.lt(s[keyStart + nk]));
+            var localKey = keyPos.sub(s[keyStart]).clamp(KeptScalars.Zero, s[nk - 1]);
+            var queryPos = absolute.unsqueeze(-1).mul(s[b]).add(offsets, KeptScalars.One);
 
             var i = queryPos.unsqueeze(-1);
-            var j = keyPos.clamp(0, n - 1).unsqueeze(1);
+            var j = keyPos.clamp(KeptScalars.Zero, s[n - 1]).unsqueeze(1);
             var visible = validKey.unsqueeze(1).logical_and(WindowAttention.InWindow(spec, i, j).logical_not());
             if (spec.Causal) visible = visible.logical_and(j.le(i));
 
@@ -115,9 +117,10 @@ public static class BigBirdRandomBlocks
     private static long[] TouchingBlocks(Tensor table, long firstBlock, long blockCount, long b, long keyLo, long keyHi)
     {
         using var scope = NewDisposeScope();
+        using var s = new ScalarScope();
         var keyBlocks = table.narrow(0, firstBlock, blockCount);
-        var starts = keyBlocks.mul(b);
-        var hit = keyBlocks.ge(0).logical_and(starts.lt(keyHi)).logical_and(starts.add(b).gt(keyLo)).any(1);
+        var starts = keyBlocks.mul(s[b]);
+        var hit = keyBlocks.ge(KeptScalars.Zero).logical_and(starts.lt(s[keyHi])).logical_and(starts.add(s[b], KeptScalars.One).gt(s[keyLo])).any(1);
         return hit.nonzero().flatten().data<long>().ToArray();
     }
 

@@ -123,13 +123,11 @@ internal static class BlockBandAttention
         var near = globals.Positions.Any(g => g >= first - left && g <= last + right);
         var later = globals.Causal && globals.Positions.Any(g => g > first);
         if (!near && !later) return null;
-        using var lo = (-left).ToScalar();
-        using var hi = right.ToScalar();
-        using var zero = 0.ToScalar();
+        using var s = new ScalarScope();
         using var scope = NewDisposeScope();
-        var offset = positions.sub(arange(first, first + rows, dtype: int64, device: positions.device).unsqueeze(1));
-        var hidden = offset.ge(lo).logical_and(offset.le(hi));
-        if (globals.Causal) hidden = hidden.logical_or(offset.gt(zero));
+        var offset = positions.sub(arange(s[first], s[first + rows], dtype: int64, device: positions.device).unsqueeze(1));
+        var hidden = offset.ge(s[-left]).logical_and(offset.le(s[right]));
+        if (globals.Causal) hidden = hidden.logical_or(offset.gt(KeptScalars.Zero));
         return zeros(rows, positions.shape[1], dtype: dtype, device: positions.device).masked_fill_(hidden, KeptScalars.NegativeInfinity).MoveToOuterDisposeScope();
     }
 
@@ -139,10 +137,11 @@ internal static class BlockBandAttention
     /// </summary>
     private static Tensor BandMask(long width, long span, ScalarType dtype, Device device)
     {
+        using var s = new ScalarScope();
         using var scope = NewDisposeScope();
-        var column = arange(width, dtype: int64, device: device).unsqueeze(0);
-        var row = arange(Block, dtype: int64, device: device).unsqueeze(1);
-        var visible = column.ge(row).logical_and(column.le(row + span));
+        var column = arange(s[width], dtype: int64, device: device).unsqueeze(0);
+        var row = arange(s[Block], dtype: int64, device: device).unsqueeze(1);
+        var visible = column.ge(row).logical_and(column.le(row.add(s[span], KeptScalars.One)));
         return zeros(Block, width, dtype: dtype, device: device).masked_fill_(visible.logical_not(), KeptScalars.NegativeInfinity).MoveToOuterDisposeScope();
     }
 
@@ -161,8 +160,10 @@ internal static class BlockBandAttention
 
         // Column c of block j is key spanStart + j·Block + c: hidden where that is outside [0, nk).
         var width = band.shape[1];
-        var key = arange(width, dtype: int64, device: k.device).unsqueeze(0) + (arange(count, dtype: int64, device: k.device) * Block + spanStart).unsqueeze(1);
-        var missing = key.lt(0).logical_or(key.ge(nk)).unsqueeze(1);
+        using var s = new ScalarScope();
+        var blockStarts = arange(s[count], dtype: int64, device: k.device).mul_(s[Block]).add_(s[spanStart], KeptScalars.One);
+        var key = arange(s[width], dtype: int64, device: k.device).unsqueeze(0).add(blockStarts.unsqueeze(1), KeptScalars.One);
+        var missing = key.lt(KeptScalars.Zero).logical_or(key.ge(s[nk])).unsqueeze(1);
         var mask = band.unsqueeze(0).masked_fill(missing, KeptScalars.NegativeInfinity).unsqueeze(0);
         return (Padded(k), Padded(v), mask);
     }

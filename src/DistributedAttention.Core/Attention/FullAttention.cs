@@ -1,3 +1,5 @@
+using TorchSharp;
+using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;
@@ -23,7 +25,7 @@ public static class FullAttention
         HeadLayout.CheckInputs(q, k, v);
         using var scope = NewDisposeScope();
         var nk = k.shape[2];
-        var scale = softmaxScale ?? 1.0 / Math.Sqrt(q.shape[3]);
+        using var scale = (softmaxScale ?? 1.0 / Math.Sqrt(q.shape[3])).ToScalar();
         var kernel = new IntervalAttention { QueryBlock = queryBlock, KeyChunk = keyChunk };
         var result = kernel.Forward(HeadLayout.Flatten(q).mul(scale), HeadLayout.Flatten(k), HeadLayout.Flatten(v),
             HeadLayout.Range(0, q.shape[2]), 0, i => (0, causal ? i : nk - 1));

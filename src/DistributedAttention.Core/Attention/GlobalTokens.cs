@@ -54,7 +54,8 @@ public static class GlobalTokens
         {
             using var chunkScope = NewDisposeScope();
             var rows = Math.Min(QueryChunk, nq - start);
-            var i = arange(queryStart + start, queryStart + start + rows, dtype: int64, device: qs.device).unsqueeze(1);
+            using var s = new ScalarScope();
+            var i = arange(s[queryStart + start], s[queryStart + start + rows], dtype: int64, device: qs.device).unsqueeze(1);
             var j = g.unsqueeze(0);
             var hidden = WindowAttention.InWindow(spec, i, j);
             if (randomBlocks is not null) hidden = hidden.logical_or(BigBirdRandomBlocks.InRandomBlocks(spec, randomBlocks, i, j));

@@ -105,7 +105,8 @@ internal sealed class IntervalAttention
         if (masks.Count >= 256) ClearMasks();
 
         using var scope = NewDisposeScope();
-        var j = arange(width, dtype: int32, device: device).unsqueeze(0);
+        using var stop = width.ToScalar();
+        var j = arange(stop, dtype: int32, device: device).unsqueeze(0);
         var visible = j.ge(tensor(relLo, device: device).unsqueeze(1)).logical_and(j.le(tensor(relHi, device: device).unsqueeze(1)));
         var mask = zeros(rows, width, dtype: dtype, device: device).masked_fill_(visible.logical_not(), KeptScalars.NegativeInfinity);
         mask.DetachFromDisposeScope();

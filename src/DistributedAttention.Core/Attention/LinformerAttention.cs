@@ -1,3 +1,4 @@
+using TorchSharp;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
 using static TorchSharp.torch;
@@ -28,7 +29,8 @@ public static class LinformerAttention
         var vf = HeadLayout.Flatten(v);
         var (kp, vp) = Project(spec, kf, vf, 0, k.shape[2]);
         var kernel = new IntervalAttention { QueryBlock = 256, KeyChunk = spec.ProjectedLength };
-        var result = kernel.Forward(HeadLayout.Flatten(q).mul(HeadLayout.Scale(spec, q)), kp, vp,
+        using var scale = HeadLayout.Scale(spec, q).ToScalar();
+        var result = kernel.Forward(HeadLayout.Flatten(q).mul(scale), kp, vp,
             HeadLayout.Range(0, q.shape[2]), 0, _ => (0, spec.ProjectedLength - 1));
         kernel.ClearMasks();
         return HeadLayout.Unflatten(result, q.shape[0], q.shape[1]).MoveToOuterDisposeScope();

@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,8 @@ public static class LinformerProjection
             var to = Math.Min(start + count, (block + 1) * ColumnBlock) - block * ColumnBlock;
             parts.Add(columns.narrow(1, from, to - from));
         }
-        var e = (parts.Count == 0 ? zeros(k, 0) : cat(parts, 1)).div_(Math.Sqrt(n));
+        using var root = Math.Sqrt(n).ToScalar();
+        var e = (parts.Count == 0 ? zeros(k, 0) : cat(parts, 1)).div_(root);
         return e.to(device ?? CPU).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using DistributedAttention.Core.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;
@@ -10,7 +11,7 @@ namespace DistributedAttention.Core.Attention;
 /// </summary>
 public static class PartialMerge
 {
-    private const float FloorLse = -1e30f;
+    private static readonly Scalar FloorLse = (-1e30f).ToScalar();
 
     /// <summary>Merges two partials over disjoint key sets into a new result.</summary>
     /// <param name="a">Partial (o (…, n, dv), lse (…, n)).</param>

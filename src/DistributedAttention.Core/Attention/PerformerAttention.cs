@@ -1,5 +1,6 @@
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;
@@ -99,7 +100,9 @@ public static class PerformerAttention
         return output.MoveToOuterDisposeScope();
     }
 
+    private static readonly Scalar TinyDenominator = 1e-30f.ToScalar();
+
     // A row whose features all underflowed has a zero denominator; give it a zero output, not NaN.
     private static Tensor Normalise(Tensor numerator, Tensor denominator) =>
-        numerator.div(denominator.clamp_min(1e-30f)).masked_fill_(denominator.eq(0), 0);
+        numerator.div(denominator.clamp_min(TinyDenominator)).masked_fill_(denominator.eq(KeptScalars.Zero), KeptScalars.Zero);
 }

@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,22 +35,25 @@ public static class PerformerFeatures
     public static Tensor Keys(Tensor k, Tensor omega, double scale)
     {
         using var scope = NewDisposeScope();
+        using var s = new ScalarScope();
         var c = omega.square().sum(1).max().item<float>() / 2;
-        return Map(k, omega, scale).sub_(c).exp_().div_(Math.Sqrt(omega.shape[0])).MoveToOuterDisposeScope();
+        return Map(k, omega, scale).sub_(s[c]).exp_().div_(s[Math.Sqrt(omega.shape[0])]).MoveToOuterDisposeScope();
     }
 
     /// <summary>Query features φ(q): (bh, n, m), stabilised per row (the row constant cancels).</summary>
     public static Tensor Queries(Tensor q, Tensor omega, double scale)
     {
         using var scope = NewDisposeScope();
+        using var s = new ScalarScope();
         var logits = Map(q, omega, scale);
-        return logits.sub_(logits.amax([-1], keepdim: true)).exp_().div_(Math.Sqrt(omega.shape[0])).MoveToOuterDisposeScope();
+        return logits.sub_(logits.amax([-1], keepdim: true)).exp_().div_(s[Math.Sqrt(omega.shape[0])]).MoveToOuterDisposeScope();
     }
 
     /// <summary>ω·x' − |x'|²/2 with x' = x·sqrt(scale).</summary>
     private static Tensor Map(Tensor x, Tensor omega, double scale)
     {
-        var xs = x.mul(Math.Sqrt(scale));
-        return xs.matmul(omega.to(x.dtype).T).sub_(xs.square().sum(-1, keepdim: true).div_(2));
+        using var s = new ScalarScope();
+        var xs = x.mul(s[Math.Sqrt(scale)]);
+        return xs.matmul(omega.to(x.dtype).T).sub_(xs.square().sum(-1, keepdim: true).div_(s[2]));
     }
 }

@@ -1,3 +1,5 @@
+using TorchSharp;
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
 using static TorchSharp.torch;
 
@@ -23,7 +25,8 @@ public static class SegmentMemoryAttention
         HeadLayout.CheckInputs(q, k, v);
         using var scope = NewDisposeScope();
         var n = q.shape[2];
-        var qs = HeadLayout.Flatten(q).mul(HeadLayout.Scale(spec, q));
+        using var scale = HeadLayout.Scale(spec, q).ToScalar();
+        var qs = HeadLayout.Flatten(q).mul(scale);
         var kf = HeadLayout.Flatten(k);
         var vf = HeadLayout.Flatten(v);
         var positions = HeadLayout.Range(0, n);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
@@ -28,7 +29,8 @@ public static class WindowAttention
         if (q.shape[2] != k.shape[2]) throw new ArgumentException("window attention needs as many keys as queries (self-attention).");
         using var scope = NewDisposeScope();
         var n = q.shape[2];
-        var qs = HeadLayout.Flatten(q).mul(HeadLayout.Scale(spec, q));
+        using var scale = HeadLayout.Scale(spec, q).ToScalar();
+        var qs = HeadLayout.Flatten(q).mul(scale);
         var kf = HeadLayout.Flatten(k);
         var vf = HeadLayout.Flatten(v);
 
@@ -94,8 +96,9 @@ public static class WindowAttention
                 var qFirst = Residue(r - queryStart, delta);
                 var kFirst = Residue(r - keyStart, delta);
                 if (qFirst >= nq || kFirst >= nk) continue;
-                var qIndex = arange(qFirst, nq, delta, dtype: int64, device: qs.device);
-                var kIndex = arange(kFirst, nk, delta, dtype: int64, device: qs.device);
+                using var s = new ScalarScope();
+                var qIndex = arange(s[qFirst], s[nq], s[delta], dtype: int64, device: qs.device);
+                var kIndex = arange(s[kFirst], s[nk], s[delta], dtype: int64, device: qs.device);
                 var subQueryStart = (queryStart + qFirst - r) / delta;
                 var subKeyStart = (keyStart + kFirst - r) / delta;
                 using var part = Plain(qs.index_select(1, qIndex), subQueryStart, k.index_select(1, kIndex), v.index_select(1, kIndex), subKeyStart);
@@ -134,11 +137,12 @@ public static class WindowAttention
     internal static Tensor InWindow(AttentionSpec spec, Tensor i, Tensor j)
     {
         // i − left·δ ≤ j ≤ i + right·δ (a null side unbounded), (j − i) mod δ = 0, causal: j ≤ i.
-        var offset = j - i;
-        var visible = spec.Causal ? offset.le(0) : ones_like(offset, dtype: @bool);
-        if (spec.WindowLeft is { } left) visible = visible.logical_and(offset.ge(-(long)left * spec.Dilation));
-        if (spec.EffectiveRight is { } right) visible = visible.logical_and(offset.le((long)right * spec.Dilation));
-        if (spec.Dilation > 1) visible = visible.logical_and(offset.remainder(spec.Dilation).eq(0));
+        using var s = new ScalarScope();
+        var offset = j.sub(i);
+        var visible = spec.Causal ? offset.le(KeptScalars.Zero) : ones_like(offset, dtype: @bool);
+        if (spec.WindowLeft is { } left) visible = visible.logical_and(offset.ge(s[-(long)left * spec.Dilation]));
+        if (spec.EffectiveRight is { } right) visible = visible.logical_and(offset.le(s[(long)right * spec.Dilation]));
+        if (spec.Dilation > 1) visible = visible.logical_and(offset.remainder(s[spec.Dilation]).eq(KeptScalars.Zero));
         return visible;
     }
 }

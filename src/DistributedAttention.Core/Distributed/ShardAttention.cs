@@ -1,3 +1,4 @@
+using TorchSharp;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
@@ -48,7 +49,8 @@ public static class ShardAttention
             var (qs, kf, vf) = await executor.RunAsync(() =>
             {
                 using var s = NewDisposeScope();
-                return (HeadLayout.Flatten(q).mul(HeadLayout.Scale(spec, q)).MoveToOuterDisposeScope(),
+                using var scale = HeadLayout.Scale(spec, q).ToScalar();
+                return (HeadLayout.Flatten(q).mul(scale).MoveToOuterDisposeScope(),
                     HeadLayout.Flatten(k).MoveToOuterDisposeScope(), HeadLayout.Flatten(v).MoveToOuterDisposeScope());
             }, cancellationToken).ConfigureAwait(false);
             bag.Add(qs);

@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using static TorchSharp.torch;
@@ -106,7 +107,8 @@ internal static class ShardWindow
             return await c.Run(() =>
             {
                 var local = tensor(globals.AsSpan(ownFirst, ownCount).ToArray().Select(p => p - start).ToArray(), dtype: int64, device: qs.device);
-                var pick = arange(ownFirst, ownFirst + ownCount, dtype: int64, device: qs.device);
+                using var s = new ScalarScope();
+                var pick = arange(s[ownFirst], s[ownFirst + ownCount], dtype: int64, device: qs.device);
                 result.Output.index_copy_(1, local, merged[0].index_select(1, pick));
                 result.Lse!.index_copy_(1, local, merged[1].index_select(1, pick));
                 return result;

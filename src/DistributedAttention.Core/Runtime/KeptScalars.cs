@@ -15,6 +15,9 @@ namespace DistributedAttention.Core.Runtime;
 /// </remarks>
 public static class KeptScalars
 {
+    /// <summary>0: comparisons and clamps of indices.</summary>
+    public static readonly Scalar Zero = 0.ToScalar();
+
     /// <summary>1: the alpha of a plain tensor + tensor.</summary>
     public static readonly Scalar One = 1.ToScalar();
 

@@ -32,9 +32,21 @@ internal sealed class ComposeProject : IAsyncDisposable
         return Docker.RunAsync("docker-compose", all, timeout, Variables);
     }
 
-    /// <summary>Starts (or changes) the project and waits until every service is healthy.</summary>
-    public async Task UpAsync(params string[] arguments) =>
-        (await RunAsync(CommandTimeout, ["up", "-d", "--wait", "--wait-timeout", "300", .. arguments])).EnsureSuccess($"compose up {string.Join(' ', arguments)}");
+    /// <summary>
+    /// Starts (or changes) the project and waits until every service is healthy. A failure names
+    /// its cause on the first line (compose's last lines), then each container's state and the
+    /// services' recent logs, so that the top of a test report says why.
+    /// </summary>
+    public async Task UpAsync(params string[] arguments)
+    {
+        var result = await RunAsync(CommandTimeout, ["up", "-d", "--wait", "--wait-timeout", "300", .. arguments]);
+        if (result.ExitCode == 0) return;
+        var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var cause = string.Join(" | ", lines.TakeLast(3));
+        var states = (await RunAsync(TimeSpan.FromSeconds(60), "ps", "-a", "--format", "{{.Service}}: {{.State}} ({{.Status}})")).Output;
+        throw new InvalidOperationException(
+            $"compose up {string.Join(' ', arguments)} failed (exit {result.ExitCode}): {cause}\ncontainers:\n{states}\nlogs:\n{await TailAsync()}\ncompose output:\n{result.Output}");
+    }
 
     /// <summary>The ids of a service's running containers.</summary>
     public async Task<IReadOnlyList<string>> ContainersAsync(string service)
