@@ -44,6 +44,9 @@ public static class TorchRuntime
         if (OperatingSystem.IsLinux() && FindLibStdCxx() is { } lib && IsTooOld(lib))
             return new DllNotFoundException($"libLibTorchSharp.so needs {RequiredGlibcxx}, which {lib} lacks.");
 
+        // Before libtorch's first tensor: its allocations then reuse memory (NativeMemoryTuning).
+        NativeMemoryTuning.Apply();
+
         // TorchSharp writes its loader trace to standard output; keep it out of the user's way.
         var stdout = Console.Out;
         var trace = new StringWriter();
