@@ -1,7 +1,7 @@
-using DistributedAttention.Core.Runtime;
 using System.Diagnostics;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Model;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
-using TorchSharp;
 using DistributedAttention.Core.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;

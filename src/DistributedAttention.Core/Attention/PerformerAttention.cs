@@ -1,5 +1,5 @@
-using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
+using DistributedAttention.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

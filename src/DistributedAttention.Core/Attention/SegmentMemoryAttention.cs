@@ -1,6 +1,6 @@
-using TorchSharp;
-using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
+using DistributedAttention.Core.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;

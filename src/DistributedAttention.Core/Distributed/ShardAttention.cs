@@ -1,7 +1,7 @@
-using TorchSharp;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Distributed;

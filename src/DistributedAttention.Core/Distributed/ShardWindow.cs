@@ -1,6 +1,6 @@
-using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Distributed;
