@@ -14,7 +14,14 @@ export DISTATTN_SANDBOX_PACKAGES="${DISTATTN_SANDBOX_PACKAGES:-python3 python3-n
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-eng/in-sandbox.sh bash -c 'dotnet build DistributedAttention.sln -c Release && dotnet test DistributedAttention.sln -c Release --no-build --logger "console;verbosity=normal" "$@"' test "$@" 2>&1 | tee "$log"
+# The deployment tests run first and on their own: a whole cluster in containers (three silos, the
+# API, the dashboard, Redis) beside the process tests' silos starved both on two cores in CI, so that
+# containers missed their health checks. Then every other test project, in parallel as usual.
+eng/in-sandbox.sh bash -c '
+  dotnet build DistributedAttention.sln -c Release || exit 1
+  dotnet test tests/DistributedAttention.Deploy.Tests -c Release --no-build --logger "console;verbosity=normal" "$@"; deploy=$?
+  dotnet test DistributedAttention.sln -c Release --no-build -p:SkipDeployTests=true --logger "console;verbosity=normal" "$@"; rest=$?
+  [ "$deploy" -eq 0 ] && [ "$rest" -eq 0 ]' test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # One closing line over all test projects.

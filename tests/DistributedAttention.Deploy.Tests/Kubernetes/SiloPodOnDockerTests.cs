@@ -64,7 +64,8 @@ public sealed class SiloPodOnDockerTests(ITestOutputHelper output) : IAsyncLifet
         await RunContainerAsync(run);
 
         // Its probes, on the pod IP as the kubelet probes them.
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+        // Generous: a probe or scrape answered late on a loaded machine is not a failure of the manifest.
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
         foreach (var probe in new[] { container.StartupProbe, container.ReadinessProbe, container.LivenessProbe })
         {
             var port = silo.NamedPort(probe.HttpGet.Port.Value)?.ContainerPort ?? int.Parse(probe.HttpGet.Port.Value, CultureInfo.InvariantCulture);
