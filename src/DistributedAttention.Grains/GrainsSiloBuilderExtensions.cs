@@ -21,7 +21,8 @@ public static class GrainsSiloBuilderExtensions
     /// <param name="builder">The silo builder.</param>
     /// <param name="devices">This silo's device slots ("cpu", "cuda:0"…); null or empty means one "cpu" slot.</param>
     /// <param name="memoryBudget">This silo's memory budget for job tensors in bytes, published as silo metadata for admission control (<see cref="SiloMemoryBudget.Unlimited"/>: none).</param>
-    public static ISiloBuilder AddDistributedAttentionGrains(this ISiloBuilder builder, IEnumerable<string>? devices, long memoryBudget = SiloMemoryBudget.Unlimited)
+    /// <param name="cpuThreads">libtorch intra-op threads of each CPU slot's compute thread (0: libtorch's default, every core); set it when several silos share the cores.</param>
+    public static ISiloBuilder AddDistributedAttentionGrains(this ISiloBuilder builder, IEnumerable<string>? devices, long memoryBudget = SiloMemoryBudget.Unlimited, int cpuThreads = 0)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentOutOfRangeException.ThrowIfLessThan(memoryBudget, 1);
@@ -35,7 +36,7 @@ public static class GrainsSiloBuilderExtensions
         builder.Services.AddSingleton<SiloMemoryBudgets>();
         builder.Services.AddOptions<AdmissionOptions>();
         // A factory registration, so the container disposes the slots (and their threads) with the silo.
-        builder.Services.AddSingleton(_ => new DeviceSlots(names));
+        builder.Services.AddSingleton(_ => new DeviceSlots(names, cpuThreads));
         builder.Services.AddSingleton<SiloWork>();
         builder.Services.AddSingleton<DrainingSilos>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<DrainingSilos>());

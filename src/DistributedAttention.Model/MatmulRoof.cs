@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Model;
@@ -6,14 +7,17 @@ namespace DistributedAttention.Model;
 /// <summary>
 /// The fp32 matmul rate of this process's device: the roof a layer's useful GFLOP/s is compared
 /// with (<see cref="LayerFlops"/>). A 1024² product, best of five after a warm-up: about 0.1 s on
-/// a CPU, so a job's summary can afford it.
+/// a CPU, so a job's summary can afford it. On a CPU it uses every core, whatever share silos in
+/// this process were given.
 /// </summary>
 public static class MatmulRoof
 {
     private const int Size = 1024;
 
     /// <summary>GFLOP/s of a (1024 × 1024) · (1024 × 1024) fp32 matmul on <paramref name="device"/> (default: the CPU).</summary>
-    public static double MeasureGflops(Device? device = null)
+    public static double MeasureGflops(Device? device = null) => ComputeThreads.OnEveryCore(() => Measure(device));
+
+    private static double Measure(Device? device)
     {
         using var scope = NewDisposeScope();
         var a = randn(Size, Size, device: device);

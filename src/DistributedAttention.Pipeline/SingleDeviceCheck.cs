@@ -28,6 +28,12 @@ public sealed record SingleDeviceCheck(double SingleDeviceSeconds, double MaxAbs
     public static SingleDeviceCheck Run(TransformerOptions options, int[] tokens, string hiddenPath)
     {
         ArgumentNullException.ThrowIfNull(tokens);
+        // One device: every core, even where the embedded cluster's silos had a share each.
+        return ComputeThreads.OnEveryCore(() => Compare(options, tokens, hiddenPath));
+    }
+
+    private static SingleDeviceCheck Compare(TransformerOptions options, int[] tokens, string hiddenPath)
+    {
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
         using var model = new TransformerModel(options);

@@ -72,6 +72,13 @@ public sealed class DistributedAttentionSiloOptions
     /// </summary>
     public long? MemoryBudgetBytes { get; set; }
 
+    /// <summary>
+    /// libtorch intra-op threads of each CPU device slot's compute thread. Null: libtorch's default,
+    /// every core. Set it when several silos share a machine's cores (the embedded cluster gives
+    /// each silo cores / silos), or their thread teams oversubscribe the cores.
+    /// </summary>
+    public int? ComputeThreads { get; set; }
+
     /// <summary>Jobs that may wait for memory at once; more are refused ("the cluster is busy"). Read on the silo that hosts the admission ledger: give every silo the same value.</summary>
     public int MaxQueuedJobs { get; set; } = 64;
 

@@ -45,6 +45,8 @@ public sealed class DistributedAttentionSiloOptionsValidator : IValidateOptions<
         if (!Enum.IsDefined(options.Backups)) problems.Add($"Backups '{options.Backups}' is not one of {string.Join(", ", Enum.GetNames<BackupStorage>())}.");
         if (options.DrainTimeout < TimeSpan.Zero || options.DrainTimeout > TimeSpan.FromHours(24))
             problems.Add($"DrainTimeout must be between 00:00:00 and 1.00:00:00 (got {options.DrainTimeout}).");
+        if (options.ComputeThreads is { } threads && threads < 1)
+            problems.Add($"ComputeThreads must be at least 1 (got {threads}); leave it unset for every core.");
         if (options.MemoryBudgetBytes is { } budget && budget < 1L << 20)
             problems.Add($"MemoryBudgetBytes must be at least 1 MiB (1048576) (got {budget}); leave it unset for 70 % of the machine's memory.");
         if (options.MaxQueuedJobs is < 0 or > 100_000) problems.Add($"MaxQueuedJobs must be between 0 and 100000 (got {options.MaxQueuedJobs}).");

@@ -95,6 +95,8 @@ public sealed class LocalCluster : IAsyncDisposable
                 BackupDirectory = options.BackupDirectory,
                 // The silos share this process's memory.
                 MemoryBudgetBytes = options.MemoryBudgetBytes ?? SiloMemoryBudget.Default(silos),
+                // And its cores: one team of every core per silo would oversubscribe them.
+                ComputeThreads = options.ComputeThreads ?? Math.Max(1, Environment.ProcessorCount / silos),
                 MaxQueuedJobs = options.MaxQueuedJobs,
                 UploadTimeout = options.UploadTimeout,
                 Tls = options.Tls,
@@ -269,6 +271,7 @@ public sealed class LocalCluster : IAsyncDisposable
         (to.Devices, to.MaxMessageBodyBytes, to.ResponseTimeout) = ([.. from.Devices], from.MaxMessageBodyBytes, from.ResponseTimeout);
         (to.FastFailureDetection, to.JobStore, to.Backups, to.BackupDirectory) = (from.FastFailureDetection, from.JobStore, from.Backups, from.BackupDirectory);
         (to.MemoryBudgetBytes, to.MaxQueuedJobs, to.UploadTimeout, to.OutputRetention) = (from.MemoryBudgetBytes, from.MaxQueuedJobs, from.UploadTimeout, from.OutputRetention);
+        to.ComputeThreads = from.ComputeThreads;
         to.Tls = from.Tls;
     }
 

@@ -54,6 +54,9 @@ public sealed class LocalClusterOptions
     /// <summary>Each silo's memory budget in bytes; null: 70 % of the process's memory split evenly between the silos.</summary>
     public long? MemoryBudgetBytes { get; set; }
 
+    /// <summary>libtorch intra-op threads of each silo's CPU compute thread. Null: the process's cores divided among its silos (at least one each).</summary>
+    public int? ComputeThreads { get; set; }
+
     /// <summary>Jobs that may wait for memory at once.</summary>
     public int MaxQueuedJobs { get; set; } = 64;
 

@@ -92,7 +92,7 @@ public static class SiloHostingExtensions
             o.MaxMessageBodySize = options.MaxMessageBodyBytes;
             o.ResponseTimeout = options.ResponseTimeout;
         });
-        builder.AddDistributedAttentionGrains(options.EffectiveDevices, options.EffectiveMemoryBudgetBytes);
+        builder.AddDistributedAttentionGrains(options.EffectiveDevices, options.EffectiveMemoryBudgetBytes, options.ComputeThreads ?? 0);
         builder.Services.Configure<AdmissionOptions>(o =>
         {
             o.MaxQueuedJobs = options.MaxQueuedJobs;

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 // Usage: window [minLog2] [maxLog2] | full [minLog2] [maxLog2] | all | cluster [log2n] [reps] | tracing BOOK [maxTokens|all] [reps]
 //        | model [rows] [reps] [globals] (one layer of the default book model, step by step)
 //        | globals [keys] [G] [reps] (the rows of G global queries over every key)
+//        | bandops [rows] [G] [threads] (the band kernel's time op by op)
 // ("all" runs window and full; the cluster suite starts in-process silos and runs only when named.)
 // Prints markdown rows; docs/benchmarks.md records them with the command.
 try
@@ -25,6 +26,7 @@ Console.WriteLine($"threads: {get_num_threads()}, libtorch {__version__}");
 if (suite is "window" or "all") WindowSuite(Arg(1, 14), Arg(2, 20));
 if (suite is "full" or "all") FullSuite(Arg(1, 12), Arg(2, 15));
 if (suite is "model") ModelSuite.Run(Arg(1, 405_390), Arg(2, 2), Arg(3, 0));
+if (suite is "bandops") BandOpsSuite.Run(Arg(1, 405_390), Arg(2, 67), Arg(3, 2));
 if (suite is "globals") GlobalRowsSuite.Run(Arg(1, 1_216_169), Arg(2, 67), Arg(3, 3));
 if (suite is "cluster") await ClusterSuite.RunAsync(Arg(1, 18), Arg(2, 3));
 if (suite is "tracing") await TracingSuite.RunAsync(args[1], args.Length > 2 && args[2] != "all" ? Arg(2, 0) : null, Arg(3, 3));

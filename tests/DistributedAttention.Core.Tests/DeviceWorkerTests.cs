@@ -47,4 +47,19 @@ public sealed class DeviceWorkerTests
         Assert.True(worker.Stop(TimeSpan.FromSeconds(5)));
         worker.Dispose();
     }
+
+    [Fact]
+    public async Task A_worker_given_a_thread_share_runs_its_ops_with_it_and_work_on_every_core_gets_every_core()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var shared = new DeviceWorker("share", threads: 1);
+        Assert.Equal(1, await shared.RunAsync(TorchSharp.torch.get_num_threads));
+        // A thread started after that inherits the share; asking for every core overrides it for the call only.
+        var (during, after) = await Task.Factory.StartNew(
+            () => (ComputeThreads.OnEveryCore(TorchSharp.torch.get_num_threads), TorchSharp.torch.get_num_threads()), TaskCreationOptions.LongRunning);
+        Assert.Equal(Environment.ProcessorCount, during);
+        Assert.Equal(1, after);
+        Assert.Equal(1, await shared.RunAsync(TorchSharp.torch.get_num_threads));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DeviceWorker("negative", threads: -1));
+    }
 }

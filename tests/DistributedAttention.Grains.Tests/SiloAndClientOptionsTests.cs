@@ -73,6 +73,15 @@ public sealed class SiloAndClientOptionsTests
     }
 
     [Fact]
+    public void Compute_threads_are_at_least_one_or_unset()
+    {
+        var validator = new DistributedAttentionSiloOptionsValidator();
+        Assert.Contains("ComputeThreads must be at least 1 (got 0)", validator.Validate(null, new DistributedAttentionSiloOptions { ComputeThreads = 0 }).FailureMessage, StringComparison.Ordinal);
+        Assert.True(validator.Validate(null, new DistributedAttentionSiloOptions { ComputeThreads = 1 }).Succeeded);
+        Assert.True(validator.Validate(null, new DistributedAttentionSiloOptions()).Succeeded);
+    }
+
+    [Fact]
     public void Client_needs_valid_gateways_or_redis()
     {
         var validator = new DistributedAttentionClientOptionsValidator();

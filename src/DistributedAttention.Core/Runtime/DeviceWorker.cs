@@ -19,12 +19,17 @@ public sealed class DeviceWorker : IComputeExecutor, IDisposable
     private readonly BlockingCollection<Action> queue = [];
     private readonly Thread thread;
     private readonly string name;
+    private readonly int threads;
     private volatile bool stopping;
 
     /// <summary>Starts the worker thread, named after <paramref name="name"/>.</summary>
-    public DeviceWorker(string name)
+    /// <param name="name">The slot's name (the thread is called "compute NAME").</param>
+    /// <param name="threads">libtorch intra-op threads for the CPU ops this thread starts; 0 keeps libtorch's default (every core).</param>
+    public DeviceWorker(string name, int threads = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
         this.name = name;
+        this.threads = threads;
         thread = new Thread(Loop) { IsBackground = true, Name = $"compute {name}" };
         thread.Start();
     }
@@ -92,6 +97,9 @@ public sealed class DeviceWorker : IComputeExecutor, IDisposable
 
     private void Loop()
     {
+        // OpenMP keeps the thread count per calling thread: several silos in one process would
+        // otherwise each start a team of every core's size, and their threads fight for the cores.
+        if (threads > 0) TorchSharp.torch.set_num_threads(threads);
         foreach (var item in queue.GetConsumingEnumerable()) item();
         queue.Dispose();
     }

@@ -12,12 +12,17 @@ public sealed class DeviceSlots : IDisposable
 {
     private readonly DeviceWorker?[] workers;
     private readonly Lock gate = new();
+    private readonly int cpuThreads;
     private bool disposed;
 
     /// <summary>Creates the slots; null or empty means one "cpu" slot.</summary>
+    /// <param name="devices">The slots' devices.</param>
+    /// <param name="cpuThreads">libtorch intra-op threads of each CPU slot's compute thread; 0: libtorch's default (every core).</param>
     /// <exception cref="ArgumentException">A device name is empty or contains ','.</exception>
-    public DeviceSlots(IEnumerable<string>? devices)
+    public DeviceSlots(IEnumerable<string>? devices, int cpuThreads = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(cpuThreads);
+        this.cpuThreads = cpuThreads;
         var names = devices?.Select(SiloDevices.Normalize).ToArray() ?? [];
         Devices = names.Length == 0 ? [SiloDevices.DefaultDevice] : names;
         workers = new DeviceWorker?[Devices.Count];
@@ -36,7 +41,7 @@ public sealed class DeviceSlots : IDisposable
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            return workers[slot] ??= new DeviceWorker($"{Devices[slot]} #{slot}");
+            return workers[slot] ??= new DeviceWorker($"{Devices[slot]} #{slot}", Devices[slot] == SiloDevices.DefaultDevice ? cpuThreads : 0);
         }
     }
 
