@@ -65,11 +65,15 @@ internal sealed class IntervalAttention
             var state = new OnlineSoftmax();
             for (var c0 = blockLo; c0 <= blockHi; c0 += KeyChunk)
             {
+                // A scope per chunk: the block's scope would keep every chunk's scores (for global
+                // rows over a shard, hundreds of MB of fresh memory) until the block ends.
+                using var chunkScope = NewDisposeScope();
                 var width = Math.Min(KeyChunk, blockHi - c0 + 1);
                 var mask = MaskFor(lo.AsSpan(0, rows), hi.AsSpan(0, rows), c0, width, q.dtype, q.device);
                 var scores = bmm(qBlock, k.narrow(1, c0, width).transpose(1, 2));
                 if (mask is not null) scores.add_(mask, KeptScalars.One);
                 state.Add(scores, v.narrow(1, c0, width));
+                state.KeepBeyondScope();
             }
             var (blockOutput, blockLse) = state.Finish();
             output.narrow(1, start, rows).copy_(blockOutput);

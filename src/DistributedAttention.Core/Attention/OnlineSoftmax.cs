@@ -18,6 +18,8 @@ internal sealed class OnlineSoftmax
     private Tensor? max;
     private Tensor? sum;
     private Tensor? acc;
+    // State tensors made (not updated in place) since the last KeepBeyondScope.
+    private readonly List<Tensor> fresh = [];
 
     /// <summary>Adds one chunk.</summary>
     /// <param name="scores">(bh, rows, c) scaled, masked scores; consumed (overwritten) here.</param>
@@ -31,6 +33,7 @@ internal sealed class OnlineSoftmax
             scores.sub_(max.clamp_min(Floor)).exp_();
             sum = scores.sum(-1, keepdim: true);
             acc = bmm(scores, v);
+            fresh.AddRange([max, sum, acc]);
             return;
         }
         var newMax = max.maximum(chunkMax);
@@ -40,6 +43,17 @@ internal sealed class OnlineSoftmax
         sum = sum!.mul_(correction).add_(scores.sum(-1, keepdim: true), KeptScalars.One);
         acc = acc!.mul_(correction).add_(bmm(scores, v), KeptScalars.One);
         max = newMax;
+        fresh.Add(newMax);
+    }
+
+    /// <summary>
+    /// Moves the running state made by the last <see cref="Add"/> out of the current dispose scope
+    /// (a chunk's) to the one around it, so the chunk's other tensors can go with its scope.
+    /// </summary>
+    public void KeepBeyondScope()
+    {
+        foreach (var t in fresh) t.MoveToOuterDisposeScope();
+        fresh.Clear();
     }
 
     /// <summary>The normalised output (bh, rows, dv) and lse (bh, rows).</summary>
