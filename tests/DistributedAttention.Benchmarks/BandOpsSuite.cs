@@ -70,6 +70,13 @@ internal static class BandOpsSuite
                     Time("store", () => output.narrow(1, left + b0 * Block, group * Block).copy_(o.view(bh, group * Block, d)));
                     Time("softmax (alternative)", () => { using var p = scores.softmax(-1); });
                     Time("log_softmax (alternative)", () => { using var p = scores.log_softmax(-1); });
+                    // libtorch's fused kernel on the same spans: the output alone, no lse.
+                    Time("fused SDPA, no lse (alternative)", () =>
+                    {
+                        using var k4 = kw.view(bh, group, d, columns).transpose(2, 3);
+                        using var v4 = vw.view(bh, group, columns, d);
+                        using var o4 = nn.functional.scaled_dot_product_attention(qb.view(bh, group, Block, d), k4, v4, mask);
+                    });
                 }
                 if (pass == 0) continue;
                 var measured = times.Where(t => !t.Key.Contains("alternative", StringComparison.Ordinal)).Sum(t => t.Value);
@@ -78,6 +85,31 @@ internal static class BandOpsSuite
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| 2^{Math.Log2(groupScores):F0} ({group} blocks) | kernel ops | {measured:F3} |"));
             }
             output.Dispose();
+        }
+
+        // The same rows through libtorch's fused SDPA, a block of queries per call over its
+        // contiguous key span plus the global keys, output only (no lse).
+        foreach (var sdpaBlock in new[] { 64, 128, 256 })
+        {
+            var spanWidth = sdpaBlock + left + right;
+            using var spanMask = zeros(sdpaBlock, spanWidth + globalCount);
+            using (var r = arange(sdpaBlock).unsqueeze(1))
+            using (var c = arange(spanWidth).unsqueeze(0))
+            using (var hidden = c.lt(r).logical_or(c.gt(r + (left + right))))
+                spanMask.narrow(1, 0, spanWidth).masked_fill_(hidden, float.NegativeInfinity);
+            using var output = zeros(bh, rows, d);
+            var seconds = Measure.BestSeconds(() =>
+            {
+                for (long start = left; start + sdpaBlock + right <= rows; start += sdpaBlock)
+                {
+                    using var scope = NewDisposeScope();
+                    var keys = cat([k.narrow(1, start - left, spanWidth), gk], 1);
+                    var values = cat([v.narrow(1, start - left, spanWidth), gv], 1);
+                    var o = nn.functional.scaled_dot_product_attention(q.narrow(1, start, sdpaBlock), keys, values, spanMask);
+                    output.narrow(1, start, sdpaBlock).copy_(o);
+                }
+            }, 1);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| SDPA, {sdpaBlock}-row blocks | all rows, output only | {seconds:F3} |"));
         }
     }
 }

@@ -25,15 +25,16 @@ internal static class ModelSuite
             VocabSize = 50_257, ModelDim = d, Heads = heads, Layers = 1, FeedForwardDim = ffnDim, Seed = 1,
             LayerAttention = TransformerOptions.Uniform(new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = half, WindowRight = half, GlobalPositions = globals }, 1),
         };
-        using var model = new TransformerModel(options);
+        using var model = new TransformerModel(options, BenchDevice.Current);
         var layer = model.Layers[0];
-        using var x = randn(1, rows, d);
+        using var x = randn(1, rows, d, device: BenchDevice.Current);
         long pairs = rows * (2L * half + 1) - half * (half + 1L);
         Console.WriteLine();
         Console.WriteLine($"rows {rows:N0}, d_model {d}, {heads} heads, FFN {ffnDim}, window ±{half}, {globalCount} global tokens; peak RSS at start {Proc.PeakRss() >> 20} MiB");
         Console.WriteLine("| threads | step | seconds | share | useful GFLOP/s | matmul GFLOP/s (same run) | ratio | minor faults | faulted MiB |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (var threads in new[] { 1, 2 })
+        // On a GPU the CPU thread count does not matter: one pass.
+        foreach (var threads in BenchDevice.IsCuda ? [get_num_threads()] : new[] { 1, 2 })
         {
             set_num_threads(threads);
             var matmul = Measure.MatmulGflops();

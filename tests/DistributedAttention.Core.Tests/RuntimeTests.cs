@@ -38,6 +38,25 @@ public sealed class RuntimeTests
         }
     }
 
+    [Fact]
+    public void A_libstdcxx_on_the_library_path_is_the_one_checked()
+    {
+        var folder = Directory.CreateTempSubdirectory("libstdcxx-");
+        try
+        {
+            var carried = Path.Combine(folder.FullName, "libstdc++.so.6");
+            File.WriteAllText(carried, "GLIBCXX_3.4.31");
+            Assert.Equal(carried, TorchRuntime.FindLibStdCxx($"/nonexistent:{folder.FullName}"));
+            Assert.True(TorchRuntime.IsTooOld(carried));
+            // Without it on the path, the system's is the one checked.
+            Assert.NotEqual(carried, TorchRuntime.FindLibStdCxx("/nonexistent"));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("cpu")]
     [InlineData(" CPU ")]

@@ -66,8 +66,19 @@ public static class TorchRuntime
         }
     }
 
-    private static string? FindLibStdCxx() =>
-        new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6", "/usr/lib/libstdc++.so.6" }.FirstOrDefault(File.Exists);
+    /// <summary>
+    /// The libstdc++ the dynamic loader would give libLibTorchSharp.so: the first one in the
+    /// folders of <paramref name="ldLibraryPath"/> (it searches them first; a newer libstdc++ put
+    /// there on an older distribution is the one that counts), else the system's. Null when none is found.
+    /// </summary>
+    public static string? FindLibStdCxx(string? ldLibraryPath) =>
+        (ldLibraryPath ?? "")
+            .Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, "libstdc++.so.6"))
+            .Concat(["/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6", "/usr/lib/libstdc++.so.6"])
+            .FirstOrDefault(File.Exists);
+
+    private static string? FindLibStdCxx() => FindLibStdCxx(Environment.GetEnvironmentVariable("LD_LIBRARY_PATH"));
 
     private static string FirstLine(Exception e)
     {
