@@ -43,7 +43,14 @@ pack() {
   # libstdc++. Carry this one; run puts it on the library path only where the host's is too old.
   mkdir -p "$publish/compat"
   cp -L "$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')" "$publish/compat/libstdc++.so.6"
-  tar -C artifacts -cJf "$archive" gpu-check
+  if command -v xz >/dev/null; then
+    tar -C artifacts -cJf "$archive" gpu-check
+  elif command -v python3 >/dev/null; then
+    python3 -c 'import sys, tarfile; t = tarfile.open(sys.argv[1], "w:xz"); t.add("artifacts/gpu-check", "gpu-check"); t.close()' "$archive"
+  else
+    echo "error: packing needs xz (xz-utils) or python3" >&2
+    exit 1
+  fi
   echo "wrote $archive ($(du -h "$archive" | cut -f1)); carry it to the GPU machine and run: eng/gpu-check.sh run" >&2
 }
 

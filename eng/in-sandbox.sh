@@ -79,7 +79,8 @@ fi
 # Extra packages (e.g. Python's safetensors for interop tests), installed once into the userland.
 extra_packages=()
 for package in ${DISTATTN_SANDBOX_PACKAGES:-}; do
-  [ -e "$root/var/lib/dpkg/info/$package.list" ] || extra_packages+=("$package")
+  # Multi-arch libraries list themselves as PACKAGE:amd64.
+  [ -e "$root/var/lib/dpkg/info/$package.list" ] || [ -e "$root/var/lib/dpkg/info/$package:amd64.list" ] || extra_packages+=("$package")
 done
 if [ ${#extra_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
