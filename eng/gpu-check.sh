@@ -31,6 +31,9 @@ usage() {
   exit "${1:-0}"
 }
 
+# The system libstdc++ the loader would use (empty when none is registered).
+system_libstdcxx() { ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}'; }
+
 pack() {
   set -e
   local build=artifacts/gpu-check-build publish=artifacts/gpu-check
@@ -42,7 +45,7 @@ pack() {
   # LibTorchSharp needs GLIBCXX_3.4.32 (GCC 13+); a GPU machine's distribution may ship an older
   # libstdc++. Carry this one; run puts it on the library path only where the host's is too old.
   mkdir -p "$publish/compat"
-  cp -L "$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')" "$publish/compat/libstdc++.so.6"
+  cp -L "$(system_libstdcxx)" "$publish/compat/libstdc++.so.6"
   if command -v xz >/dev/null; then
     tar -C artifacts -cJf "$archive" gpu-check
   elif command -v python3 >/dev/null; then
@@ -108,7 +111,7 @@ run() {
   torch_lib=$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
   local library_path="$torch_lib"
   local host_libstdcxx
-  host_libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+  host_libstdcxx=$(system_libstdcxx)
   if [ -z "$host_libstdcxx" ] || ! grep -qa 'GLIBCXX_3\.4\.32' "$host_libstdcxx"; then
     echo "host libstdc++ (${host_libstdcxx:-none}) lacks GLIBCXX_3.4.32: using the carried one" | tee -a "$log"
     library_path="$unpacked/gpu-check/compat:$library_path"

@@ -1,4 +1,4 @@
-using System.Globalization;
+using DistributedAttention.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,19 +24,10 @@ internal static class BenchDevice
         var at = Array.IndexOf(args, "--device");
         if (at < 0) return args;
         if (at + 1 >= args.Length) throw new ArgumentException("--device needs a value: cpu or cuda:N.");
-        var name = args[at + 1].Trim().ToLowerInvariant();
-        if (name.StartsWith("cuda", StringComparison.Ordinal))
-        {
-            // Before the first tensor: TorchSharp picks its native backend once, on first use.
-            InitializeDeviceType(DeviceType.CUDA);
-            if (!cuda.is_available()) throw new ArgumentException($"--device {name}: libtorch loaded, but it reports no CUDA device.");
-            var index = name.Contains(':', StringComparison.Ordinal) ? int.Parse(name[(name.IndexOf(':', StringComparison.Ordinal) + 1)..], CultureInfo.InvariantCulture) : 0;
-            Current = new Device(DeviceType.CUDA, index);
-        }
-        else if (name != "cpu")
-        {
-            throw new ArgumentException($"--device '{name}' is not valid; use cpu or cuda:N.");
-        }
+        var name = args[at + 1];
+        // Before the first tensor: TorchSharp picks its native backend once, on first use.
+        if (name.Trim().StartsWith("cuda", StringComparison.OrdinalIgnoreCase)) InitializeDeviceType(DeviceType.CUDA);
+        Current = DeviceSelector.Parse(name);
         return [.. args.Take(at), .. args.Skip(at + 2)];
     }
 

@@ -152,22 +152,22 @@ internal static class ClusterSuite
     private static void PrintTimes(string what, Dictionary<Config, List<Run>> runs, List<Config> configs)
     {
         var single = runs[configs[0]];
-        var singleWall = Median(single.Select(r => r.Wall));
+        var singleWall = Measure.Median(single.Select(r => r.Wall));
         Console.WriteLine();
         Console.WriteLine($"| {what} | wall s | wall / single | client→cluster s | prepare s | layers s | layers / single | cluster→client s |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (var config in configs)
         {
             var list = runs[config];
-            var wall = Median(list.Select(r => r.Wall));
+            var wall = Measure.Median(list.Select(r => r.Wall));
             if (config.Shards == 0)
             {
                 Console.WriteLine($"| {config} | {wall:F3} | 1.00 | | | {wall:F3} | 1.00 | |");
                 continue;
             }
-            var layers = Median(list.Select(r => r.Layers));
-            Console.WriteLine($"| {config} | {wall:F3} | {wall / singleWall:F2} | {Median(list.Select(r => r.Before)):F3} | " +
-                $"{Median(list.Select(r => r.Phase("prepare"))):F3} | {layers:F3} | {layers / singleWall:F2} | {Median(list.Select(r => r.After)):F3} |");
+            var layers = Measure.Median(list.Select(r => r.Layers));
+            Console.WriteLine($"| {config} | {wall:F3} | {wall / singleWall:F2} | {Measure.Median(list.Select(r => r.Before)):F3} | " +
+                $"{Measure.Median(list.Select(r => r.Phase("prepare"))):F3} | {layers:F3} | {layers / singleWall:F2} | {Measure.Median(list.Select(r => r.After)):F3} |");
         }
         Console.WriteLine($"(medians over {single.Count} rep(s); each column is its own median. client→cluster: plan, shard set-up and the " +
             "input upload straight to the shards (token ids or q, k, v), until the first status poll; prepare: the job's own phase before layer 0 " +
@@ -267,14 +267,6 @@ internal static class ClusterSuite
     }
 
     private static long Get(Dictionary<string, long> bytes, string collective) => bytes.GetValueOrDefault(collective);
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        if (sorted.Length == 0) return double.NaN;
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
 
     private static void Collect()
     {

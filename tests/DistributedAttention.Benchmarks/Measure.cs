@@ -33,4 +33,13 @@ internal static class Measure
         var seconds = BestSeconds(() => { using var c = a.matmul(b); }, 5);
         return 2.0 * size * size * size / seconds / 1e9;
     }
+
+    /// <summary>The median (the mean of the middle two for an even count); NaN when empty.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
 }

@@ -56,13 +56,13 @@ internal static class TracingSuite
         {
             Directory.Delete(folder, recursive: true);
         }
-        var (medianOff, medianOn) = (Median(off), Median(on));
+        var (medianOff, medianOn) = (Measure.Median(off), Measure.Median(on));
         Console.WriteLine();
         Console.WriteLine("| tracing | runs (s) | median s | spans per job | OTLP bytes received | extra wall time |");
         Console.WriteLine("|---|---|---|---|---|---|");
         Console.WriteLine($"| off | {string.Join(", ", off.Select(s => s.ToString("F2")))} | {medianOff:F2} | 0 | 0 | |");
         if (last is not null) Console.WriteLine("spans of the last traced job, by operation: " + string.Join(", ", last.ByName.Select(p => $"{p.Name} {p.Count}")));
-        Console.WriteLine($"| exported (OTLP/HTTP) | {string.Join(", ", on.Select(s => s.ToString("F2")))} | {medianOn:F2} | {Median(spans.Select(s => (double)s)):N0} | {receiver.Bytes:N0} | {(medianOn / medianOff - 1):P1} |");
+        Console.WriteLine($"| exported (OTLP/HTTP) | {string.Join(", ", on.Select(s => s.ToString("F2")))} | {medianOn:F2} | {Measure.Median(spans.Select(s => (double)s)):N0} | {receiver.Bytes:N0} | {(medianOn / medianOff - 1):P1} |");
     }
 
     private static async Task<double> RunAsync(LocalCluster cluster, PreparedBook book, string folder, ProcessTelemetry? telemetry)
@@ -73,12 +73,6 @@ internal static class TracingSuite
         // Exporting is part of the cost: what the batch processor still holds goes out before the clock stops.
         telemetry?.Flush(TimeSpan.FromSeconds(30));
         return clock.Elapsed.TotalSeconds;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private sealed class SpanCounter : BaseProcessor<Activity>

@@ -42,7 +42,7 @@ internal static class WeakScalingSuite
         Console.WriteLine();
         Console.WriteLine($"weak scaling: {perShard:N0} tokens per shard, {Heads} heads of {HeadDim}, fp32 wire, window ±{Half}, globals at 0 and n/2, " +
             $"no recovery copies; median of {reps} run(s) after a warm-up; every silo in this process on {Environment.ProcessorCount} core(s).");
-        Console.WriteLine("| P | n | layer s (job phase) | per shard: compute span s | transfer s | wait s | bytes sent+received | per layer B (all shards) | formula B | halo B | globals B |");
+        Console.WriteLine("| P | n | layer s (job phase) | per shard: layer s (compute span) | transfer s | wait s | bytes sent (mean of shards) | per layer B (all shards) | formula B | halo B | globals B |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         double? oneShardCompute = null;
         foreach (var p in ShardCounts)
@@ -73,15 +73,10 @@ internal static class WeakScalingSuite
                 runs.Add((layer, spans.Average(a => a.Duration.TotalSeconds), Mean(AttributeNames.TransferSeconds), Mean(AttributeNames.WaitSeconds), Mean(AttributeNames.Bytes), result.Status));
             }
             var status = runs[^1].Status;
-            if (p == 1) oneShardCompute = runs.Select(r => r.Compute).Order().ElementAt(runs.Count / 2);
+            if (p == 1) oneShardCompute = Measure.Median(runs.Select(r => r.Compute));
             var traffic = WindowTraffic.Of(spec, ShardLayout.Even(n, p), Heads, HeadDim, HeadDim, 4);
-            double Median(Func<(double Layer, double Compute, double Transfer, double Wait, double Bytes, JobStatus Status), double> pick)
-            {
-                var sorted = runs.Select(pick).Order().ToArray();
-                return sorted[sorted.Length / 2];
-            }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {p} | {n:N0} | {Median(r => r.Layer):F3} | {Median(r => r.Compute):F3} | {Median(r => r.Transfer):F3} | {Median(r => r.Wait):F3} | {Median(r => r.Bytes):N0} | {status.BytesPerLayer.Sum():N0} | {traffic.Total:N0} | {traffic.Halo:N0} | {traffic.AllGather + traffic.ReduceMerge:N0} |"));
+                $"| {p} | {n:N0} | {Measure.Median(runs.Select(r => r.Layer)):F3} | {Measure.Median(runs.Select(r => r.Compute)):F3} | {Measure.Median(runs.Select(r => r.Transfer)):F3} | {Measure.Median(runs.Select(r => r.Wait)):F3} | {Measure.Median(runs.Select(r => r.Bytes)):N0} | {status.BytesPerLayer.Sum():N0} | {traffic.Total:N0} | {traffic.Halo:N0} | {traffic.AllGather + traffic.ReduceMerge:N0} |"));
         }
         if (oneShardCompute is { } compute) Project(compute / perShard);
     }
