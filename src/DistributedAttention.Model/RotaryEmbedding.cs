@@ -38,8 +38,9 @@ public sealed class RotaryEmbedding
     /// <summary>Rotates <paramref name="x"/> as tokens at positions <c>startPosition .. startPosition + n - 1</c>.</summary>
     /// <param name="x">(batch, heads, n, d) queries or keys.</param>
     /// <param name="startPosition">Absolute position of the first token.</param>
+    /// <param name="scale">A factor applied with the rotation at no extra cost (queries take the softmax scale here).</param>
     /// <returns>(batch, heads, n, d), same dtype and device.</returns>
-    public Tensor Apply(Tensor x, long startPosition)
+    public Tensor Apply(Tensor x, long startPosition, double scale = 1.0)
     {
         if (x.dim() != 4 || x.shape[3] != HeadDim)
         {
@@ -54,8 +55,15 @@ public sealed class RotaryEmbedding
         var positions = arange(s[startPosition], s[startPosition + n], dtype: float64, device: x.device).unsqueeze(1);
         var frequencies = tensor(inverseFrequencies, dtype: float64, device: x.device).unsqueeze(0);
         var angles = positions.mul(frequencies);
-        var cos = angles.cos().to(x.dtype);
-        var sin = angles.sin().to(x.dtype);
+        var cos = angles.cos();
+        var sin = angles.sin();
+        if (scale != 1.0)
+        {
+            cos = cos.mul(s[scale]);
+            sin = sin.mul(s[scale]);
+        }
+        cos = cos.to(x.dtype);
+        sin = sin.to(x.dtype);
         // half-split pairs (x1, x2) -> (x1·cos − x2·sin, x2·cos + x1·sin)
         var x1 = x.narrow(3, 0, half);
         var x2 = x.narrow(3, half, half);

@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
@@ -39,9 +40,16 @@ public static class ShardedTransformer
         ArgumentNullException.ThrowIfNull(ring);
         ArgumentNullException.ThrowIfNull(executor);
         var start = ring.Layout.Start(ring.Shard);
-        using var qkv = await executor.RunAsync(() => layer.ProjectQkv(x, start), cancellationToken).ConfigureAwait(false);
-        using var attention = await ShardAttention.ForwardAsync(layer.Spec, qkv.Q, qkv.K, qkv.V, ring, executor, scope, cancellationToken).ConfigureAwait(false);
-        return await executor.RunAsync(() => layer.Finish(x, attention.Output), cancellationToken).ConfigureAwait(false);
+        AttentionResult attention;
+        using (var qkv = await executor.RunAsync(() => layer.ProjectQkv(x, start), cancellationToken).ConfigureAwait(false))
+        {
+            attention = await ShardAttention.ForwardAsync(layer.AttentionStepSpec, qkv.Q, qkv.K, qkv.V, ring, executor, scope, cancellationToken).ConfigureAwait(false);
+        }
+        // q, k and v (three shard-sized tensors) are freed before the output is made.
+        using (attention)
+        {
+            return await executor.RunAsync(() => layer.Finish(x, attention.Output), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The final LayerNorm on this shard's rows.</summary>

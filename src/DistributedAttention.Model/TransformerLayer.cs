@@ -11,7 +11,7 @@ namespace DistributedAttention.Model;
 /// run the attention step elsewhere (e.g. across a ring of shards):
 /// <list type="number">
 /// <item><see cref="ProjectQkv"/>: LayerNorm → q/k/v projections → heads → RoPE on q and k (per token).</item>
-/// <item><see cref="Attend"/>: <see cref="Attention.Forward"/> with this layer's <see cref="Spec"/> (mixes tokens).</item>
+/// <item><see cref="Attend"/>: <see cref="Attention.Forward"/> with this layer's <see cref="AttentionStepSpec"/> (mixes tokens).</item>
 /// <item><see cref="Finish"/>: merge heads → o_proj → residual → LayerNorm → FFN → residual (per token).</item>
 /// </list>
 /// Steps 1 and 3 see one token at a time, so running them on any slice of the sequence gives
@@ -41,6 +41,9 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
         ffnNorm = nn.LayerNorm(options.ModelDim, options.LayerNormEps);
         ffn = new FeedForward(options.ModelDim, options.FeedForwardDim);
         rope = new RotaryEmbedding(options.HeadDim, options.RopeBase);
+        var scalesQueries = Spec.Kind != AttentionKind.Performer;
+        QueryScale = scalesQueries ? Spec.SoftmaxScale ?? 1.0 / Math.Sqrt(options.HeadDim) : 1.0;
+        AttentionStepSpec = scalesQueries ? Spec with { SoftmaxScale = 1.0 } : Spec;
         register_module("attn_norm", attnNorm);
         register_module("attn", attn);
         register_module("ffn_norm", ffnNorm);
@@ -52,6 +55,19 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
 
     /// <summary>The attention mechanism of this layer.</summary>
     public AttentionSpec Spec { get; }
+
+    /// <summary>
+    /// The factor <see cref="ProjectQkv"/> has already applied to the queries: the softmax scale,
+    /// folded into the rotary step so the attention step makes no scaled copy of q. 1 for Performer,
+    /// whose feature map scales queries and keys itself.
+    /// </summary>
+    public double QueryScale { get; }
+
+    /// <summary>
+    /// The spec the attention step runs with on <see cref="ProjectQkv"/>'s output: <see cref="Spec"/>
+    /// with the softmax scale that is already in the queries taken out (1).
+    /// </summary>
+    public AttentionSpec AttentionStepSpec { get; }
 
     /// <summary>Attention heads.</summary>
     public int Heads { get; }
@@ -65,7 +81,7 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
     /// <summary>Step 1: queries, keys and values of the tokens at <c>startPosition .. startPosition + n - 1</c>.</summary>
     /// <param name="x">(batch, n, d_model) layer input.</param>
     /// <param name="startPosition">Absolute position of the first token (RoPE angles depend on it).</param>
-    /// <returns>q, k, v each (batch, heads, n, head_dim); q and k rotated. The caller disposes them.</returns>
+    /// <returns>q, k, v each (batch, heads, n, head_dim); q and k rotated, q also multiplied by <see cref="QueryScale"/>. The caller disposes them.</returns>
     public Qkv ProjectQkv(Tensor x, long startPosition)
     {
         CheckHidden(x, nameof(x));
@@ -99,7 +115,7 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = attnNorm.forward(x);
-        var q = rope.Apply(SplitHeads(attn.QProj.forward(h)), startPosition);
+        var q = rope.Apply(SplitHeads(attn.QProj.forward(h)), startPosition, QueryScale);
         var k = rope.Apply(SplitHeads(attn.KProj.forward(h)), startPosition);
         var v = SplitHeads(attn.VProj.forward(h)).contiguous();
         return new Qkv(q, k, v).MoveToOuterDisposeScope();
@@ -111,7 +127,7 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
     public AttentionResult Attend(Qkv qkv)
     {
         ArgumentNullException.ThrowIfNull(qkv);
-        return Attention.Forward(Spec, qkv.Q, qkv.K, qkv.V);
+        return Attention.Forward(AttentionStepSpec, qkv.Q, qkv.K, qkv.V);
     }
 
     /// <summary>Step 3: merges the attention output into the residual stream and applies the feed-forward block.</summary>
@@ -164,13 +180,15 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
     public override Tensor forward(Tensor x, long startPosition)
     {
         using var scope = NewDisposeScope();
-        Tensor output;
+        AttentionResult attention;
         using (var qkv = ProjectQkv(x, startPosition))
-        using (var attention = Attention.Forward(Spec, qkv.Q, qkv.K, qkv.V))
         {
-            output = Finish(x, attention.Output);
+            attention = Attend(qkv);
         }
-        return output.MoveToOuterDisposeScope();
+        using (attention)
+        {
+            return Finish(x, attention.Output).MoveToOuterDisposeScope();
+        }
     }
 
     /// <summary>(batch, n, d_model) -> (batch, heads, n, head_dim).</summary>

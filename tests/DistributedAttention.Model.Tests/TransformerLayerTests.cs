@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -103,9 +104,37 @@ public sealed class TransformerLayerTests
             var q = cat(parts.Select(p => p.Q).ToArray(), 2);
             var k = cat(parts.Select(p => p.K).ToArray(), 2);
             var v = cat(parts.Select(p => p.V).ToArray(), 2);
-            using var attention = Attention.Forward(layer.Spec, q, k, v);
+            using var attention = Attention.Forward(layer.AttentionStepSpec, q, k, v);
             var outputs = Slices.Select(s => layer.Finish(x.narrow(1, s.Start, s.Length), attention.Output.narrow(2, s.Start, s.Length))).ToArray();
             Tensors.AssertClose(layer.forward(x, 0), cat(outputs, 1), rtol: 1e-4, atol: 1e-5, what: $"layer {layer.Index} ({layer.Spec.Kind})");
+        }
+    }
+
+    [Fact]
+    public void Queries_carry_the_softmax_scale_so_the_attention_step_runs_at_scale_one()
+    {
+        AttentionSpec[] specs =
+        [
+            .. TestModels.MixedSpecs,
+            new() { Kind = AttentionKind.Window, WindowLeft = 5, WindowRight = 2, SoftmaxScale = 0.37 },
+            new() { Kind = AttentionKind.Linformer, ProjectedLength = 16 },
+            new() { Kind = AttentionKind.Performer, Features = 16, Causal = true },
+        ];
+        using var model = new TransformerModel(TestModels.Options(layers: specs.Length, specs: specs));
+        using var x = Tensors.Randn(10, 1, 40, 32);
+        foreach (var layer in model.Layers)
+        {
+            using var scope = NewDisposeScope();
+            using var qkv = layer.ProjectQkv(x, 0);
+            var performer = layer.Spec.Kind == AttentionKind.Performer;
+            Assert.Equal(performer ? 1.0 : layer.Spec.SoftmaxScale ?? 1 / Math.Sqrt(layer.HeadDim), layer.QueryScale, 12);
+            Assert.Equal(performer ? layer.Spec.SoftmaxScale : 1.0, layer.AttentionStepSpec.SoftmaxScale);
+            Assert.Equal(layer.Spec with { SoftmaxScale = null }, layer.AttentionStepSpec with { SoftmaxScale = null });
+            // The same attention as the layer's own spec on the queries without the factor.
+            var unscaled = qkv.Q.div(layer.QueryScale);
+            using var expected = Attention.Forward(layer.Spec, unscaled, qkv.K, qkv.V);
+            using var actual = layer.Attend(qkv);
+            Tensors.AssertClose(expected.Output, actual.Output, rtol: 1e-4, atol: 1e-5, what: $"layer {layer.Index} ({layer.Spec.Kind})");
         }
     }
 

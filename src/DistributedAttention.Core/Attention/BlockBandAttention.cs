@@ -47,12 +47,19 @@ internal static class BlockBandAttention
     /// <param name="right">Keys visible after a query.</param>
     /// <param name="globals">Global keys every query also sees, outside its window; null: none.</param>
     /// <returns>(o (bh, nq, dv), lse (bh, nq)); rows that see nothing get o = 0, lse = -inf.</returns>
-    public static AttentionResult Forward(Tensor q, long queryStart, Tensor k, Tensor v, long keyStart, long left, long right, GlobalKeys? globals = null)
+    public static AttentionResult Forward(Tensor q, long queryStart, Tensor k, Tensor v, long keyStart, long left, long right, GlobalKeys? globals = null) =>
+        Forward(q, queryStart, new HeldRows(k), new HeldRows(v), keyStart, left, right, globals);
+
+    /// <summary>
+    /// <see cref="Forward(Tensor, long, Tensor, Tensor, long, long, long, GlobalKeys?)"/> over keys and
+    /// values held in pieces (a shard's rows and its halos), copying only the spans that cross pieces.
+    /// </summary>
+    public static AttentionResult Forward(Tensor q, long queryStart, HeldRows k, HeldRows v, long keyStart, long left, long right, GlobalKeys? globals = null)
     {
         var bh = q.shape[0];
         var nq = q.shape[1];
-        var nk = k.shape[1];
-        var dv = v.shape[2];
+        var nk = k.Length;
+        var dv = v.First.shape[2];
         var width = Block + left + right;
         var output = empty(bh, nq, dv, dtype: q.dtype, device: q.device);
         var lse = empty(bh, nq, dtype: q.dtype, device: q.device);
@@ -80,7 +87,7 @@ internal static class BlockBandAttention
             if (rows < count * Block) qb = nn.functional.pad(qb, [0, 0, 0, count * Block - rows]);
             qb = qb.reshape(bh * count, Block, -1);
             var (ks, vs, mask) = interior
-                ? (k.narrow(1, spanStart, spanLength), v.narrow(1, spanStart, spanLength), band)
+                ? (k.Slice(spanStart, spanLength), v.Slice(spanStart, spanLength), band)
                 : EdgeSpan(k, v, spanStart, spanLength, band, count);
             // (bh, count, d, width) and (bh, count, width, dv) views of the spans, then the global keys.
             var kw = ks.unfold(1, width, Block);
@@ -149,20 +156,21 @@ internal static class BlockBandAttention
     /// A span that runs past the held keys: zero-padded copies of the keys and values and a mask
     /// (1, count, Block, width) that also hides the padding.
     /// </summary>
-    private static (Tensor Keys, Tensor Values, Tensor Mask) EdgeSpan(Tensor k, Tensor v, long spanStart, long spanLength, Tensor band, long count)
+    private static (Tensor Keys, Tensor Values, Tensor Mask) EdgeSpan(HeldRows k, HeldRows v, long spanStart, long spanLength, Tensor band, long count)
     {
-        var nk = k.shape[1];
+        var nk = k.Length;
         var from = Math.Clamp(spanStart, 0, nk);
         var to = Math.Clamp(spanStart + spanLength, 0, nk);
         var before = from - spanStart;
         var after = spanStart + spanLength - Math.Max(to, from);
-        Tensor Padded(Tensor t) => nn.functional.pad(t.narrow(1, from, Math.Max(to - from, 0)), [0, 0, before, after]);
+        Tensor Padded(HeldRows t) => nn.functional.pad(t.Slice(from, Math.Max(to - from, 0)), [0, 0, before, after]);
 
         // Column c of block j is key spanStart + j·Block + c: hidden where that is outside [0, nk).
         var width = band.shape[1];
         using var s = new ScalarScope();
-        var blockStarts = arange(s[count], dtype: int64, device: k.device).mul_(s[Block]).add_(s[spanStart], KeptScalars.One);
-        var key = arange(s[width], dtype: int64, device: k.device).unsqueeze(0).add(blockStarts.unsqueeze(1), KeptScalars.One);
+        var device = k.First.device;
+        var blockStarts = arange(s[count], dtype: int64, device: device).mul_(s[Block]).add_(s[spanStart], KeptScalars.One);
+        var key = arange(s[width], dtype: int64, device: device).unsqueeze(0).add(blockStarts.unsqueeze(1), KeptScalars.One);
         var missing = key.lt(KeptScalars.Zero).logical_or(key.ge(s[nk])).unsqueeze(1);
         var mask = band.unsqueeze(0).masked_fill(missing, KeptScalars.NegativeInfinity).unsqueeze(0);
         return (Padded(k), Padded(v), mask);

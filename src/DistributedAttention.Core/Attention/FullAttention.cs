@@ -25,9 +25,8 @@ public static class FullAttention
         HeadLayout.CheckInputs(q, k, v);
         using var scope = NewDisposeScope();
         var nk = k.shape[2];
-        using var scale = (softmaxScale ?? 1.0 / Math.Sqrt(q.shape[3])).ToScalar();
         var kernel = new IntervalAttention { QueryBlock = queryBlock, KeyChunk = keyChunk };
-        var result = kernel.Forward(HeadLayout.Flatten(q).mul(scale), HeadLayout.Flatten(k), HeadLayout.Flatten(v),
+        var result = kernel.Forward(HeadLayout.ScaledQueries(q, softmaxScale ?? 1.0 / Math.Sqrt(q.shape[3])), HeadLayout.Flatten(k), HeadLayout.Flatten(v),
             HeadLayout.Range(0, q.shape[2]), 0, i => (0, causal ? i : nk - 1));
         kernel.ClearMasks();
         return HeadLayout.Unflatten(result, q.shape[0], q.shape[1]).MoveToOuterDisposeScope();

@@ -1,4 +1,5 @@
 using DistributedAttention.Contracts;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Attention;
@@ -34,6 +35,22 @@ internal static class HeadLayout
     }
 
     public static double Scale(AttentionSpec spec, Tensor q) => spec.SoftmaxScale ?? 1.0 / Math.Sqrt(q.shape[^1]);
+
+    /// <summary>
+    /// (batch, heads, n, d) queries flattened and multiplied by <paramref name="scale"/>. At scale 1
+    /// (queries the caller already scaled, e.g. inside its rotary step) no copy is made: at a shard's
+    /// size the product was one more fresh tensor of the shard's size per layer.
+    /// </summary>
+    public static Tensor ScaledQueries(Tensor q, double scale)
+    {
+        var flat = Flatten(q);
+        if (scale == 1.0) return flat;
+        using (flat)
+        using (var s = scale.ToScalar())
+        {
+            return flat.mul(s);
+        }
+    }
 
     public static long[] Range(long start, long count)
     {

@@ -29,8 +29,7 @@ public static class LinformerAttention
         var vf = HeadLayout.Flatten(v);
         var (kp, vp) = Project(spec, kf, vf, 0, k.shape[2]);
         var kernel = new IntervalAttention { QueryBlock = 256, KeyChunk = spec.ProjectedLength };
-        using var scale = HeadLayout.Scale(spec, q).ToScalar();
-        var result = kernel.Forward(HeadLayout.Flatten(q).mul(scale), kp, vp,
+        var result = kernel.Forward(HeadLayout.ScaledQueries(q, HeadLayout.Scale(spec, q)), kp, vp,
             HeadLayout.Range(0, q.shape[2]), 0, _ => (0, spec.ProjectedLength - 1));
         kernel.ClearMasks();
         return HeadLayout.Unflatten(result, q.shape[0], q.shape[1]).MoveToOuterDisposeScope();

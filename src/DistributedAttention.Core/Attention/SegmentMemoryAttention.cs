@@ -25,8 +25,7 @@ public static class SegmentMemoryAttention
         HeadLayout.CheckInputs(q, k, v);
         using var scope = NewDisposeScope();
         var n = q.shape[2];
-        using var scale = HeadLayout.Scale(spec, q).ToScalar();
-        var qs = HeadLayout.Flatten(q).mul(scale);
+        var qs = HeadLayout.ScaledQueries(q, HeadLayout.Scale(spec, q));
         var kf = HeadLayout.Flatten(k);
         var vf = HeadLayout.Flatten(v);
         var positions = HeadLayout.Range(0, n);

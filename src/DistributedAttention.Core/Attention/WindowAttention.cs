@@ -29,8 +29,7 @@ public static class WindowAttention
         if (q.shape[2] != k.shape[2]) throw new ArgumentException("window attention needs as many keys as queries (self-attention).");
         using var scope = NewDisposeScope();
         var n = q.shape[2];
-        using var scale = HeadLayout.Scale(spec, q).ToScalar();
-        var qs = HeadLayout.Flatten(q).mul(scale);
+        var qs = HeadLayout.ScaledQueries(q, HeadLayout.Scale(spec, q));
         var kf = HeadLayout.Flatten(k);
         var vf = HeadLayout.Flatten(v);
 
@@ -65,9 +64,30 @@ public static class WindowAttention
     /// <see cref="Band(AttentionSpec, Tensor, long, Tensor, Tensor, long, long)"/> that also scores
     /// <paramref name="globals"/> in the band's softmax (only where <see cref="FusesGlobals"/>).
     /// </summary>
-    internal static AttentionResult Band(AttentionSpec spec, Tensor qs, long queryStart, Tensor k, Tensor v, long keyStart, long n, BlockBandAttention.GlobalKeys? globals)
+    internal static AttentionResult Band(AttentionSpec spec, Tensor qs, long queryStart, Tensor k, Tensor v, long keyStart, long n, BlockBandAttention.GlobalKeys? globals) =>
+        Band(spec, qs, queryStart, new HeldRows(k), new HeldRows(v), keyStart, n, globals);
+
+    /// <summary>
+    /// The banded part over keys and values held in pieces (a shard's rows between its halos):
+    /// the block kernel reads them in place; the other paths join them first.
+    /// </summary>
+    internal static AttentionResult Band(AttentionSpec spec, Tensor qs, long queryStart, HeldRows heldKeys, HeldRows heldValues, long keyStart, long n, BlockBandAttention.GlobalKeys? globals)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        var left = (long?)spec.WindowLeft ?? n;
+        var right = (long?)spec.EffectiveRight ?? n;
+        if (spec.Dilation == 1 && BlockBandAttention.Applies(left, right))
+        {
+            if (globals is not null && !FusesGlobals(spec, n)) throw new ArgumentException("this band cannot take the global keys in its softmax.", nameof(globals));
+            return BlockBandAttention.Forward(qs, queryStart, heldKeys, heldValues, keyStart, left, right, globals);
+        }
+        using var k = heldKeys.Whole();
+        using var v = heldValues.Whole();
+        return JoinedBand(spec, qs, queryStart, k, v, keyStart, n, globals);
+    }
+
+    private static AttentionResult JoinedBand(AttentionSpec spec, Tensor qs, long queryStart, Tensor k, Tensor v, long keyStart, long n, BlockBandAttention.GlobalKeys? globals)
+    {
         var nq = qs.shape[1];
         var nk = k.shape[1];
         var left = (long?)spec.WindowLeft ?? n;

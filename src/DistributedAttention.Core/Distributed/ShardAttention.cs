@@ -49,8 +49,7 @@ public static class ShardAttention
             var (qs, kf, vf) = await executor.RunAsync(() =>
             {
                 using var s = NewDisposeScope();
-                using var scale = HeadLayout.Scale(spec, q).ToScalar();
-                return (HeadLayout.Flatten(q).mul(scale).MoveToOuterDisposeScope(),
+                return (HeadLayout.ScaledQueries(q, HeadLayout.Scale(spec, q)).MoveToOuterDisposeScope(),
                     HeadLayout.Flatten(k).MoveToOuterDisposeScope(), HeadLayout.Flatten(v).MoveToOuterDisposeScope());
             }, cancellationToken).ConfigureAwait(false);
             bag.Add(qs);

@@ -33,12 +33,8 @@ internal static class ShardWindow
         using (vl)
         using (vr)
         {
-            result = await c.Run(() =>
-            {
-                var kExt = cat([kl, kf, kr], 1);
-                var vExt = cat([vl, vf, vr], 1);
-                return WindowAttention.Band(spec, qs, start, kExt, vExt, start - kl.shape[1], n, fused);
-            }).ConfigureAwait(false);
+            // The kernel reads the halos and the shard's own rows in place (no shard-sized copy).
+            result = await c.Run(() => WindowAttention.Band(spec, qs, start, new HeldRows(kl, kf, kr), new HeldRows(vl, vf, vr), start - kl.shape[1], n, fused)).ConfigureAwait(false);
         }
         if (spec.Kind == AttentionKind.BigBird)
         {
