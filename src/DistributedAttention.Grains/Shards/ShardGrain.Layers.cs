@@ -48,6 +48,8 @@ public sealed partial class ShardGrain
             throw new InvalidOperationException($"shard {Shard} does not hold the input of layer {layer} (it holds {(held.Count == 0 ? "none" : string.Join(", ", held.Keys))}).");
         // The coordinator starts a layer only when every shard finished the one before, so older inputs are done with.
         foreach (var old in held.Keys.Where(l => l < layer).ToArray()) Replace(old, null);
+        // So are the copies of older inputs this shard keeps for its predecessors (a layer's worth of memory).
+        Backups.DropBefore(layer);
 
         var run = new LayerRun(layer, attempt, new CancellationTokenSource());
         running = run;

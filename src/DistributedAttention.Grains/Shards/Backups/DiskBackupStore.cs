@@ -12,6 +12,7 @@ internal sealed class DiskBackupStore : IBackupStore
 {
     private readonly string folder;
     private readonly Dictionary<(int Owner, int Layer), Copy> copies = [];
+    private int floor;
 
     /// <summary>A store under <paramref name="folder"/> (created; any old content is removed).</summary>
     public DiskBackupStore(string folder)
@@ -27,6 +28,8 @@ internal sealed class DiskBackupStore : IBackupStore
     /// <inheritdoc />
     public void Store(int owner, int layer, TensorChunk chunk)
     {
+        // A late chunk of a layer every shard has finished (e.g. from an abandoned attempt) is not needed.
+        if (layer < floor) return;
         if (!copies.TryGetValue((owner, layer), out var copy))
         {
             copy = new Copy(Path.Combine(folder, $"{owner}-{layer}.bin"));
@@ -41,6 +44,13 @@ internal sealed class DiskBackupStore : IBackupStore
         copies.TryGetValue((owner, layer), out var copy)
             ? copy.Read()
             : throw new InvalidOperationException($"this shard holds no copy of shard {owner}'s input to layer {layer}.");
+
+    /// <inheritdoc />
+    public void DropBefore(int layer)
+    {
+        floor = Math.Max(floor, layer);
+        foreach (var old in copies.Keys.Where(k => k.Layer < floor).ToArray()) Drop(old);
+    }
 
     /// <inheritdoc />
     public void Clear()

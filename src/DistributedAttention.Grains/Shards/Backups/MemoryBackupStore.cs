@@ -6,6 +6,7 @@ namespace DistributedAttention.Grains.Shards.Backups;
 internal sealed class MemoryBackupStore : IBackupStore
 {
     private readonly Dictionary<(int Owner, int Layer), SortedDictionary<(string Name, long RowStart), TensorChunk>> copies = [];
+    private int floor;
 
     /// <inheritdoc />
     public long Bytes { get; private set; }
@@ -13,6 +14,8 @@ internal sealed class MemoryBackupStore : IBackupStore
     /// <inheritdoc />
     public void Store(int owner, int layer, TensorChunk chunk)
     {
+        // A late chunk of a layer every shard has finished (e.g. from an abandoned attempt) is not needed.
+        if (layer < floor) return;
         if (!copies.TryGetValue((owner, layer), out var chunks))
         {
             chunks = [];
@@ -29,6 +32,13 @@ internal sealed class MemoryBackupStore : IBackupStore
         copies.TryGetValue((owner, layer), out var chunks)
             ? [.. chunks.Values]
             : throw new InvalidOperationException($"this shard holds no copy of shard {owner}'s input to layer {layer}.");
+
+    /// <inheritdoc />
+    public void DropBefore(int layer)
+    {
+        floor = Math.Max(floor, layer);
+        foreach (var old in copies.Keys.Where(k => k.Layer < floor).ToArray()) Drop(old);
+    }
 
     /// <inheritdoc />
     public void Clear()
