@@ -71,9 +71,9 @@ public sealed class ProcessCommandTests(ClusterFixture cluster)
         Assert.Equal(2L * 2 * 2 * 2 * 16 * 32 * 2, collectives["halo"]);
         // Chapter starts are global tokens: their keys and values are gathered, their queries' partials merged.
         Assert.True(collectives["allgather"] > 0 && collectives["reduce-merge"] > 0, bytes.ToString());
-        // Each shard keeps an fp32 copy of its neighbour's embeddings and layer outputs for recovery:
-        // every row once per layer, plus once for the embedding.
-        Assert.Equal((2L + 1) * 600 * 32 * 4, collectives["backup"]);
+        // Each shard keeps a copy of its neighbour's input to every layer for recovery: the int32 token
+        // ids for layer 0 (a restore embeds them again), then each layer's fp32 output.
+        Assert.Equal(600 * 4 + 2L * 600 * 32 * 4, collectives["backup"]);
         var perLayer = bytes.GetProperty("per_layer").EnumerateArray().Select(e => e.GetInt64()).ToList();
         Assert.Equal(collectives.Values.Sum() - collectives["backup"], perLayer.Sum());
         Assert.Equal(2, bytes.GetProperty("per_layer").GetArrayLength());

@@ -54,6 +54,35 @@ public sealed class SiloLossTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_silo_killed_in_the_first_layer_is_restored_from_the_copied_token_ids_embedded_again()
+    {
+        // Layer 0 is full attention, seconds long, so the kill lands inside it.
+        const int n = 12_000;
+        var options = Job().Options with
+        {
+            Layers = 2,
+            LayerAttention = [new AttentionSpec { Kind = AttentionKind.Full, WindowLeft = null, WindowRight = null }, new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 16, WindowRight = 16 }],
+        };
+        var ids = Job().Ids[..n];
+        using var model = new TransformerModel(options);
+        using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, n]);
+        using var expected = model.forward(tokens);
+
+        var killer = new MidJobKiller(cluster, status => status.Phase == "layer 0");
+        var sink = new Client.InMemoryHiddenStates();
+        var result = await Jobs().RunModelAsync(options, ids, new JobOptions(6), sink, killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5));
+
+        await killer.KilledAsync();
+        using var actual = tensor(sink.Data, [1, n, options.ModelDim]);
+        DistributedJobTests.AssertClose(expected, actual, "hidden states after a silo loss in layer 0");
+        Assert.Equal(killer.ShardsOnVictim, result.Status.Recoveries.Select(r => r.Shard).Order().ToArray());
+        Assert.All(result.Status.Recoveries, r => Assert.Equal(0, r.Layer));
+        // The copies of the input to layer 0 are the int32 token ids (sent after prepare, and again by
+        // every shard after the restore), then each layer's fp32 output once.
+        Assert.Equal(2L * n * 4 + 2L * n * options.ModelDim * 4, result.Status.BytesByCollective["backup"]);
+    }
+
+    [Fact]
     public async Task Without_neighbour_copies_a_lost_silo_fails_the_job_clearly_and_the_rest_serve_on()
     {
         var (options, ids) = Job();

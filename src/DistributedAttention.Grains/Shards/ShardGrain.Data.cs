@@ -13,7 +13,7 @@ public sealed partial class ShardGrain
     {
         ArgumentNullException.ThrowIfNull(chunk);
         RequireJob();
-        if (inputs is null) throw new InvalidOperationException($"shard {Shard} has already started; its inputs can no longer change.");
+        if (inputs is null || held.Count > 0) throw new InvalidOperationException($"shard {Shard} has already started; its inputs can no longer change.");
         inputs.Add(chunk);
         return Task.CompletedTask;
     }

@@ -48,8 +48,14 @@ public sealed partial class ShardGrain
             throw new InvalidOperationException($"shard {Shard} does not hold the input of layer {layer} (it holds {(held.Count == 0 ? "none" : string.Join(", ", held.Keys))}).");
         // The coordinator starts a layer only when every shard finished the one before, so older inputs are done with.
         foreach (var old in held.Keys.Where(l => l < layer).ToArray()) Replace(old, null);
-        // So are the copies of older inputs this shard keeps for its predecessors (a layer's worth of memory).
+        // So are the copies of older inputs this shard keeps for its predecessors (a layer's worth of memory),
+        // and after layer 0 its uploaded inputs, which were the copy of its input to layer 0.
         Backups.DropBefore(layer);
+        if (layer > 0 && inputs is not null)
+        {
+            inputs.Dispose();
+            inputs = null;
+        }
 
         var run = new LayerRun(layer, attempt, new CancellationTokenSource());
         running = run;
@@ -83,10 +89,8 @@ public sealed partial class ShardGrain
         try
         {
             var first = await program!.PrepareAsync(inputs!.Complete(), executor!, CancellationToken.None);
-            inputs.Dispose();
-            inputs = null;
             Replace(0, first);
-            await PushBackupsAsync(0, first, traffic);
+            await PushBackupsAsync(0, UploadedChunks(), traffic);
         }
         catch (Exception e)
         {
@@ -109,7 +113,7 @@ public sealed partial class ShardGrain
         {
             var output = await program!.RunLayerAsync(run.Layer, input, transport, executor!, run.Cancel.Token);
             Replace(run.Layer + 1, output);
-            await PushBackupsAsync(run.Layer + 1, output, transport.Traffic);
+            await PushBackupsAsync(run.Layer + 1, HeldChunks(output), transport.Traffic);
         }
         catch (Exception e)
         {
