@@ -11,6 +11,13 @@ public sealed class ApiJobSweeper(ApiJobs jobs, IOptions<ApiOptions> options) : 
     {
         var every = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, options.Value.JobRetention.Ticks / 4));
         using var timer = new PeriodicTimer(every);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false)) jobs.Sweep(DateTime.UtcNow);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false)) jobs.Sweep(DateTime.UtcNow);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping (also when the host is disposed without being stopped first): not a failure to log.
+        }
     }
 }
