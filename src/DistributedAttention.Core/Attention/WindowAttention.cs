@@ -74,27 +74,25 @@ public static class WindowAttention
     internal static AttentionResult Band(AttentionSpec spec, Tensor qs, long queryStart, HeldRows heldKeys, HeldRows heldValues, long keyStart, long n, BlockBandAttention.GlobalKeys? globals)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (globals is not null && !FusesGlobals(spec, n)) throw new ArgumentException("this band cannot take the global keys in its softmax.", nameof(globals));
         var left = (long?)spec.WindowLeft ?? n;
         var right = (long?)spec.EffectiveRight ?? n;
         if (spec.Dilation == 1 && BlockBandAttention.Applies(left, right))
         {
-            if (globals is not null && !FusesGlobals(spec, n)) throw new ArgumentException("this band cannot take the global keys in its softmax.", nameof(globals));
             return BlockBandAttention.Forward(qs, queryStart, heldKeys, heldValues, keyStart, left, right, globals);
         }
         using var k = heldKeys.Whole();
         using var v = heldValues.Whole();
-        return JoinedBand(spec, qs, queryStart, k, v, keyStart, n, globals);
+        return JoinedBand(spec, qs, queryStart, k, v, keyStart, left, right, globals);
     }
 
-    private static AttentionResult JoinedBand(AttentionSpec spec, Tensor qs, long queryStart, Tensor k, Tensor v, long keyStart, long n, BlockBandAttention.GlobalKeys? globals)
+    /// <summary>The band over keys and values in one tensor each: dilated windows (a plain window per residue) and wide ones (in key chunks).</summary>
+    private static AttentionResult JoinedBand(AttentionSpec spec, Tensor qs, long queryStart, Tensor k, Tensor v, long keyStart, long left, long right, BlockBandAttention.GlobalKeys? globals)
     {
         var nq = qs.shape[1];
         var nk = k.shape[1];
-        var left = (long?)spec.WindowLeft ?? n;
-        var right = (long?)spec.EffectiveRight ?? n;
         var kernel = new IntervalAttention { QueryBlock = 64, KeyChunk = 4096 };
         // Narrow bands go many query blocks per op; wide ones a block at a time in key chunks.
-        if (globals is not null && !FusesGlobals(spec, n)) throw new ArgumentException("this band cannot take the global keys in its softmax.", nameof(globals));
         AttentionResult Plain(Tensor queries, long qStart, Tensor keys, Tensor values, long kStart) =>
             BlockBandAttention.Applies(left, right)
                 ? BlockBandAttention.Forward(queries, qStart, keys, values, kStart, left, right, globals)
