@@ -46,10 +46,12 @@ public interface IJobGrain : IGrainWithStringKey
 
     /// <summary>
     /// Makes completed shard <paramref name="shard"/> readable again when it was lost with its
-    /// silo after the job completed: it is restored from a neighbour's copy of its output.
+    /// silo after the job completed: every lost shard is restored from a neighbour's copy of its
+    /// input to the last layer, and that layer runs again on every shard (the last layer's output
+    /// is not copied). May take as long as a layer.
     /// </summary>
     /// <returns>Where the shard runs now.</returns>
     /// <exception cref="InvalidOperationException">The job has not completed, or no copy survives.</exception>
-    [Alias("RestoreOutput")]
+    [ResponseTimeout("01:00:00"), Alias("RestoreOutput")]
     Task<ShardPlacement> RestoreOutputAsync(int shard);
 }

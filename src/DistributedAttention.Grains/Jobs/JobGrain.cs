@@ -188,14 +188,10 @@ public sealed partial class JobGrain(
             throw new InvalidOperationException($"job {JobId} is {Record.State}; its output can be read once it has completed.");
         if (Record.Released) throw new InvalidOperationException($"job {JobId}'s tensors were released after its output was read.");
         if (shard < 0 || shard >= Record.Plan!.Count) throw new ArgumentOutOfRangeException(nameof(shard), shard, $"job {JobId} has {Record.Plan!.Count} shards.");
-        var recovery = new ShardRecovery(Shards(), Record);
-        var layers = Record.Plan.Layers;
-        var lost = await recovery.FindLostAsync(layers, default);
-        if (lost.Count > 0)
-        {
-            using var span = recovery.StartSpan(lost, layers, "a shard's output could not be read after the job completed");
-            await recovery.RecoverAsync(lost, layers, default);
-        }
+        var driver = new LayerDriver(Shards(), Record, new ShardRecovery(Shards(), Record), SaveAsync, logger, JobId);
+        var watch = Stopwatch.StartNew();
+        if (await driver.RecomputeLastAsync(Record.Plan.Layers, "a shard's output could not be read after the job completed", default))
+            Record.Phases.Add(new PhaseTiming($"recompute (layer {Record.Plan.Layers - 1})", watch.Elapsed.TotalSeconds));
         await SaveAsync();
         return Record.Placements[shard];
     }

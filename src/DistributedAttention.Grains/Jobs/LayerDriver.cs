@@ -30,6 +30,24 @@ internal sealed class LayerDriver(IJobShards shards, JobRecord record, ShardReco
         if (lost.Count > 0) await RecoverAsync(lost, layer, "resumed after the coordinator was lost", token);
     }
 
+    /// <summary>
+    /// After the job completed: shards lost since then took their output with them, and the last
+    /// layer's output is never copied (a copy would cost a layer's worth of traffic and memory in
+    /// every job, a loss after the end is rare). Restores the lost shards to their input to the
+    /// last layer, which every surviving shard and holder keeps until the job is released, and runs
+    /// that layer again as a new attempt. Does nothing when no shard was lost.
+    /// </summary>
+    /// <returns>Whether any shard was lost (and the layer ran again).</returns>
+    public async Task<bool> RecomputeLastAsync(int layers, string why, CancellationToken token)
+    {
+        if ((await recovery.FindLostAsync(layers, token)).Count == 0) return false;
+        var last = layers - 1;
+        var lost = await recovery.FindLostAsync(last, token);
+        if (lost.Count > 0) await RecoverAsync(lost, last, why, token);
+        await RunLayerAsync(last, token);
+        return true;
+    }
+
     /// <summary>Runs <paramref name="layer"/> to completion on every shard, recovering lost shards on the way.</summary>
     /// <exception cref="InvalidOperationException">A shard failed with no shard lost, the layer failed too often, or a lost shard cannot be restored.</exception>
     public async Task RunLayerAsync(int layer, CancellationToken token)

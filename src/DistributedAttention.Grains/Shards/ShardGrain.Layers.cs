@@ -113,7 +113,9 @@ public sealed partial class ShardGrain
         {
             var output = await program!.RunLayerAsync(run.Layer, input, transport, executor!, run.Cancel.Token);
             Replace(run.Layer + 1, output);
-            await PushBackupsAsync(run.Layer + 1, HeldChunks(output), transport.Traffic);
+            // The last layer's output is not copied: a shard lost after the job is restored to its
+            // input to the last layer, which every shard and holder still keeps, and that layer runs again.
+            if (run.Layer + 1 < assignment.Work.Layers) await PushBackupsAsync(run.Layer + 1, HeldChunks(output), transport.Traffic);
         }
         catch (Exception e)
         {

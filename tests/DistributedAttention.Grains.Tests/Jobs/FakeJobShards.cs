@@ -15,9 +15,15 @@ internal sealed class FakeJobShards : IJobShards
     private readonly int replicas;
     private readonly object gate = new();
 
-    public FakeJobShards(int count, int replicas)
+    private readonly int layers;
+
+    /// <param name="count">Shards.</param>
+    /// <param name="replicas">Copies of each input.</param>
+    /// <param name="layers">The job's layers: the last one's output is not copied.</param>
+    public FakeJobShards(int count, int replicas, int layers = int.MaxValue)
     {
         this.replicas = Math.Min(replicas, count - 1);
+        this.layers = layers;
         shards = [.. Enumerable.Range(0, count).Select(s => new Shard($"silo-{s}"))];
         foreach (var shard in shards)
         {
@@ -93,7 +99,7 @@ internal sealed class FakeJobShards : IJobShards
             if (!s.Layers.Contains(layer)) throw new InvalidOperationException($"shard {shard} does not hold the input of layer {layer}.");
             s.Layers.RemoveWhere(l => l < layer);
             s.Layers.Add(layer + 1);
-            PushCopies(shard, layer + 1);
+            if (layer + 1 < layers) PushCopies(shard, layer + 1);
             return Task.FromResult(Report(shard, layer));
         }
     }

@@ -35,7 +35,7 @@ public sealed class LayerDriverTests
     {
         public JobRecord Record { get; } = Record(shards, layers, replicas);
 
-        public FakeJobShards Shards { get; } = new(shards, replicas);
+        public FakeJobShards Shards { get; } = new(shards, replicas, layers);
 
         /// <summary>The record's attempt number at each save: a resumed coordinator must find every used attempt saved.</summary>
         public List<int> SavedAttempts { get; } = [];
@@ -219,6 +219,31 @@ public sealed class LayerDriverTests
         Assert.All(Enumerable.Range(0, 3), s => Assert.Contains($"run {s} L3 a9", calls));
         Assert.Equal(4, resumed.Record.LayersCompleted);
         Assert.Contains(resumed.Record.Phases, p => p.Phase == "resume (layer 2)");
+    }
+
+    [Fact]
+    public async Task A_shard_lost_after_the_job_is_restored_to_its_input_to_the_last_layer_and_that_layer_runs_again()
+    {
+        var run = new Run(3, 2, 1);
+        await run.Job().RunAsync(resuming: false, default);
+        var driver = new LayerDriver(run.Shards, run.Record, new ShardRecovery(run.Shards, run.Record), () => Task.CompletedTask, NullLogger.Instance, "job");
+        Assert.False(await driver.RecomputeLastAsync(2, "nothing lost", default));
+        Assert.DoesNotContain(run.Shards.Calls, c => c.StartsWith("run", StringComparison.Ordinal) && c.EndsWith("a3", StringComparison.Ordinal));
+
+        run.Shards.Kill(1);
+        // No shard keeps a copy of an output of the last layer, only of the inputs to it.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => run.Shards.RestoreAsync(1, 2, 2));
+        run.Shards.Calls.Clear();
+
+        Assert.True(await driver.RecomputeLastAsync(2, "a shard's output could not be read after the job completed", default));
+
+        var calls = run.Shards.Calls;
+        Assert.Equal(["restore 1 L1 from 2"], calls.Where(c => c.StartsWith("restore", StringComparison.Ordinal)));
+        Assert.All(Enumerable.Range(0, 3), s => Assert.Contains($"run {s} L1 a3", calls));
+        Assert.True(calls.IndexOf("restore 1 L1 from 2") < calls.IndexOf("run 1 L1 a3"), "the lost shard must be restored before the layer runs.");
+        Assert.All(Enumerable.Range(0, 3), s => Assert.True(run.Shards.Holds(s, 2), $"shard {s} must hold its output again."));
+        var recovery = Assert.Single(run.Record.Recoveries);
+        Assert.Equal((1, 1, "copy of its layer-1 input kept by shard 2"), (recovery.Shard, recovery.Layer, recovery.Source));
     }
 
     [Fact]
