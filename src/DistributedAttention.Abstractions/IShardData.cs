@@ -15,7 +15,7 @@ public interface IShardData : IGrainWithStringKey
     [Alias("LoadInput")]
     Task LoadInputAsync(TensorChunk chunk);
 
-    /// <summary>This shard's rows of output <paramref name="name"/> from absolute row <paramref name="fromRow"/> on, in chunks.</summary>
+    /// <summary>This shard's rows of output <paramref name="name"/> from absolute row <paramref name="fromRow"/> on, in chunks of at most <see cref="StreamBatching.OutputChunkBytes"/>.</summary>
     /// <exception cref="ArgumentException">The job has no such output.</exception>
     /// <exception cref="InvalidOperationException">The shard holds no output (not completed, or lost with its silo).</exception>
     [Alias("ReadOutput")]

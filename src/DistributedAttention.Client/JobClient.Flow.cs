@@ -197,7 +197,7 @@ public sealed partial class JobClient
     /// </summary>
     private async Task ReadOutputAsync(IJobGrain job, JobPlan plan, TensorLayout output, Func<TensorChunk, ValueTask> consume, CancellationToken cancellationToken)
     {
-        var perBatch = StreamBatching.ChunksPerBatch(plan.Options.ChunkBytes, messageLimit);
+        var perBatch = StreamBatching.ChunksPerBatch(StreamBatching.OutputChunkBytes(plan.Options.ChunkBytes), messageLimit);
         for (var s = 0; s < plan.Count; s++)
         {
             var (next, end) = (plan.Bounds[s], plan.Bounds[s + 1]);

@@ -32,7 +32,7 @@ public sealed partial class ShardGrain
             throw new ArgumentException($"row {fromRow} is outside shard {Shard}'s rows {start}..{start + rows - 1}.", nameof(fromRow));
         // In the output's own layout: a model shard holds (1, rows, d), its output is rows of (n, d).
         using var view = final[index].reshape(output.Rows(rows));
-        foreach (var chunk in TensorChunkCodec.Split(view, name, output.SequenceDim, start, assignment.Options.ChunkBytes, output.Type, fromRow - start))
+        foreach (var chunk in TensorChunkCodec.Split(view, name, output.SequenceDim, start, StreamBatching.OutputChunkBytes(assignment.Options.ChunkBytes), output.Type, fromRow - start))
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return chunk;

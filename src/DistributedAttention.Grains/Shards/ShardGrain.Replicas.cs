@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace DistributedAttention.Grains.Shards;
 
 /// <summary>
-/// Recovery copies: after preparing and after each layer a shard gives the next
+/// Recovery copies: after preparing and after each layer but the last a shard gives the next
 /// <see cref="JobOptions.EffectiveReplicas"/> shards of the ring a copy of its new layer input,
 /// keeps the copies its predecessors give it, and rebuilds itself from one after a loss. The copy
 /// of the input to layer 0 is the uploaded inputs, which a restore prepares again: a book's token
