@@ -33,6 +33,8 @@ foreach (var library in BenchDevice.LoadedLibTorch()) Console.WriteLine($"loaded
 if (suite is "window" or "all") WindowSuite.Run(Arg(1, 14), Arg(2, 20));
 if (suite is "full" or "all") FullSuite(Arg(1, 12), Arg(2, 15));
 if (suite is "model") ModelSuite.Run(Arg(1, 405_390), Arg(2, 2), Arg(3, 0));
+if (suite is "heads") HeadDimSuite.Run(Arg(1, 18));
+if (suite is "bf16") Bf16Suite.Run(Arg(1, 16));
 if (suite is "bandops") BandOpsSuite.Run(Arg(1, 405_390), Arg(2, 67), Arg(3, 2));
 if (suite is "globals") GlobalRowsSuite.Run(Arg(1, 1_216_169), Arg(2, 67), Arg(3, 3));
 if (suite is "pytorch") PyTorchSuite.Run(Arg(1, 16), Arg(2, 20), args.Length > 3 ? args[3] : "python3");

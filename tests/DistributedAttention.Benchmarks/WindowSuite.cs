@@ -39,21 +39,23 @@ internal static class WindowSuite
     }
 
     /// <summary>Best seconds of one forward at n = 2^log2 on the benchmark's device (one repetition from 2^19).</summary>
-    public static double Seconds(int window, int log2)
+    public static double Seconds(int window, int log2, int heads = Heads, int headDim = HeadDim, ScalarType dtype = ScalarType.Float32)
     {
         long n = 1L << log2;
-        var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = window / 2, WindowRight = window / 2 };
-        using var q = randn(1, Heads, n, HeadDim, device: BenchDevice.Current);
-        using var k = randn(1, Heads, n, HeadDim, device: BenchDevice.Current);
-        using var v = randn(1, Heads, n, HeadDim, device: BenchDevice.Current);
-        return Measure.BestSeconds(() => { using var r = Attention.Forward(spec, q, k, v); }, log2 >= 19 ? 1 : 3);
+        using var q = randn(1, heads, n, headDim, dtype: dtype, device: BenchDevice.Current);
+        using var k = randn(1, heads, n, headDim, dtype: dtype, device: BenchDevice.Current);
+        using var v = randn(1, heads, n, headDim, dtype: dtype, device: BenchDevice.Current);
+        return Measure.BestSeconds(() => { using var r = Attention.Forward(Spec(window), q, k, v); }, log2 >= 19 ? 1 : 3);
     }
 
+    /// <summary>A bidirectional window of <paramref name="window"/> keys (±window/2).</summary>
+    public static AttentionSpec Spec(int window) => new() { Kind = AttentionKind.Window, WindowLeft = window / 2, WindowRight = window / 2 };
+
     /// <summary>2·d for QKᵀ and 2·d for PV per visible (query, key) pair, edges counted exactly.</summary>
-    public static double UsefulFlops(int window, long n)
+    public static double UsefulFlops(int window, long n, int heads = Heads, int headDim = HeadDim)
     {
         long half = window / 2;
         var pairs = n * (window + 1L) - half * (half + 1L);
-        return 4.0 * Heads * HeadDim * pairs;
+        return 4.0 * heads * headDim * pairs;
     }
 }
