@@ -100,13 +100,12 @@ public static class BigBirdRandomBlocks
             var qBlocks = padded.index_select(1, local).reshape(bh * count, b, -1);
             var kGathered = k.index_select(1, localKey.flatten()).reshape(bh * count, r * b, -1);
             var vGathered = v.index_select(1, localKey.flatten()).reshape(bh * count, r * b, -1);
-            var scores = bmm(qBlocks, kGathered.transpose(1, 2)).reshape(bh, count, b, r * b);
-            scores.masked_fill_(visible.logical_not(), KeptScalars.NegativeInfinity);
+            var scores = InPlace.MaskedFill(bmm(qBlocks, kGathered.transpose(1, 2)).reshape(bh, count, b, r * b), visible.logical_not(), KeptScalars.NegativeInfinity);
             var softmax = new OnlineSoftmax();
             softmax.Add(scores.reshape(bh * count, b, r * b), vGathered);
             var (o, l) = softmax.Finish();
-            blockOutput.index_copy_(1, local, o.reshape(bh, count, b, -1));
-            blockLse.index_copy_(1, local, l.reshape(bh, count, b));
+            blockOutput = InPlace.IndexCopyKept(blockOutput, 1, local, o.reshape(bh, count, b, -1));
+            blockLse = InPlace.IndexCopyKept(blockLse, 1, local, l.reshape(bh, count, b));
         }
         output = blockOutput.reshape(bh, blockCount * b, -1).narrow(1, front, nq).contiguous();
         lse = blockLse.reshape(bh, blockCount * b).narrow(1, front, nq).contiguous();

@@ -102,12 +102,12 @@ internal static class BlockBandAttention
                     : cat([mask.expand(1, count, Block, width), (hidden ?? zeros(count * Block, g, dtype: q.dtype, device: q.device)).view(1, count, Block, g)], 3);
             }
             // Interior masks are (Block, columns), the others (1, count, Block, columns).
-            var scores = bmm(qb, kw.reshape(bh * count, -1, columns)).view(bh, count, Block, columns).add_(mask, KeptScalars.One).view(bh * count, Block, columns);
-            var max = scores.amax([-1], keepdim: true).clamp_min_(Floor);
-            scores.sub_(max).exp_();
+            var scores = InPlace.Add(bmm(qb, kw.reshape(bh * count, -1, columns)).view(bh, count, Block, columns), mask).view(bh * count, Block, columns);
+            var max = InPlace.ClampMin(scores.amax([-1], keepdim: true), Floor);
+            scores = InPlace.Exp(InPlace.Sub(scores, max));
             var sum = scores.sum(-1, keepdim: true);
-            var blockOutput = bmm(scores, vw.reshape(bh * count, columns, dv)).div_(sum.clamp_min(Tiny));
-            Store(output, lse, b0 * Block, rows, blockOutput.view(bh, count * Block, dv), max.add_(sum.log_(), KeptScalars.One).view(bh, count * Block));
+            var blockOutput = InPlace.Div(bmm(scores, vw.reshape(bh * count, columns, dv)), sum.clamp_min(Tiny));
+            Store(output, lse, b0 * Block, rows, blockOutput.view(bh, count * Block, dv), InPlace.Lse(max, sum).view(bh, count * Block));
         }
         return new AttentionResult(output, lse);
     }

@@ -61,8 +61,7 @@ public static class GlobalTokens
             if (randomBlocks is not null) hidden = hidden.logical_or(BigBirdRandomBlocks.InRandomBlocks(spec, randomBlocks, i, j));
             var visible = hidden.logical_not();
             if (spec.Causal) visible = visible.logical_and(j.le(i));
-            var scores = bmm(qs.narrow(1, start, rows), kg.transpose(1, 2));
-            scores.masked_fill_(visible.logical_not(), KeptScalars.NegativeInfinity);
+            var scores = InPlace.MaskedFill(bmm(qs.narrow(1, start, rows), kg.transpose(1, 2)), visible.logical_not(), KeptScalars.NegativeInfinity);
             var softmax = new OnlineSoftmax();
             softmax.Add(scores, vg);
             var (o, l) = softmax.Finish();
@@ -97,13 +96,18 @@ public static class GlobalTokens
         }
     }
 
-    /// <summary>Overwrites the rows of global queries with attention over every key (causal: j ≤ i).</summary>
-    internal static void ReplaceGlobalRows(AttentionSpec spec, long[] globals, Tensor qs, Tensor k, Tensor v, AttentionResult result)
+    /// <summary>
+    /// Overwrites the rows of global queries with attention over every key (causal: j ≤ i); returns
+    /// <paramref name="result"/> itself, or under autograd a new result (the old one stays as it was).
+    /// </summary>
+    internal static AttentionResult ReplaceGlobalRows(AttentionSpec spec, long[] globals, Tensor qs, Tensor k, Tensor v, AttentionResult result)
     {
         using var scope = NewDisposeScope();
         var g = tensor(globals, device: qs.device);
         using var rows = RowsPartial(spec, globals, qs.index_select(1, g), k, v, 0, k.shape[1]);
-        result.Output.index_copy_(1, g, rows.Output);
-        result.Lse!.index_copy_(1, g, rows.Lse!);
+        var output = InPlace.IndexCopy(result.Output, 1, g, rows.Output);
+        var lse = InPlace.IndexCopy(result.Lse!, 1, g, rows.Lse!);
+        if (ReferenceEquals(output, result.Output) && ReferenceEquals(lse, result.Lse)) return result;
+        return new AttentionResult(output, lse).MoveToOuterDisposeScope();
     }
 }

@@ -71,7 +71,7 @@ internal sealed class IntervalAttention
                 var width = Math.Min(KeyChunk, blockHi - c0 + 1);
                 var mask = MaskFor(lo.AsSpan(0, rows), hi.AsSpan(0, rows), c0, width, q.dtype, q.device);
                 var scores = bmm(qBlock, k.narrow(1, c0, width).transpose(1, 2));
-                if (mask is not null) scores.add_(mask, KeptScalars.One);
+                if (mask is not null) scores = InPlace.Add(scores, mask);
                 state.Add(scores, v.narrow(1, c0, width));
                 state.KeepBeyondScope();
             }

@@ -55,8 +55,8 @@ public static class LinformerAttention
             using var blockScope = NewDisposeScope();
             var count = Math.Min(KeyBlock, len - s);
             var e = LinformerProjection.Columns(spec.Seed, spec.ProjectedLength, totalLength, start + s, count, k.device).to(k.dtype);
-            kp.add_(e.matmul(k.narrow(1, s, count)), KeptScalars.One);
-            vp.add_(e.matmul(v.narrow(1, s, count)), KeptScalars.One);
+            kp = InPlace.Accumulate(kp, e.matmul(k.narrow(1, s, count)));
+            vp = InPlace.Accumulate(vp, e.matmul(v.narrow(1, s, count)));
         }
         return (kp.MoveToOuterDisposeScope(), vp.MoveToOuterDisposeScope());
     }

@@ -22,7 +22,7 @@ internal sealed class OnlineSoftmax
     private readonly List<Tensor> fresh = [];
 
     /// <summary>Adds one chunk.</summary>
-    /// <param name="scores">(bh, rows, c) scaled, masked scores; consumed (overwritten) here.</param>
+    /// <param name="scores">(bh, rows, c) scaled, masked scores; consumed (overwritten unless autograd records the step).</param>
     /// <param name="v">(bh, c, dv) values of the chunk.</param>
     public void Add(Tensor scores, Tensor v)
     {
@@ -30,7 +30,7 @@ internal sealed class OnlineSoftmax
         if (max is null)
         {
             max = chunkMax;
-            scores.sub_(max.clamp_min(Floor)).exp_();
+            scores = InPlace.Exp(InPlace.Sub(scores, max.clamp_min(Floor)));
             sum = scores.sum(-1, keepdim: true);
             acc = bmm(scores, v);
             fresh.AddRange([max, sum, acc]);
@@ -38,12 +38,16 @@ internal sealed class OnlineSoftmax
         }
         var newMax = max.maximum(chunkMax);
         var safeMax = newMax.clamp_min(Floor);
-        var correction = max.sub(safeMax).exp_();
-        scores.sub_(safeMax).exp_();
-        sum = sum!.mul_(correction).add_(scores.sum(-1, keepdim: true), KeptScalars.One);
-        acc = acc!.mul_(correction).add_(bmm(scores, v), KeptScalars.One);
+        var correction = InPlace.Exp(max.sub(safeMax));
+        scores = InPlace.Exp(InPlace.Sub(scores, safeMax));
+        var (oldSum, oldAcc) = (sum!, acc!);
+        sum = InPlace.Add(InPlace.Mul(sum!, correction), scores.sum(-1, keepdim: true));
+        acc = InPlace.Add(InPlace.Mul(acc!, correction), bmm(scores, v));
         max = newMax;
         fresh.Add(newMax);
+        // Under autograd the steps above made new tensors instead of updating the old ones.
+        if (!ReferenceEquals(sum, oldSum)) fresh.Add(sum);
+        if (!ReferenceEquals(acc, oldAcc)) fresh.Add(acc);
     }
 
     /// <summary>
@@ -61,7 +65,8 @@ internal sealed class OnlineSoftmax
     {
         if (max is null) throw new InvalidOperationException("no chunk was added.");
         var output = acc!.div(sum!.clamp_min(Tiny));
-        var lse = max.clamp_min(Floor).add(sum!.log(), KeptScalars.One).squeeze(-1);
+        // Not in place: the running sum is state (and clamp_min's result a new tensor either way).
+        var lse = InPlace.Lse(max.clamp_min(Floor), InPlace.Recording(sum!) ? sum! : sum!.clone()).squeeze(-1);
         return (output, lse);
     }
 }

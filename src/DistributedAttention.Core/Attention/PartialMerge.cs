@@ -24,9 +24,9 @@ public static class PartialMerge
         var lse = a.Lse.logaddexp(b.Lse);
         // A row that sees nothing in both keeps lse = -inf; clamping avoids exp(-inf - -inf) = NaN.
         var safe = lse.clamp_min(FloorLse);
-        var wa = a.Lse.sub(safe).exp_().unsqueeze(-1);
-        var wb = b.Lse.sub(safe).exp_().unsqueeze(-1);
-        var o = a.Output.mul(wa).add_(b.Output.mul(wb), KeptScalars.One);
+        var wa = InPlace.Exp(a.Lse.sub(safe)).unsqueeze(-1);
+        var wb = InPlace.Exp(b.Lse.sub(safe)).unsqueeze(-1);
+        var o = InPlace.Add(a.Output.mul(wa), b.Output.mul(wb));
         return new AttentionResult(o, lse).MoveToOuterDisposeScope();
     }
 

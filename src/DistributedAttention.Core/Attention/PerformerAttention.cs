@@ -90,12 +90,12 @@ public static class PerformerAttention
             var fq = phiQ.narrow(1, s, c);
             var fk = phiK.narrow(1, s, c);
             var vc = v.narrow(1, s, c);
-            var local = fq.bmm(fk.transpose(1, 2)).tril_();
-            var numerator = local.bmm(vc).add_(fq.bmm(state), KeptScalars.One);
-            var denominator = local.sum(-1, keepdim: true).add_(fq.bmm(normaliser), KeptScalars.One);
+            var local = InPlace.Tril(fq.bmm(fk.transpose(1, 2)));
+            var numerator = InPlace.Add(local.bmm(vc), fq.bmm(state));
+            var denominator = InPlace.Add(local.sum(-1, keepdim: true), fq.bmm(normaliser));
             output.narrow(1, s, c).copy_(Normalise(numerator, denominator));
-            state.add_(fk.transpose(1, 2).bmm(vc), KeptScalars.One);
-            normaliser.add_(fk.sum(1).unsqueeze(-1), KeptScalars.One);
+            state = InPlace.Accumulate(state, fk.transpose(1, 2).bmm(vc));
+            normaliser = InPlace.Accumulate(normaliser, fk.sum(1).unsqueeze(-1));
         }
         return output.MoveToOuterDisposeScope();
     }
@@ -104,5 +104,5 @@ public static class PerformerAttention
 
     // A row whose features all underflowed has a zero denominator; give it a zero output, not NaN.
     private static Tensor Normalise(Tensor numerator, Tensor denominator) =>
-        numerator.div(denominator.clamp_min(TinyDenominator)).masked_fill_(denominator.eq(KeptScalars.Zero), KeptScalars.Zero);
+        InPlace.MaskedFill(numerator.div(denominator.clamp_min(TinyDenominator)), denominator.eq(KeptScalars.Zero), KeptScalars.Zero);
 }

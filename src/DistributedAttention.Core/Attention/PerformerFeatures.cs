@@ -37,7 +37,7 @@ public static class PerformerFeatures
         using var scope = NewDisposeScope();
         using var s = new ScalarScope();
         var c = omega.square().sum(1).max().item<float>() / 2;
-        return Map(k, omega, scale).sub_(s[c]).exp_().div_(s[Math.Sqrt(omega.shape[0])]).MoveToOuterDisposeScope();
+        return InPlace.Div(InPlace.Exp(InPlace.Sub(Map(k, omega, scale), s[c])), s[Math.Sqrt(omega.shape[0])]).MoveToOuterDisposeScope();
     }
 
     /// <summary>Query features φ(q): (bh, n, m), stabilised per row (the row constant cancels).</summary>
@@ -46,7 +46,7 @@ public static class PerformerFeatures
         using var scope = NewDisposeScope();
         using var s = new ScalarScope();
         var logits = Map(q, omega, scale);
-        return logits.sub_(logits.amax([-1], keepdim: true)).exp_().div_(s[Math.Sqrt(omega.shape[0])]).MoveToOuterDisposeScope();
+        return InPlace.Div(InPlace.Exp(InPlace.Sub(logits, logits.amax([-1], keepdim: true))), s[Math.Sqrt(omega.shape[0])]).MoveToOuterDisposeScope();
     }
 
     /// <summary>ω·x' − |x'|²/2 with x' = x·sqrt(scale).</summary>
@@ -54,6 +54,6 @@ public static class PerformerFeatures
     {
         using var s = new ScalarScope();
         var xs = x.mul(s[Math.Sqrt(scale)]);
-        return xs.matmul(omega.to(x.dtype).T).sub_(xs.square().sum(-1, keepdim: true).div_(s[2]));
+        return InPlace.Sub(xs.matmul(omega.to(x.dtype).T), xs.square().sum(-1, keepdim: true).div_(s[2]));
     }
 }

@@ -43,7 +43,7 @@ public static class WindowAttention
         if (globals.Length > 0)
         {
             if (!fused) result = PartialMerge.Merge(result, GlobalTokens.KeysPartial(spec, globals, qs, kf, vf));
-            GlobalTokens.ReplaceGlobalRows(spec, globals, qs, kf, vf, result);
+            result = GlobalTokens.ReplaceGlobalRows(spec, globals, qs, kf, vf, result);
         }
         return HeadLayout.Unflatten(result, q.shape[0], q.shape[1]).MoveToOuterDisposeScope();
     }
@@ -120,8 +120,8 @@ public static class WindowAttention
                 var subQueryStart = (queryStart + qFirst - r) / delta;
                 var subKeyStart = (keyStart + kFirst - r) / delta;
                 using var part = Plain(qs.index_select(1, qIndex), subQueryStart, k.index_select(1, kIndex), v.index_select(1, kIndex), subKeyStart);
-                output.index_copy_(1, qIndex, part.Output);
-                lse.index_copy_(1, qIndex, part.Lse!);
+                output = InPlace.IndexCopy(output, 1, qIndex, part.Output);
+                lse = InPlace.IndexCopy(lse, 1, qIndex, part.Lse!);
             }
             return new AttentionResult(output, lse).MoveToOuterDisposeScope();
         }
