@@ -22,9 +22,6 @@ internal static class InPlace
     /// <summary>exp(t).</summary>
     public static Tensor Exp(Tensor t) => Recording(t) ? t.exp() : t.exp_();
 
-    /// <summary>log(t).</summary>
-    public static Tensor Log(Tensor t) => Recording(t) ? t.log() : t.log_();
-
     /// <summary>t − other.</summary>
     public static Tensor Sub(Tensor t, Tensor other) => Recording(t, other) ? t.sub(other) : t.sub_(other);
 

@@ -40,10 +40,11 @@ internal sealed class LayerDriver(IJobShards shards, JobRecord record, ShardReco
     /// <returns>Whether any shard was lost (and the layer ran again).</returns>
     public async Task<bool> RecomputeLastAsync(int layers, string why, CancellationToken token)
     {
-        if ((await recovery.FindLostAsync(layers, token)).Count == 0) return false;
+        // A shard lost with its silo holds nothing; every other one still holds its input to the last layer.
         var last = layers - 1;
         var lost = await recovery.FindLostAsync(last, token);
-        if (lost.Count > 0) await RecoverAsync(lost, last, why, token);
+        if (lost.Count == 0) return false;
+        await RecoverAsync(lost, last, why, token);
         await RunLayerAsync(last, token);
         return true;
     }
