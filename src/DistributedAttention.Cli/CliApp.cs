@@ -32,6 +32,7 @@ public sealed class CliApp
         var root = new RootCommand("distattn: long-context attention over whole books on an Orleans cluster.")
         {
             ProcessCommand.Create(context),
+            TrainCommand.Create(context),
             AttentionCommand.Create(context),
             SiloCommand.Create(context),
             DrainCommand.Create(context),

@@ -6,10 +6,11 @@ using static TorchSharp.torch;
 namespace DistributedAttention.Model;
 
 /// <summary>
-/// An inference-only pre-norm transformer encoder: token embedding (no absolute position
-/// embedding; positions enter through RoPE in every layer), <see cref="TransformerOptions.Layers"/>
-/// <see cref="TransformerLayer"/>s each with its own attention mechanism, and a final LayerNorm.
-/// Parameters never require gradients.
+/// A pre-norm transformer: token embedding (no absolute position embedding; positions enter
+/// through RoPE in every layer), <see cref="TransformerOptions.Layers"/> <see cref="TransformerLayer"/>s
+/// each with its own attention mechanism, a final LayerNorm, and a language-model head tied to the
+/// embedding (<see cref="TiedLogits"/>). Parameters do not require gradients until a trainer asks
+/// for them (<see cref="RequireGradients"/>): inference records nothing.
 /// </summary>
 /// <remarks>
 /// Weight names follow PyTorch conventions: <c>embed.weight</c>,
@@ -103,6 +104,27 @@ public sealed class TransformerModel : nn.Module<Tensor, Tensor>
             x = next;
         }
         return FinalNorm(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Next-token logits from final hidden states through the head tied to the embedding:
+    /// <c>hidden · embed.weightᵀ</c>, no bias (as GPT-2 does).
+    /// </summary>
+    /// <param name="hidden">(…, d_model) output of <see cref="forward"/>.</param>
+    /// <returns>(…, VocabSize). The caller disposes it.</returns>
+    public Tensor TiedLogits(Tensor hidden)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        return nn.functional.linear(hidden, embed.weight!);
+    }
+
+    /// <summary>The embedding matrix (VocabSize, d_model), which the tied head shares; a trainer adds the head's gradient to it.</summary>
+    public Tensor TiedHeadWeight => embed.weight!;
+
+    /// <summary>Turns gradient recording on (training) or off (inference, the default) for every parameter.</summary>
+    public void RequireGradients(bool required = true)
+    {
+        foreach (var parameter in parameters()) parameter.requires_grad = required;
     }
 
     /// <summary>Writes the weights and options (as JSON metadata) to a safetensors file.</summary>
