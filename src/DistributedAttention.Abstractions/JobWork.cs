@@ -30,11 +30,15 @@ public abstract record JobWork
         ?? throw new ArgumentException($"a {Kind} job has no output '{name}'; it has {string.Join(" and ", Outputs.Select(o => $"'{o.Name}'"))}.");
 }
 
-/// <summary>The transformer model over <paramref name="Tokens"/> token ids; weights are seeded from the options on every shard.</summary>
+/// <summary>
+/// The transformer model over <paramref name="Tokens"/> token ids; weights are seeded from the
+/// options on every shard, or read from <paramref name="Weights"/> when given.
+/// </summary>
 /// <param name="Model">The model.</param>
 /// <param name="Tokens">Number of tokens.</param>
+/// <param name="Weights">Trained weights whose options equal <paramref name="Model"/>; null for seeded ones.</param>
 [GenerateSerializer, Immutable, Alias("distattn.ModelWork")]
-public sealed record ModelWork(TransformerOptions Model, long Tokens) : JobWork
+public sealed record ModelWork(TransformerOptions Model, long Tokens, ModelWeights? Weights = null) : JobWork
 {
     /// <inheritdoc />
     public override JobKind Kind => JobKind.Model;
@@ -57,6 +61,8 @@ public sealed record ModelWork(TransformerOptions Model, long Tokens) : JobWork
         if (Model is null) throw new ArgumentException("a model job needs model options.");
         Model.Validate();
         if (Tokens < 1) throw new ArgumentException($"a model job needs at least one token (got {Tokens}).");
+        if (Weights is not null && (string.IsNullOrWhiteSpace(Weights.Path) || Weights.Sha256 is not { Length: 64 }))
+            throw new ArgumentException("model weights need a path and a SHA-256 digest (64 hex digits).");
     }
 }
 

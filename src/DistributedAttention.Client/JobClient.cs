@@ -43,12 +43,13 @@ public sealed partial class JobClient
     /// <param name="progress">Receives every polled status.</param>
     /// <param name="cancellationToken">Cancels the job on the cluster and throws <see cref="OperationCanceledException"/>.</param>
     /// <param name="jobId">The job's id; submitting again under it (after a client restart) picks the job up where it is. Null makes a new one.</param>
+    /// <param name="weights">Trained weights every silo reads at the same path; null seeds them from <paramref name="model"/>.</param>
     /// <exception cref="ArgumentException">The model, tokens or options are invalid, or the job id holds another request; the message names the problem.</exception>
     /// <exception cref="JobFailedException">The job failed on the cluster.</exception>
     /// <exception cref="AdmissionRefusedException">The cluster refused the job: its admission queue is full, or the job cannot fit the silos' memory budgets.</exception>
     /// <exception cref="InvalidDataException">The cluster streamed output that does not fit the job.</exception>
     public async Task<ModelJobResult> RunModelAsync(
-        TransformerOptions model, int[] tokenIds, JobOptions options, IModelOutputSink sink, IProgress<JobStatus>? progress, CancellationToken cancellationToken, string? jobId = null)
+        TransformerOptions model, int[] tokenIds, JobOptions options, IModelOutputSink sink, IProgress<JobStatus>? progress, CancellationToken cancellationToken, string? jobId = null, ModelWeights? weights = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenIds);
@@ -61,7 +62,7 @@ public sealed partial class JobClient
         options.Validate(tokenIds.Length);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var request = new JobRequest(new ModelWork(model, tokenIds.Length), options);
+        var request = new JobRequest(new ModelWork(model, tokenIds.Length, weights), options);
         return await RunAsync(request, jobId,
             (plan, shard) => UploadAsync(plan, shard, HostChunks.SplitTokens(tokenIds, plan.Bounds[shard], plan.Bounds[shard + 1], plan.Options.ChunkBytes), cancellationToken),
             (job, plan, status, upload) => ReadModelAsync(job, plan, status, upload, sink, cancellationToken),

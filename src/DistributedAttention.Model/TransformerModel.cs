@@ -130,6 +130,10 @@ public sealed class TransformerModel : nn.Module<Tensor, Tensor>
     /// <summary>Writes the weights and options (as JSON metadata) to a safetensors file.</summary>
     public void Save(string path) => TransformerCheckpoint.Save(this, path);
 
+    /// <summary>The options stored in a checkpoint written by <see cref="Save"/>, without reading its weights.</summary>
+    /// <exception cref="InvalidDataException">The file is not a transformer checkpoint, or its options are invalid.</exception>
+    public static TransformerOptions ReadOptions(string path) => TransformerCheckpoint.ReadOptions(path);
+
     /// <summary>Loads a model written by <see cref="Save"/> onto <paramref name="device"/> (CPU by default).</summary>
     /// <exception cref="InvalidDataException">The file is not a transformer checkpoint, or a weight is missing, unexpected or misshapen.</exception>
     public static TransformerModel Load(string path, Device? device = null)

@@ -45,9 +45,9 @@ public static class BookJob
         if (book.TokenCount == 0) throw new ArgumentException($"book '{name}' has no tokens.");
         var tokens = settings.MaxTokens is { } max && max < book.TokenCount ? book.TokenIds[..max] : book.TokenIds;
         var sections = Sections(book, tokens.Length);
-        var model = settings.Model(book.VocabSize, Globals(settings, sections, tokens.Length));
+        var (model, weights) = settings.Weights is { } weightsPath ? Trained(weightsPath, book.VocabSize) : (settings.Model(book.VocabSize, Globals(settings, sections, tokens.Length)), null);
         span?.SetTag(AttributeNames.Tokens, tokens.Length);
-        return new PreparedBook(Path.GetFullPath(path), name, book, tokens, sections, model, clock.Elapsed.TotalSeconds);
+        return new PreparedBook(Path.GetFullPath(path), name, book, tokens, sections, model, clock.Elapsed.TotalSeconds) { Weights = weights };
     }
 
     /// <summary>Runs <paramref name="book"/> on the cluster and writes its outputs into <paramref name="folder"/>.</summary>
@@ -76,18 +76,50 @@ public static class BookJob
         var hiddenPath = Path.Combine(folder, BookJobFiles.Hidden);
         using var sink = new HiddenStatesFileSink(hiddenPath, [.. book.Sections.Select(s => (s.TokenStart, s.TokenEnd))], Metadata(book));
         var timed = new TimedSink(sink);
-        var result = await client.RunModelAsync(book.Model, book.Tokens, options, timed, progress, cancellationToken, jobId).ConfigureAwait(false);
+        var result = await client.RunModelAsync(book.Model, book.Tokens, options, timed, progress, cancellationToken, jobId, book.Weights).ConfigureAwait(false);
         // Inputs go from here straight to the shards, so uploading is the client's phase, not the cluster's.
         phases["upload"] = result.UploadSeconds;
         foreach (var phase in result.Status.Phases) phases[phase.Phase] = phases.GetValueOrDefault(phase.Phase) + phase.Seconds;
         phases["download"] = timed.Seconds;
 
+        var sections = book.Sections;
+        LanguageModelSummary? languageModel = null;
+        if (book.Weights is { } weights)
+        {
+            // The tied head over every hidden state: loss and perplexity per section, and the two pictures.
+            var scoring = Stopwatch.StartNew();
+            (sections, languageModel) = SectionLanguageModelStats.Score(weights.Path, hiddenPath, book.Tokens, book.Sections);
+            BookPlots.Perplexity(Path.Combine(folder, BookJobFiles.PerplexityPlot), book.Name, sections);
+            BookPlots.Similarity(Path.Combine(folder, BookJobFiles.SimilarityPlot), book.Name, sink.SectionMeans.Means(), book.Model.ModelDim);
+            phases["score"] = scoring.Elapsed.TotalSeconds;
+        }
         var clock = Stopwatch.StartNew();
-        ChapterFiles.Write(folder, book.Sections, sink.SectionMeans.Means(), book.Model.ModelDim, Metadata(book));
+        ChapterFiles.Write(folder, sections, sink.SectionMeans.Means(), book.Model.ModelDim, Metadata(book));
         phases["write"] = clock.Elapsed.TotalSeconds;
-        var summary = BookSummaries.Summarize(book, options, cluster, result, phases, total.Elapsed.TotalSeconds + book.TokenizeSeconds);
+        var summary = BookSummaries.Summarize(book, options, cluster, result, phases, total.Elapsed.TotalSeconds + book.TokenizeSeconds) with { LanguageModel = languageModel };
         JsonFiles.Write(Path.Combine(folder, BookJobFiles.Summary), summary);
         return new BookJobResult(summary, result, hiddenPath);
+    }
+
+    /// <summary>The model a checkpoint holds, as trained (its own mechanism and global positions), and the reference the silos read it by.</summary>
+    private static (TransformerOptions Model, ModelWeights Weights) Trained(string path, int vocabSize)
+    {
+        TransformerOptions model;
+        ModelWeights weights;
+        try
+        {
+            model = TransformerModel.ReadOptions(path);
+            weights = ModelWeights.Of(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"weights '{path}': {e.Message}", e);
+        }
+        if (model.VocabSize != vocabSize)
+        {
+            throw new ArgumentException($"weights '{path}' have a vocabulary of {model.VocabSize:N0} ids; the book's tokenizer has {vocabSize:N0}.");
+        }
+        return (model, weights);
     }
 
     private static List<SectionRange> Sections(Book book, int tokens) =>

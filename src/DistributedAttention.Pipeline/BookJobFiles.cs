@@ -15,6 +15,12 @@ public static class BookJobFiles
     /// <summary>What ran where, phase timings, bytes, recoveries, trace id.</summary>
     public const string Summary = "summary.json";
 
+    /// <summary>With trained weights: perplexity per section, a PNG.</summary>
+    public const string PerplexityPlot = "perplexity-by-section.png";
+
+    /// <summary>With trained weights: cosine similarity of every pair of chapter vectors, a PNG heatmap.</summary>
+    public const string SimilarityPlot = "chapter-similarity.png";
+
     /// <summary>Every output, in the order a reader wants them.</summary>
     public static IReadOnlyList<string> All { get; } = [Summary, Chapters, ChapterVectors, Hidden];
 }

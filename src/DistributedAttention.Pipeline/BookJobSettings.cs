@@ -25,6 +25,9 @@ public sealed record BookJobSettings(int Layers, int ModelDim, int Heads, int Fe
     /// <summary>The book's encoding by name (utf-8, windows-1252, latin1, utf-16…); null detects it.</summary>
     public string? Encoding { get; init; }
 
+    /// <summary>A trained checkpoint to run instead of seeded weights; its options (shape, mechanism) replace the settings'.</summary>
+    public string? Weights { get; init; }
+
     /// <summary>Checks everything that needs neither the book nor the cluster.</summary>
     /// <param name="prefix">How setting names are written in messages ("--" on the command line).</param>
     /// <exception cref="ArgumentException">A value is out of range; the message names the setting.</exception>

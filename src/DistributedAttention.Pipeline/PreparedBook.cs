@@ -11,7 +11,11 @@ namespace DistributedAttention.Pipeline;
 /// <param name="Sections">Chapters within those tokens.</param>
 /// <param name="Model">The model, chapter starts global.</param>
 /// <param name="TokenizeSeconds">Seconds reading and tokenizing took.</param>
-public sealed record PreparedBook(string Path, string Name, Book Book, int[] Tokens, IReadOnlyList<SectionRange> Sections, TransformerOptions Model, double TokenizeSeconds);
+public sealed record PreparedBook(string Path, string Name, Book Book, int[] Tokens, IReadOnlyList<SectionRange> Sections, TransformerOptions Model, double TokenizeSeconds)
+{
+    /// <summary>The trained weights every silo reads, when the model is not seeded.</summary>
+    public Abstractions.ModelWeights? Weights { get; init; }
+}
 
 /// <summary>A finished book job: its summary (also in summary.json), the cluster's result and where the hidden states are.</summary>
 /// <param name="Summary">The summary.</param>

@@ -26,6 +26,7 @@ namespace DistributedAttention.Pipeline;
 /// <param name="Verification">The single-device comparison (<c>--verify</c>), or null.</param>
 /// <param name="Speed">Per layer, its useful GFLOP/s against a matmul measured in this process.</param>
 /// <param name="Memory">Peak resident memory per silo and of this process.</param>
+/// <param name="LanguageModel">With trained weights: the next-token loss over the whole book.</param>
 public sealed record ProcessSummary(
     string Book,
     string Encoding,
@@ -51,7 +52,15 @@ public sealed record ProcessSummary(
     SingleDeviceCheck? Verification = null,
     string TraceId = "",
     SpeedSummary? Speed = null,
-    MemorySummary? Memory = null);
+    MemorySummary? Memory = null,
+    LanguageModelSummary? LanguageModel = null);
+
+/// <summary>With trained weights (<c>--weights</c>), how well the model predicts the book, in summary.json; per section in chapters.json.</summary>
+/// <param name="Weights">The checkpoint's file name.</param>
+/// <param name="Loss">Mean next-token loss in nats over every token but the first.</param>
+/// <param name="Perplexity">e^Loss.</param>
+/// <param name="ScoredTokens">Tokens scored.</param>
+public sealed record LanguageModelSummary(string Weights, double Loss, double Perplexity, long ScoredTokens);
 
 /// <summary>How close to the machine's roof the layers ran, in summary.json.</summary>
 /// <param name="MatmulGflops">fp32 matmul GFLOP/s measured in this process after the job (with an embedded cluster, the silos' machine).</param>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DistributedAttention.Pipeline;
 
 /// <summary>One row of chapters.safetensors: a section of the book and its token range.</summary>
@@ -9,4 +11,17 @@ namespace DistributedAttention.Pipeline;
 /// <param name="TokenEnd">One past the last token.</param>
 /// <param name="CharStart">First char in the book's text.</param>
 /// <param name="CharEnd">One past the last char.</param>
-public sealed record SectionRange(int Index, string Title, string Kind, int Level, long TokenStart, long TokenEnd, int CharStart, int CharEnd);
+public sealed record SectionRange(int Index, string Title, string Kind, int Level, long TokenStart, long TokenEnd, int CharStart, int CharEnd)
+{
+    /// <summary>With trained weights: the mean next-token loss in nats over the section's tokens (each predicted from everything before it that the model sees); otherwise absent.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Loss { get; init; }
+
+    /// <summary>e^<see cref="Loss"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Perplexity { get; init; }
+
+    /// <summary>Tokens the loss averages over (the book's first token has no prediction).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? ScoredTokens { get; init; }
+}

@@ -25,18 +25,22 @@ public sealed record SingleDeviceCheck(double SingleDeviceSeconds, double MaxAbs
     public const double AbsoluteTolerance = 3e-5;
 
     /// <summary>Runs the single-device forward and compares it with tensor "hidden" of <paramref name="hiddenPath"/>.</summary>
-    public static SingleDeviceCheck Run(TransformerOptions options, int[] tokens, string hiddenPath)
+    /// <param name="options">The model.</param>
+    /// <param name="tokens">The token ids the job ran.</param>
+    /// <param name="hiddenPath">The job's hidden states.</param>
+    /// <param name="weightsPath">The trained checkpoint the job ran, or null for weights seeded from <paramref name="options"/>.</param>
+    public static SingleDeviceCheck Run(TransformerOptions options, int[] tokens, string hiddenPath, string? weightsPath = null)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         // One device: every core, even where the embedded cluster's silos had a share each.
-        return ComputeThreads.OnEveryCore(() => Compare(options, tokens, hiddenPath));
+        return ComputeThreads.OnEveryCore(() => Compare(options, tokens, hiddenPath, weightsPath));
     }
 
-    private static SingleDeviceCheck Compare(TransformerOptions options, int[] tokens, string hiddenPath)
+    private static SingleDeviceCheck Compare(TransformerOptions options, int[] tokens, string hiddenPath, string? weightsPath)
     {
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
-        using var model = new TransformerModel(options);
+        using var model = weightsPath is null ? new TransformerModel(options) : TransformerModel.Load(weightsPath);
         var ids = tensor(tokens.Select(t => (long)t).ToArray(), [1, tokens.Length]);
         var expected = model.forward(ids).squeeze(0);
         var seconds = clock.Elapsed.TotalSeconds;

@@ -99,6 +99,33 @@ public static class LanguageModelLoss
         return sum;
     }
 
+    /// <summary>Each row's next-token loss in nats, through the tied head, without recording gradients.</summary>
+    /// <param name="headWeight">(VocabSize, d) the tied head's weight (<see cref="TransformerModel.TiedHeadWeight"/>).</param>
+    /// <param name="hidden">(m, d) final hidden states.</param>
+    /// <param name="targets">(m) int64 ids of the token each row predicts.</param>
+    /// <returns>(m) float32 losses. The caller disposes it.</returns>
+    public static Tensor TokenLosses(Tensor headWeight, Tensor hidden, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(headWeight);
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (hidden.dim() != 2 || targets.dim() != 1 || hidden.shape[0] != targets.shape[0] || hidden.shape[1] != headWeight.shape[1])
+        {
+            throw new ArgumentException($"hidden [{string.Join(", ", hidden.shape)}] and targets [{string.Join(", ", targets.shape)}] do not fit a head of [{string.Join(", ", headWeight.shape)}].");
+        }
+        using var noGrad = no_grad();
+        var losses = empty(hidden.shape[0], dtype: ScalarType.Float32, device: hidden.device);
+        for (long start = 0; start < hidden.shape[0]; start += RowsPerBlock)
+        {
+            using var block = NewDisposeScope();
+            var rows = Math.Min(RowsPerBlock, hidden.shape[0] - start);
+            var logits = hidden.narrow(0, start, rows).matmul(headWeight.t());
+            var target = targets.narrow(0, start, rows).unsqueeze(1);
+            losses.narrow(0, start, rows).copy_(logits.logsumexp(1).sub_(logits.gather(1, target).squeeze(1)));
+        }
+        return losses;
+    }
+
     private static void Check(TransformerModel model, Tensor inputs, Tensor targets)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -1,6 +1,8 @@
+using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Grains.Runtime;
+using DistributedAttention.Model;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Tests;
@@ -75,5 +77,46 @@ public sealed class ModelCacheTests
         // Returning a lease twice counts once.
         leases[0].Dispose();
         Assert.Equal(3, cache.Count);
+    }
+
+    [Fact]
+    public void Trained_weights_are_read_checked_against_their_digest_and_a_failed_read_is_not_cached()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var slots = new DeviceSlots(["cpu"]);
+        using var cache = new ModelCache(slots);
+        var options = new TransformerOptions
+        {
+            VocabSize = 50, ModelDim = 16, Heads = 2, Layers = 1, FeedForwardDim = 32, Seed = 3,
+            LayerAttention = [new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 4, WindowRight = 0, Causal = true }],
+        };
+        var dir = Directory.CreateTempSubdirectory("distattn-weights-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "model.safetensors");
+            using (var trained = new TransformerModel(options))
+            {
+                using (no_grad()) trained.TiedHeadWeight.mul_(2);
+                trained.Save(path);
+            }
+            var weights = ModelWeights.Of(path);
+
+            var missing = weights with { Path = Path.Combine(dir.FullName, "elsewhere.safetensors") };
+            Assert.Contains("is not on silo host", Assert.Throws<InvalidDataException>(() => cache.Acquire(options, "cpu", missing)).Message, StringComparison.Ordinal);
+            var other = weights with { Sha256 = new string('0', 64) };
+            Assert.Contains("another file is at that path", Assert.Throws<InvalidDataException>(() => cache.Acquire(options, "cpu", other)).Message, StringComparison.Ordinal);
+            Assert.Contains("holds another model", Assert.Throws<InvalidDataException>(() => cache.Acquire(options with { Seed = 4 }, "cpu", weights)).Message, StringComparison.Ordinal);
+            Assert.Equal(0, cache.Count);
+
+            using var lease = cache.Acquire(options, "cpu", weights);
+            using var seeded = cache.Acquire(options, "cpu");
+            Assert.NotSame(seeded.Model, lease.Model);
+            using var doubled = seeded.Model.TiedHeadWeight.mul(2);
+            Assert.True(lease.Model.TiedHeadWeight.equal(doubled).all().item<bool>(), "the cache built seeded weights, not the file's");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 }

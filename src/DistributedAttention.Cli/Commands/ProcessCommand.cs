@@ -20,12 +20,13 @@ internal static class ProcessCommand
         var globalEvery = new Option<int>("--global-every") { Description = "Besides each chapter start, make every K-th token global (0: chapter starts only).", DefaultValueFactory = _ => 0, HelpName = "K" };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Process only the first N tokens.", HelpName = "N" };
         var encoding = new Option<string?>("--encoding") { Description = "The book's encoding (utf-8, windows-1252, latin1, utf-16, utf-16BE…) when it has no byte-order mark and detection guesses wrong.", HelpName = "NAME" };
+        var weights = new Option<string?>("--weights") { Description = "A trained checkpoint (distattn train's model.safetensors) to run instead of seeded weights, as trained: its shape and mechanism. Adds loss and perplexity per section to chapters.json, and two plots. Every silo reads it at the same path.", HelpName = "FILE" };
         var verify = new Option<bool>("--verify") { Description = "Also run the model on this machine as one device and check the cluster's hidden states equal it (fp32 tolerance); exit 1 if not." };
         var mechanism = new MechanismOptions(AttentionKind.Window, defaultWindow: 128);
         var cluster = new ClusterOptions();
         var command = new Command("process", "Run a transformer over a whole book: hidden states, chapter vectors and a summary.")
         {
-            book, output, layers, modelDim, heads, ffn, modelSeed, globalEvery, maxTokens, encoding, verify,
+            book, output, layers, modelDim, heads, ffn, modelSeed, globalEvery, maxTokens, encoding, weights, verify,
         };
         mechanism.AddTo(command);
         cluster.AddTo(command);
@@ -41,13 +42,53 @@ internal static class ProcessCommand
                 result.GetValue(modelSeed),
                 result.GetValue(globalEvery),
                 result.GetValue(maxTokens),
-                mechanism.Build(result, [])) { Encoding = result.GetValue(encoding) };
+                mechanism.Build(result, [])) { Encoding = result.GetValue(encoding), Weights = result.GetValue(weights) };
             settings.Validate("--");
+            if (settings.Weights is { } weightsPath) CheckAgainstWeights(result, weightsPath, command, (layers, modelDim, heads, ffn));
             if (!File.Exists(bookPath)) throw new UsageException(Directory.Exists(bookPath) ? $"'{bookPath}' is a folder, not a book file." : $"book file '{bookPath}' does not exist.");
             cluster.Validate(result);
             var runner = new ProcessRunner(context, bookPath, result.GetValue(output) ?? Path.GetFileNameWithoutExtension(bookPath) + ".distattn", settings, result.GetValue(verify));
             return await runner.RunAsync(cluster.Choice(result), silos => cluster.Job(result, silos), cluster.Id(result), cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>
+    /// A checkpoint brings its own model: a shape flag must agree with it, and flags that would
+    /// change what was trained (seed, mechanism, global tokens) are refused.
+    /// </summary>
+    private static void CheckAgainstWeights(ParseResult result, string path, Command command, (Option<int> Layers, Option<int> ModelDim, Option<int> Heads, Option<int?> Ffn) shape)
+    {
+        if (!File.Exists(path)) throw new UsageException(Directory.Exists(path) ? $"--weights '{path}' is a folder; give the checkpoint file (model.safetensors)." : $"--weights '{path}' does not exist.");
+        TransformerOptions trained;
+        try
+        {
+            trained = DistributedAttention.Model.TransformerModel.ReadOptions(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UsageException($"--weights: {e.Message}", e);
+        }
+        var given = (Option o) => result.GetResult(o) is { Implicit: false };
+        foreach (var (option, value, expected) in new (Option, int, int)[]
+        {
+            (shape.Layers, result.GetValue(shape.Layers), trained.Layers),
+            (shape.ModelDim, result.GetValue(shape.ModelDim), trained.ModelDim),
+            (shape.Heads, result.GetValue(shape.Heads), trained.Heads),
+            (shape.Ffn, result.GetValue(shape.Ffn) ?? 0, trained.FeedForwardDim),
+        })
+        {
+            var name = option.Name;
+            if (given(option) && value != expected)
+            {
+                throw new UsageException($"{name} {value} does not match the weights in '{path}', which have {expected} ({name[2..]}); drop the flag or give the matching value.");
+            }
+        }
+        var changing = command.Options
+            .Where(o => o.Name is "--model-seed" or "--global-every" or "--global-positions" or "--mechanism" or "--window" or "--dilation" or "--causal" or "--block-size" or "--random-blocks" or "--projected-length" or "--features" or "--segment-length" or "--memory-length" or "--compression-rate" or "--compressed-length" or "--seed" or "--softmax-scale")
+            .Where(given)
+            .Select(o => o.Name)
+            .ToList();
+        if (changing.Count > 0) throw new UsageException($"--weights runs the checkpoint as it was trained (its mechanism and seeds); drop {string.Join(", ", changing)}.");
     }
 }

@@ -33,7 +33,7 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
         if (verify)
         {
             context.Console.MarkupLine("Verifying: the same model on this machine as one device…");
-            summary = summary with { Verification = SingleDeviceCheck.Run(book.Model, book.Tokens, result.HiddenPath) };
+            summary = summary with { Verification = SingleDeviceCheck.Run(book.Model, book.Tokens, result.HiddenPath, book.Weights?.Path) };
             JsonFiles.Write(Path.Combine(output, BookJobFiles.Summary), summary);
         }
         Report(summary);
@@ -81,6 +81,10 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
         if (summary.Verification is { } check)
         {
             table.AddRow("single device", $"{(check.WithinTolerance ? "[green]equal[/]" : "[red]DIFFERENT[/]")} (max |Δ| {check.MaxAbsDiff:E2}; {check.SingleDeviceSeconds:F1} s on one device)");
+        }
+        if (summary.LanguageModel is { } lm)
+        {
+            table.AddRow("language model", $"loss {lm.Loss:F3} nats/token, perplexity {lm.Perplexity:N1} over {lm.ScoredTokens:N0} tokens ({Markup.Escape(lm.Weights)}); per section in {BookJobFiles.Chapters}, {BookJobFiles.PerplexityPlot}, {BookJobFiles.SimilarityPlot}");
         }
         table.AddRow("trace", summary.TraceId);
         table.AddRow("output", Markup.Escape(Path.GetFullPath(output)));

@@ -1,3 +1,4 @@
+using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Model;
 using TorchSharp;
@@ -5,9 +6,10 @@ using TorchSharp;
 namespace DistributedAttention.Grains.Runtime;
 
 /// <summary>
-/// One <see cref="TransformerModel"/> per (options, device) on a silo, shared by its shard
+/// One <see cref="TransformerModel"/> per (options, weights, device) on a silo, shared by its shard
 /// grains through leases. Weights are seeded from the options, so every silo builds bit-identical
-/// ones and no weights travel. Inference only reads the weights, so sharing across threads is safe.
+/// ones and no weights travel; or every silo reads the same trained checkpoint
+/// (<see cref="ModelWeights"/>), checked against its digest and the options. Inference only reads the weights, so sharing across threads is safe.
 /// Bounded: models no shard leases are kept for reuse, at most <see cref="IdleCapacity"/> of them,
 /// the least recently used freed first; a leased model is never freed.
 /// </summary>
@@ -24,7 +26,7 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
     public const int IdleCapacity = 2;
 
     private readonly Lock gate = new();
-    private readonly Dictionary<(string Json, string Device), Entry> models = [];
+    private readonly Dictionary<(string Json, string Device, string Weights), Entry> models = [];
     private long clock;
 
     /// <summary>Models held now, leased or idle.</summary>
@@ -37,16 +39,20 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
     }
 
     /// <summary>A lease on the model of <paramref name="options"/> on <paramref name="device"/>, built on first use.</summary>
-    public ModelLease Acquire(TransformerOptions options, string device)
+    /// <param name="options">The model.</param>
+    /// <param name="device">Where it runs.</param>
+    /// <param name="weights">Trained weights to read; null seeds them from the options.</param>
+    /// <exception cref="InvalidDataException">The weights file is missing here, is another file than the job's, or holds another model.</exception>
+    public ModelLease Acquire(TransformerOptions options, string device, ModelWeights? weights = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var key = (options.ToJson(), device);
+        var key = (options.ToJson(), device, weights?.Sha256 ?? "");
         Entry entry;
         lock (gate)
         {
             if (!models.TryGetValue(key, out entry!))
             {
-                entry = new Entry(new Lazy<TransformerModel>(() => new TransformerModel(options, torch.device(device))));
+                entry = new Entry(new Lazy<TransformerModel>(() => weights is null ? new TransformerModel(options, torch.device(device)) : TrainedWeights.Load(weights, options, device)));
                 models[key] = entry;
             }
             entry.Leases++;
@@ -58,6 +64,11 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
         }
         catch
         {
+            // A model that failed to build must not stay cached: the next job may find the file fixed.
+            lock (gate)
+            {
+                if (models.TryGetValue(key, out var cached) && ReferenceEquals(cached, entry) && !entry.Model.IsValueCreated) models.Remove(key);
+            }
             Return(key, entry);
             throw;
         }
@@ -78,7 +89,7 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
         }
     }
 
-    private void Return((string, string) key, Entry entry)
+    private void Return((string, string, string) key, Entry entry)
     {
         var evicted = new List<Entry>();
         lock (gate)

@@ -10,7 +10,7 @@ internal static class ShardPrograms
 {
     public static IShardProgram For(JobWork work, string device, ModelCache models) => work switch
     {
-        ModelWork model => new ModelShardProgram(models.Acquire(model.Model, device), torch.device(device)),
+        ModelWork model => new ModelShardProgram(models.Acquire(model.Model, device, model.Weights), torch.device(device)),
         AttentionWork attention => new AttentionShardProgram(attention.Spec, torch.device(device)),
         _ => throw new ArgumentException($"unknown kind of work: {work?.GetType().Name ?? "none"}."),
     };
