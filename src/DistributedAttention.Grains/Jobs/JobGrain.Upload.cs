@@ -18,11 +18,13 @@ public sealed partial class JobGrain
         Record.Uploads++;
         var shards = Shards();
         await Task.WhenAll(lost.Shards.Select(s => Transient.RetryAsync(() => shards.InitializeAsync(s), default)));
+        // The shards' new places first: the client reads them from the plan once it sees Created.
+        await RefreshPlacementsAsync();
         Record.State = JobState.Created;
         Record.Phase = "upload";
         Record.Prepared = false;
         Record.AdmittedUtc = DateTime.UtcNow;
         Record.Error = null;
-        await RefreshPlacementsAsync();
+        await SaveAsync();
     }
 }

@@ -198,13 +198,34 @@ public sealed partial class JobGrain(
 
     private void StartRun(bool resuming)
     {
-        if (run is { IsCompleted: false }) return;
         cancellation = new CancellationTokenSource();
         // The run lives longer than any one call; keep the activation while it does.
         DelayDeactivation(TimeSpan.FromHours(12));
+        run = FollowAsync(run, resuming, cancellation.Token);
+    }
+
+    /// <summary>
+    /// Runs the job once <paramref name="previous"/> has ended. A run that sent the job back to its
+    /// upload shows Created before it has finished (saving, ending its span), and a fast client
+    /// uploads and starts again in that time: the new run must follow it, not be dropped (the job
+    /// would stay Running with nothing running it).
+    /// </summary>
+    private async Task FollowAsync(Task? previous, bool resuming, CancellationToken token)
+    {
+        if (previous is { IsCompleted: false })
+        {
+            try
+            {
+                await previous;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Job {Job}: the previous run ended with an error; starting again", JobId);
+            }
+        }
         // A draining silo waits for the run to end.
         work.CoordinatorStarted(JobId);
-        run = RunAsync(resuming, cancellation.Token);
+        await RunAsync(resuming, token);
     }
 
     private async Task RunAsync(bool resuming, CancellationToken token)
