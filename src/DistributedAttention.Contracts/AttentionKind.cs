@@ -26,4 +26,10 @@ public enum AttentionKind
 
     /// <summary>Compressive Transformer: Transformer-XL memory plus mean-pooled compressed memory.</summary>
     Compressive,
+
+    /// <summary>
+    /// Luna (linear unified nested attention): a seeded packed sequence of fixed length attends to
+    /// every key (pack), then every query attends to the packed keys and values (unpack). Non-causal.
+    /// </summary>
+    Luna,
 }

@@ -52,7 +52,7 @@ public sealed record AttentionSpec
     [Id(6)]
     public double? SoftmaxScale { get; init; }
 
-    /// <summary>Seed of every random choice (BigBird blocks, Linformer projection, Performer features).</summary>
+    /// <summary>Seed of every random choice (BigBird blocks, Linformer projection, Performer features, Luna's packed queries).</summary>
     [Id(7)]
     public ulong Seed { get; init; } = 0x5EED;
 
@@ -88,6 +88,10 @@ public sealed record AttentionSpec
     [Id(15)]
     public int CompressedLength { get; init; } = 128;
 
+    /// <summary>Luna packed length l: the rows of the packed sequence every query attends to.</summary>
+    [Id(16)]
+    public int PackedLength { get; init; } = 64;
+
     /// <summary>The effective right window: 0 when causal.</summary>
     public int? EffectiveRight => Causal ? 0 : WindowRight;
 
@@ -114,6 +118,10 @@ public sealed record AttentionSpec
             case AttentionKind.Linformer:
                 Require(ProjectedLength >= 1, $"Linformer projected length must be >= 1 (got {ProjectedLength}).");
                 Require(!Causal, "Linformer is not defined for causal attention (its projection mixes future positions).");
+                break;
+            case AttentionKind.Luna:
+                Require(PackedLength >= 1, $"Luna packed length must be >= 1 (got {PackedLength}).");
+                Require(!Causal, "Luna is defined for non-causal attention only (its packed sequence attends to every position, so a query would see the future through it).");
                 break;
             case AttentionKind.Performer:
                 Require(Features >= 1, $"Performer feature count must be >= 1 (got {Features}).");

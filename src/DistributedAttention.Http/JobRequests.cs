@@ -72,6 +72,7 @@ public static class JobRequests
             BlockSize = o.Int("block-size") ?? d.BlockSize,
             RandomBlocks = o.Int("random-blocks") ?? d.RandomBlocks,
             ProjectedLength = o.Int("projected-length") ?? d.ProjectedLength,
+            PackedLength = o.Int("packed-length") ?? d.PackedLength,
             Features = o.Int("features") ?? d.Features,
             SegmentLength = o.Int("segment-length") ?? d.SegmentLength,
             MemoryLength = o.Int("memory-length") ?? d.MemoryLength,

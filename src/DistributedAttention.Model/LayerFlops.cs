@@ -22,7 +22,7 @@ public static class LayerFlops
 
     /// <summary>
     /// (query, key) pairs scored per head: exact for full and banded windows; global tokens add their
-    /// rows and columns; BigBird's random blocks, Linformer's projected keys, Performer's features
+    /// rows and columns; BigBird's random blocks, Linformer's projected keys, Luna's pack and unpack, Performer's features
     /// and XL's segments plus memory are counted as the keys each query is scored against.
     /// </summary>
     public static double AttentionPairs(AttentionSpec spec, long n)
@@ -33,6 +33,8 @@ public static class LayerFlops
             AttentionKind.Full => spec.Causal ? n * (n + 1.0) / 2 : (double)n * n,
             AttentionKind.Window or AttentionKind.BigBird => Band(spec, n),
             AttentionKind.Linformer => (double)n * spec.ProjectedLength,
+            // Luna: l packed rows score every key (pack), every query scores the l packed keys (unpack).
+            AttentionKind.Luna => 2.0 * n * spec.PackedLength,
             // FAVOR+: the feature maps of q and k and the two products with them, about 2·m per query.
             AttentionKind.Performer => 2.0 * n * spec.Features,
             _ => (double)n * (spec.SegmentLength + spec.MemoryLength),

@@ -10,7 +10,7 @@ namespace DistributedAttention.Pipeline;
 /// </summary>
 public sealed record MechanismRequest
 {
-    /// <summary>full, window, bigbird, linformer, performer, xl, compressive; null for the caller's default.</summary>
+    /// <summary>full, window, bigbird, linformer, performer, xl, compressive, luna; null for the caller's default.</summary>
     public string? Mechanism { get; init; }
 
     /// <summary>Keys visible left and right of a query, "L,R" or one number; "inf" unbounded; null for the default.</summary>
@@ -31,6 +31,9 @@ public sealed record MechanismRequest
     /// <summary>Linformer projected length.</summary>
     public int ProjectedLength { get; init; } = 256;
 
+    /// <summary>Luna packed length.</summary>
+    public int PackedLength { get; init; } = 64;
+
     /// <summary>Performer random features.</summary>
     public int Features { get; init; } = 256;
 
@@ -46,7 +49,7 @@ public sealed record MechanismRequest
     /// <summary>Compressive memory length in slots.</summary>
     public int CompressedLength { get; init; } = 128;
 
-    /// <summary>Seed of BigBird blocks, Linformer projection and Performer features.</summary>
+    /// <summary>Seed of BigBird blocks, Linformer projection, Performer features and Luna's packed queries.</summary>
     public ulong Seed { get; init; } = 0x5EED;
 
     /// <summary>Score scale (null: 1/sqrt(d)).</summary>
@@ -83,6 +86,7 @@ public sealed record MechanismRequest
             BlockSize = BlockSize,
             RandomBlocks = RandomBlocks,
             ProjectedLength = ProjectedLength,
+            PackedLength = PackedLength,
             Features = Features,
             SegmentLength = SegmentLength,
             MemoryLength = MemoryLength,

@@ -135,9 +135,12 @@ public sealed class ArgumentValidationTests
         Assert.Contains($"no silo answers at http://127.0.0.1:{port}/", run.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public Task Invalid_mechanism_combinations_are_rejected() =>
-        AssertUsageError("Linformer is not defined for causal attention", "process", SampleBook, "--mechanism", "linformer", "--causal");
+    [Theory]
+    [InlineData("linformer", "--causal", "", "Linformer is not defined for causal attention")]
+    [InlineData("luna", "--causal", "", "Luna is defined for non-causal attention only")]
+    [InlineData("luna", "--packed-length", "0", "Luna packed length must be >= 1 (got 0)")]
+    public Task Invalid_mechanism_combinations_are_rejected(string mechanism, string flag, string value, string expected) =>
+        AssertUsageError(expected, ["process", SampleBook, "--mechanism", mechanism, flag, .. value.Length > 0 ? new[] { value } : []]);
 
     [Fact]
     public Task Attention_requires_input_and_output() => AssertUsageError("--input", "attention", "--output", "o.safetensors");

@@ -7,8 +7,8 @@ namespace DistributedAttention.Core.Tests;
 
 /// <summary>
 /// Backward passes: for every mechanism, the gradients of q, k and v through the production
-/// kernel equal those through its dense masked reference (or, for Linformer and Performer, the
-/// plain formula with production's seeded projection or features), for a loss that weighs every
+/// kernel equal those through its dense masked reference (or, for Linformer, Performer and Luna,
+/// the plain formula with production's seeded projection, features or packed queries), for a loss that weighs every
 /// output element (and every finite lse) with seeded random weights. Training builds on these.
 /// </summary>
 public sealed class GradientTests
@@ -64,6 +64,16 @@ public sealed class GradientTests
         AssertSameGradients(
             (a, b, c) => DenseOracle.Attend(a, e.matmul(b), e.matmul(c), all, 1 / Math.Sqrt(8)),
             (a, b, c) => Attention.Attention.Forward(spec, a, b, c), q, k, v, $"linformer n={n}");
+    }
+
+    [Theory]
+    [InlineData(1, 4)]
+    [InlineData(150, 16)]
+    public void Luna_gradients_equal_its_formula(int n, int packed)
+    {
+        var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = packed, Seed = 13 };
+        var (q, k, v) = TensorAssert.RandomQkv(n + 2, 1, 2, n, 8);
+        AssertSameGradients((a, b, c) => DenseOracle.Luna(spec, a, b, c), (a, b, c) => Attention.Attention.Forward(spec, a, b, c), q, k, v, $"luna n={n}");
     }
 
     [Theory]

@@ -118,6 +118,7 @@ public sealed class TransformerLayerTests
             .. TestModels.MixedSpecs,
             new() { Kind = AttentionKind.Window, WindowLeft = 5, WindowRight = 2, SoftmaxScale = 0.37 },
             new() { Kind = AttentionKind.Linformer, ProjectedLength = 16 },
+            new() { Kind = AttentionKind.Luna, PackedLength = 8, SoftmaxScale = 0.41 },
             new() { Kind = AttentionKind.Performer, Features = 16, Causal = true },
         ];
         using var model = new TransformerModel(TestModels.Options(layers: specs.Length, specs: specs));

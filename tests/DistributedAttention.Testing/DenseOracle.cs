@@ -12,7 +12,8 @@ namespace DistributedAttention.Testing;
 /// <remarks>
 /// Linformer's projection and Performer's random features are seeded weights, not masks: tests
 /// take those tensors from production (LinformerProjection, PerformerFeatures) and apply the
-/// plain formula with them (for Linformer, <see cref="Attend"/> over the projected keys).
+/// plain formula with them (for Linformer, <see cref="Attend"/> over the projected keys). Luna's
+/// packed queries are seeded weights too (<see cref="Luna"/>).
 /// </remarks>
 public static class DenseOracle
 {
@@ -59,6 +60,23 @@ public static class DenseOracle
         }
         var mask = tensor(visible, [n, width], device: q.device);
         return Attend(q, cat(keys, 2), cat(values, 2), mask, Scale(spec, q)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Dense Luna with production's seeded packed queries P (l × d): C = softmax(P·Kᵀ/√d)·[K ‖ V]
+    /// over every key (pack), then softmax(Q·C_Kᵀ·scale)·C_V (unpack), each a plain <see cref="Attend"/>.
+    /// </summary>
+    public static AttentionResult Luna(AttentionSpec spec, Tensor q, Tensor k, Tensor v)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        using var scope = NewDisposeScope();
+        var (n, d, l) = (k.shape[2], k.shape[3], spec.PackedLength);
+        var p = LunaPackedQueries.Of(spec.Seed, l, d, k.device).reshape(1, 1, l, d);
+        using var packed = Attend(p, k, cat([k, v], 3), ones(l, n, dtype: @bool, device: k.device), 1 / Math.Sqrt(d));
+        var keys = packed.Output.narrow(3, 0, d);
+        var values = packed.Output.narrow(3, d, v.shape[3]);
+        return Attend(q, keys, values, ones(q.shape[2], l, dtype: @bool, device: q.device), Scale(spec, q)).MoveToOuterDisposeScope();
     }
 
     /// <summary>softmax(QKᵀ·scale masked)·V and its lse; rows with no visible key give o = 0, lse = −inf.</summary>

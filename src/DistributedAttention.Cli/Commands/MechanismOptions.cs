@@ -33,6 +33,8 @@ internal sealed class MechanismOptions
 
     public Option<int> ProjectedLength { get; } = new("--projected-length") { Description = "Linformer projected length k.", DefaultValueFactory = _ => 256 };
 
+    public Option<int> PackedLength { get; } = new("--packed-length") { Description = "Luna packed length l.", DefaultValueFactory = _ => 64 };
+
     public Option<int> Features { get; } = new("--features") { Description = "Performer random features m.", DefaultValueFactory = _ => 256 };
 
     public Option<int> SegmentLength { get; } = new("--segment-length") { Description = "Transformer-XL / compressive segment length S.", DefaultValueFactory = _ => 512 };
@@ -43,13 +45,16 @@ internal sealed class MechanismOptions
 
     public Option<int> CompressedLength { get; } = new("--compressed-length") { Description = "Compressive memory length Mc in slots.", DefaultValueFactory = _ => 128 };
 
-    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of BigBird blocks, Linformer projection and Performer features.", DefaultValueFactory = _ => 0x5EED };
+    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of BigBird blocks, Linformer projection, Performer features and Luna's packed queries.", DefaultValueFactory = _ => 0x5EED };
 
     public Option<double?> SoftmaxScale { get; } = new("--softmax-scale") { Description = "Score scale (default 1/sqrt(d))." };
 
+    /// <summary>Every mechanism flag.</summary>
+    public IReadOnlyList<Option> All => [Mechanism, Window, Dilation, Causal, BlockSize, RandomBlocks, ProjectedLength, PackedLength, Features, SegmentLength, MemoryLength, CompressionRate, CompressedLength, Seed, SoftmaxScale];
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Mechanism, Window, Dilation, Causal, BlockSize, RandomBlocks, ProjectedLength, Features, SegmentLength, MemoryLength, CompressionRate, CompressedLength, Seed, SoftmaxScale })
+        foreach (var option in All)
         {
             command.Add(option);
         }
@@ -70,6 +75,7 @@ internal sealed class MechanismOptions
             BlockSize = result.GetValue(BlockSize),
             RandomBlocks = result.GetValue(RandomBlocks),
             ProjectedLength = result.GetValue(ProjectedLength),
+            PackedLength = result.GetValue(PackedLength),
             Features = result.GetValue(Features),
             SegmentLength = result.GetValue(SegmentLength),
             MemoryLength = result.GetValue(MemoryLength),

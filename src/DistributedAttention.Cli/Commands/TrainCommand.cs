@@ -51,10 +51,10 @@ internal static class TrainCommand
 
             var name = result.GetValue(preset)!;
             if (!TrainingPreset.All.TryGetValue(name, out var chosen)) throw new UsageException($"--preset '{name}' is not one of {string.Join(", ", TrainingPreset.All.Keys)}.");
-            var mechanismGiven = new Option[] { mechanism.Mechanism, mechanism.Window, mechanism.Dilation, mechanism.Causal, mechanism.BlockSize, mechanism.RandomBlocks, mechanism.ProjectedLength, mechanism.Features, mechanism.SegmentLength, mechanism.MemoryLength, mechanism.CompressionRate, mechanism.CompressedLength, mechanism.Seed, mechanism.SoftmaxScale }
-                .Any(o => result.GetResult(o) is { Implicit: false });
+            var mechanismGiven = mechanism.All.Any(o => result.GetResult(o) is { Implicit: false });
             var attention = mechanismGiven ? mechanism.Build(result, []) with { Causal = true } : chosen.Attention;
             if (attention.Kind == AttentionKind.Linformer) throw new UsageException("--mechanism linformer has no causal form (its projection mixes future positions into every key), so it cannot train a next-token language model.");
+            if (attention.Kind == AttentionKind.Luna) throw new UsageException("--mechanism luna has no causal form (its packed sequence attends to every position, so every query would see the future), so it cannot train a next-token language model.");
             var recipe = chosen with
             {
                 Layers = result.GetValue(layers) ?? chosen.Layers,

@@ -26,6 +26,7 @@ public static class Attention
             AttentionKind.Full => FullAttention.Forward(q, k, v, spec.Causal, spec.SoftmaxScale),
             AttentionKind.Window or AttentionKind.BigBird => WindowAttention.Forward(spec, q, k, v),
             AttentionKind.Linformer => LinformerAttention.Forward(spec, q, k, v),
+            AttentionKind.Luna => LunaAttention.Forward(spec, q, k, v),
             AttentionKind.Performer => PerformerAttention.Forward(spec, q, k, v),
             AttentionKind.TransformerXl or AttentionKind.Compressive => SegmentMemoryAttention.Forward(spec, q, k, v),
             _ => throw new ArgumentException($"unknown attention kind {spec.Kind}.", nameof(spec)),
