@@ -29,7 +29,8 @@ public enum AttentionKind
 
     /// <summary>
     /// Luna (linear unified nested attention): a seeded packed sequence of fixed length attends to
-    /// every key (pack), then every query attends to the packed keys and values (unpack). Non-causal.
+    /// the keys (pack), then every query attends to the packed keys and values (unpack). Causal:
+    /// each query unpacks from the pack of the keys at or before it.
     /// </summary>
     Luna,
 }

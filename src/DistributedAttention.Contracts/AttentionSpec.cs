@@ -121,7 +121,6 @@ public sealed record AttentionSpec
                 break;
             case AttentionKind.Luna:
                 Require(PackedLength >= 1, $"Luna packed length must be >= 1 (got {PackedLength}).");
-                Require(!Causal, "Luna is defined for non-causal attention only (its packed sequence attends to every position, so a query would see the future through it).");
                 break;
             case AttentionKind.Performer:
                 Require(Features >= 1, $"Performer feature count must be >= 1 (got {Features}).");

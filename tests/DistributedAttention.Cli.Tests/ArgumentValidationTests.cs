@@ -137,7 +137,6 @@ public sealed class ArgumentValidationTests
 
     [Theory]
     [InlineData("linformer", "--causal", "", "Linformer is not defined for causal attention")]
-    [InlineData("luna", "--causal", "", "Luna is defined for non-causal attention only")]
     [InlineData("luna", "--packed-length", "0", "Luna packed length must be >= 1 (got 0)")]
     public Task Invalid_mechanism_combinations_are_rejected(string mechanism, string flag, string value, string expected) =>
         AssertUsageError(expected, ["process", SampleBook, "--mechanism", mechanism, flag, .. value.Length > 0 ? new[] { value } : []]);

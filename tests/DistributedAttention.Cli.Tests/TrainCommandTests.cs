@@ -49,7 +49,6 @@ public sealed class TrainCommandTests
     [InlineData("--lr", "-1", "invalid training settings: learning rate must be a positive number")]
     [InlineData("--heads", "3", "model dim 16 is not divisible by heads 3")]
     [InlineData("--mechanism", "linformer", "linformer has no causal form")]
-    [InlineData("--mechanism", "luna", "luna has no causal form")]
     [InlineData("--seq-len", "100000", "no book has more than 100,000 training tokens")]
     public async Task Bad_settings_are_refused_with_a_usage_error_naming_them(string flag, string value, string message)
     {

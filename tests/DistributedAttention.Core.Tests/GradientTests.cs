@@ -67,13 +67,15 @@ public sealed class GradientTests
     }
 
     [Theory]
-    [InlineData(1, 4)]
-    [InlineData(150, 16)]
-    public void Luna_gradients_equal_its_formula(int n, int packed)
+    [InlineData(1, 4, false)]
+    [InlineData(150, 16, false)]
+    [InlineData(1, 4, true)]
+    [InlineData(75, 8, true)]
+    public void Luna_gradients_equal_its_formula(int n, int packed, bool causal)
     {
-        var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = packed, Seed = 13 };
+        var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = packed, Seed = 13, Causal = causal };
         var (q, k, v) = TensorAssert.RandomQkv(n + 2, 1, 2, n, 8);
-        AssertSameGradients((a, b, c) => DenseOracle.Luna(spec, a, b, c), (a, b, c) => Attention.Attention.Forward(spec, a, b, c), q, k, v, $"luna n={n}");
+        AssertSameGradients((a, b, c) => DenseOracle.Luna(spec, a, b, c), (a, b, c) => Attention.Attention.Forward(spec, a, b, c), q, k, v, $"luna n={n} causal={causal}");
     }
 
     [Theory]

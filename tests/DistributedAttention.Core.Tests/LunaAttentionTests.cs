@@ -9,13 +9,16 @@ namespace DistributedAttention.Core.Tests;
 public sealed class LunaAttentionTests
 {
     [Theory]
-    [InlineData(1, 1, 8, 8)]
-    [InlineData(5, 16, 8, 8)]        // more packed rows than tokens
-    [InlineData(130, 7, 16, 12)]     // value dim differs from key dim
-    [InlineData(9000, 32, 8, 8)]     // the pack runs over several key chunks
-    public void Luna_equals_the_dense_formula(int n, int packed, int d, int dv)
+    [InlineData(1, 1, 8, 8, false)]
+    [InlineData(5, 16, 8, 8, false)]        // more packed rows than tokens
+    [InlineData(130, 7, 16, 12, false)]     // value dim differs from key dim
+    [InlineData(9000, 32, 8, 8, false)]     // the pack runs over several key chunks
+    [InlineData(1, 1, 8, 8, true)]
+    [InlineData(31, 4, 8, 8, true)]         // one position short of a block
+    [InlineData(97, 16, 16, 12, true)]      // several blocks and a partial one
+    public void Luna_equals_the_dense_formula(int n, int packed, int d, int dv, bool causal)
     {
-        var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = packed, Seed = 21 };
+        var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = packed, Seed = 21, Causal = causal };
         var (q, k, v) = TensorAssert.RandomQkv(n + packed, 2, 2, n, d, dv: dv);
         using var expected = DenseOracle.Luna(spec, q, k, v);
         using var actual = Attention.Attention.Forward(spec, q, k, v);
@@ -49,6 +52,21 @@ public sealed class LunaAttentionTests
     }
 
     [Fact]
+    public void Causal_luna_lets_no_query_see_a_later_key()
+    {
+        // A change at position 30 leaves rows 0..29 exactly as they were and moves every row from 30 on.
+        var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = 8, Causal = true };
+        var (q, k, v) = TensorAssert.RandomQkv(6, 1, 1, 70, 8);
+        using var before = Attention.Attention.Forward(spec, q, k, v);
+        using var k2 = k.clone();
+        k2.narrow(2, 30, 1).add_(2.0);
+        using var after = Attention.Attention.Forward(spec, q, k2, v);
+        using var moved = before.Output.sub(after.Output).abs().amax([3]).squeeze();
+        Assert.True(moved.narrow(0, 0, 30).eq(0).all().item<bool>(), "rows before the change must not move.");
+        Assert.True(moved.narrow(0, 30, 40).gt(1e-7).all().item<bool>(), "rows from the change on must move.");
+    }
+
+    [Fact]
     public void Packs_over_disjoint_keys_merge_into_the_pack_over_their_union()
     {
         var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = 12 };
@@ -73,13 +91,11 @@ public sealed class LunaAttentionTests
         Assert.False(a.eq(other).all().item<bool>());
     }
 
-    [Theory]
-    [InlineData(true, 64, "non-causal attention only")]
-    [InlineData(false, 0, "packed length must be >= 1")]
-    public void Luna_refuses_what_it_cannot_compute(bool causal, int packed, string message)
+    [Fact]
+    public void Luna_refuses_an_empty_packed_sequence()
     {
-        var spec = new AttentionSpec { Kind = AttentionKind.Luna, Causal = causal, PackedLength = packed };
+        var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = 0 };
         var error = Assert.Throws<ArgumentException>(spec.Validate);
-        Assert.Contains(message, error.Message);
+        Assert.Contains("Luna packed length must be >= 1 (got 0)", error.Message);
     }
 }

@@ -37,6 +37,7 @@ public sealed class ShardAttentionTests
         yield return ("full-causal", new AttentionSpec { Kind = AttentionKind.Full, Causal = true });
         yield return ("linformer", new AttentionSpec { Kind = AttentionKind.Linformer, ProjectedLength = 24 });
         yield return ("luna", new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = 20 });
+        yield return ("luna-causal", new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = 20, Causal = true });
         yield return ("performer", new AttentionSpec { Kind = AttentionKind.Performer, Features = 32 });
         yield return ("performer-causal", new AttentionSpec { Kind = AttentionKind.Performer, Features = 32, Causal = true });
         yield return ("xl", new AttentionSpec { Kind = AttentionKind.TransformerXl, SegmentLength = 32, MemoryLength = 48 });

@@ -28,6 +28,7 @@ public sealed class DistributedJobTests(JobCluster fixture) : IClassFixture<JobC
         ["full-causal"] = new() { Kind = AttentionKind.Full, Causal = true },
         ["linformer"] = new() { Kind = AttentionKind.Linformer, ProjectedLength = 24 },
         ["luna"] = new() { Kind = AttentionKind.Luna, PackedLength = 20 },
+        ["luna-causal"] = new() { Kind = AttentionKind.Luna, PackedLength = 20, Causal = true },
         ["performer"] = new() { Kind = AttentionKind.Performer, Features = 32 },
         ["performer-causal"] = new() { Kind = AttentionKind.Performer, Features = 32, Causal = true },
         ["xl"] = new() { Kind = AttentionKind.TransformerXl, SegmentLength = 32, MemoryLength = 48 },

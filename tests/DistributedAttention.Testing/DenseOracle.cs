@@ -65,6 +65,7 @@ public static class DenseOracle
     /// <summary>
     /// Dense Luna with production's seeded packed queries P (l × d): C = softmax(P·Kᵀ/√d)·[K ‖ V]
     /// over every key (pack), then softmax(Q·C_Kᵀ·scale)·C_V (unpack), each a plain <see cref="Attend"/>.
+    /// Causal: every query i gets its own pack, over keys 0..i (an (n, l, n) masked softmax).
     /// </summary>
     public static AttentionResult Luna(AttentionSpec spec, Tensor q, Tensor k, Tensor v)
     {
@@ -73,10 +74,23 @@ public static class DenseOracle
         using var scope = NewDisposeScope();
         var (n, d, l) = (k.shape[2], k.shape[3], spec.PackedLength);
         var p = LunaPackedQueries.Of(spec.Seed, l, d, k.device).reshape(1, 1, l, d);
+        if (spec.Causal) return CausalLuna(p, q, k, v, Scale(spec, q)).MoveToOuterDisposeScope();
         using var packed = Attend(p, k, cat([k, v], 3), ones(l, n, dtype: @bool, device: k.device), 1 / Math.Sqrt(d));
         var keys = packed.Output.narrow(3, 0, d);
         var values = packed.Output.narrow(3, d, v.shape[3]);
         return Attend(q, keys, values, ones(q.shape[2], l, dtype: @bool, device: q.device), Scale(spec, q)).MoveToOuterDisposeScope();
+    }
+
+    private static AttentionResult CausalLuna(Tensor p, Tensor q, Tensor k, Tensor v, double scale)
+    {
+        var (n, d) = (k.shape[2], k.shape[3]);
+        var scores = p.matmul(k.transpose(-2, -1)).div(Math.Sqrt(d));                    // (b, h, l, n)
+        var visible = ones(n, n, dtype: @bool, device: k.device).tril().unsqueeze(1);    // (i, 1, j): j ≤ i
+        var perQuery = scores.unsqueeze(2).masked_fill(visible.logical_not(), float.NegativeInfinity); // (b, h, i, l, j)
+        var packs = perQuery.softmax(-1).matmul(cat([k, v], 3).unsqueeze(2));            // (b, h, i, l, d + dv)
+        var unpack = packs.narrow(4, 0, d).matmul(q.unsqueeze(-1)).squeeze(-1).mul(scale); // (b, h, i, l)
+        var o = unpack.softmax(-1).unsqueeze(-2).matmul(packs.narrow(4, d, v.shape[3])).squeeze(-2);
+        return new AttentionResult(o, unpack.logsumexp(-1));
     }
 
     /// <summary>softmax(QKᵀ·scale masked)·V and its lse; rows with no visible key give o = 0, lse = −inf.</summary>

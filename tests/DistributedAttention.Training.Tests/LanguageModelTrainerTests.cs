@@ -1,3 +1,4 @@
+using DistributedAttention.Contracts;
 using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;
 using static TorchSharp.torch;
@@ -100,6 +101,37 @@ public sealed class LanguageModelTrainerTests
         using var e1 = final.TiedHeadWeight;
         using var e2 = checkpoint.TiedHeadWeight;
         Assert.True(e1.equal(e2).all().item<bool>());
+    }
+
+    public static TheoryData<string> CausalMechanisms => ["full", "window", "bigbird", "performer", "xl", "compressive", "luna"];
+
+    [Theory]
+    [MemberData(nameof(CausalMechanisms))]
+    public void Every_causal_mechanism_trains_and_its_loss_falls(string mechanism)
+    {
+        AttentionSpec attention = mechanism switch
+        {
+            "full" => new() { Kind = AttentionKind.Full, WindowLeft = null, WindowRight = null, Causal = true },
+            "window" => new() { Kind = AttentionKind.Window, WindowLeft = 8, WindowRight = 0, Causal = true },
+            "bigbird" => new() { Kind = AttentionKind.BigBird, WindowLeft = 4, WindowRight = 0, BlockSize = 4, RandomBlocks = 1, Causal = true, GlobalPositions = [0] },
+            "performer" => new() { Kind = AttentionKind.Performer, Features = 16, Causal = true },
+            "xl" => new() { Kind = AttentionKind.TransformerXl, SegmentLength = 8, MemoryLength = 8, Causal = true },
+            "compressive" => new() { Kind = AttentionKind.Compressive, SegmentLength = 8, MemoryLength = 8, CompressionRate = 4, CompressedLength = 4, Causal = true },
+            _ => new() { Kind = AttentionKind.Luna, PackedLength = 8, Causal = true },
+        };
+        using var temp = new TempDir();
+        var splits = Splits(temp);
+        var options = TrainingFixtures.ShortRun(steps: 30) with { EvalEvery = 30, BatchSize = 4, SequenceLength = 32 };
+        TrainingSummary summary;
+        using (var trainer = LanguageModelTrainer.Start(temp.File("run"), TrainingFixtures.TinyModel(splits.Vocab, attention: attention), options, splits.Books))
+        {
+            summary = trainer.Run(null);
+        }
+        var log = LossLog.Read(Path.Combine(temp.File("run"), LanguageModelTrainer.LossCsv));
+        Assert.All(log, r => Assert.True(double.IsFinite(r.TrainLoss), $"{mechanism}: step {r.Step} loss {r.TrainLoss}"));
+        Assert.True(log.Skip(25).Average(r => r.TrainLoss) < log.Take(5).Average(r => r.TrainLoss) - 1,
+            $"{mechanism}: the loss went from {log.Take(5).Average(r => r.TrainLoss):F3} to {log.Skip(25).Average(r => r.TrainLoss):F3}");
+        Assert.True(double.IsFinite(summary.HeldOut.Loss), $"{mechanism}: held-out loss {summary.HeldOut.Loss}");
     }
 
     [Fact]

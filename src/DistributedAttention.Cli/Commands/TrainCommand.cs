@@ -54,7 +54,6 @@ internal static class TrainCommand
             var mechanismGiven = mechanism.All.Any(o => result.GetResult(o) is { Implicit: false });
             var attention = mechanismGiven ? mechanism.Build(result, []) with { Causal = true } : chosen.Attention;
             if (attention.Kind == AttentionKind.Linformer) throw new UsageException("--mechanism linformer has no causal form (its projection mixes future positions into every key), so it cannot train a next-token language model.");
-            if (attention.Kind == AttentionKind.Luna) throw new UsageException("--mechanism luna has no causal form (its packed sequence attends to every position, so every query would see the future), so it cannot train a next-token language model.");
             var recipe = chosen with
             {
                 Layers = result.GetValue(layers) ?? chosen.Layers,

@@ -1,4 +1,5 @@
 using DistributedAttention.Contracts;
+using DistributedAttention.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,8 @@ namespace DistributedAttention.Core.Attention;
 /// keys and values, C = softmax(P·Kᵀ/√d)·[K ‖ V] (pack); then each query attends to the l packed
 /// keys and values, softmax(Q·C_Kᵀ·scale)·C_V (unpack). The pack is softmax attention of l rows
 /// over the sequence, so shards merge their partial packs (log-sum-exp merge) and every shard
-/// unpacks locally. Non-causal only. Memory and time are linear in n.
+/// unpacks locally. Memory and time are linear in n. Causal Luna (<see cref="LunaCausal"/>) packs,
+/// for each query, only the keys at or before it: exact, and still linear in n.
 /// </summary>
 /// <remarks>
 /// The paper passes each layer's packed output on to the next layer and gives it learned
@@ -33,8 +35,15 @@ public static class LunaAttention
         HeadLayout.CheckInputs(q, k, v);
         using var scope = NewDisposeScope();
         var kf = HeadLayout.Flatten(k);
-        using var packed = Pack(spec, kf, HeadLayout.Flatten(v), 0);
-        var result = Unpack(spec, HeadLayout.ScaledQueries(q, HeadLayout.Scale(spec, q)), packed, 0, kf.shape[2]);
+        var vf = HeadLayout.Flatten(v);
+        var qs = HeadLayout.ScaledQueries(q, HeadLayout.Scale(spec, q));
+        if (spec.Causal)
+        {
+            using var none = EmptyPack(spec, kf, vf.shape[2]);
+            return HeadLayout.Unflatten(LunaCausal.Forward(spec, qs, kf, vf, none), q.shape[0], q.shape[1]).MoveToOuterDisposeScope();
+        }
+        using var packed = Pack(spec, kf, vf, 0);
+        var result = Unpack(spec, qs, packed, 0, kf.shape[2]);
         return HeadLayout.Unflatten(result, q.shape[0], q.shape[1]).MoveToOuterDisposeScope();
     }
 
@@ -52,14 +61,28 @@ public static class LunaAttention
     {
         using var scope = NewDisposeScope();
         var (bh, len, d) = (k.shape[0], k.shape[1], k.shape[2]);
-        using var scale = (1.0 / Math.Sqrt(d)).ToScalar();
-        var p = LunaPackedQueries.Of(spec.Seed, spec.PackedLength, d, k.device).to(k.dtype).mul(scale);
-        var queries = p.unsqueeze(0).expand(bh, -1, -1);
+        var queries = ScaledPackedQueries(spec, d, k.dtype, k.device).unsqueeze(0).expand(bh, -1, -1);
         var kernel = new IntervalAttention { QueryBlock = spec.PackedLength, KeyChunk = KeyChunk };
         var result = kernel.Forward(queries, k, cat([k, v], 2), HeadLayout.Range(0, spec.PackedLength), start, _ => (start, start + len - 1));
         kernel.ClearMasks();
         return result.MoveToOuterDisposeScope();
     }
+
+    /// <summary>P/√d: the packed queries with the pack's fixed score scale folded in, (l, d).</summary>
+    internal static Tensor ScaledPackedQueries(AttentionSpec spec, long d, ScalarType dtype, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var scale = (1.0 / Math.Sqrt(d)).ToScalar();
+        return LunaPackedQueries.Of(spec.Seed, spec.PackedLength, d, device).to(dtype).mul(scale).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The pack of no keys: zero rows with lse −inf, the identity of the merge.</summary>
+    /// <param name="spec">The Luna spec.</param>
+    /// <param name="like">(bh, ·, d) keys: batch·heads, d, dtype and device.</param>
+    /// <param name="valueDim">dv.</param>
+    public static AttentionResult EmptyPack(AttentionSpec spec, Tensor like, long valueDim) => new(
+        zeros(like.shape[0], spec.PackedLength, like.shape[2] + valueDim, dtype: like.dtype, device: like.device),
+        full(like.shape[0], spec.PackedLength, KeptScalars.NegativeInfinity, dtype: like.dtype, device: like.device));
 
     /// <summary>The unpack: queries (already scaled) attend to the packed keys and values.</summary>
     /// <param name="spec">The Luna spec.</param>

@@ -1,13 +1,16 @@
 using DistributedAttention.Core.Attention;
+using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Distributed;
 
 /// <summary>
-/// Luna on a shard: the pack of its own keys (l rows with their lse), merged round the ring into
-/// the whole sequence's pack (all-reduce with the log-sum-exp merge, so every shard holds the same
-/// l rows), then the local unpack of its queries. Traffic per shard: l·(d + dv + 1) numbers per
-/// head, twice, whatever n is.
+/// Luna on a shard: the pack of its own keys (l rows with their lse). Non-causal: merged round
+/// the ring into the whole sequence's pack (all-reduce with the log-sum-exp merge, so every shard
+/// holds the same l rows), then the local unpack of its queries. Causal: an exclusive prefix scan
+/// of the same merge gives each shard the pack of every earlier shard's keys, from which its rows
+/// extend the pack position by position (<see cref="LunaCausal"/>). Traffic per shard:
+/// l·(d + dv + 1) numbers per head, twice (non-causal) or once (causal), whatever n is.
 /// </summary>
 internal static class ShardLuna
 {
@@ -20,10 +23,13 @@ internal static class ShardLuna
             var pack = LunaAttention.Pack(spec, kf, vf, start);
             return new[] { pack.Output, pack.Lse! };
         }).ConfigureAwait(false);
-        Tensor[] total;
+        Tensor[] packed;
         try
         {
-            total = await RingCollectives.AllReduceAsync(c.Ring, local, ShardWindow.MergeParts, c.Tag("reduce-merge", "luna"), c.Cancellation).ConfigureAwait(false);
+            packed = spec.Causal
+                ? await RingCollectives.ExclusiveScanAsync(c.Ring, local, ShardWindow.MergeParts,
+                    () => [zeros_like(local[0]), full_like(local[1], KeptScalars.NegativeInfinity)], c.Tag("prefix-scan", "luna"), c.Cancellation).ConfigureAwait(false)
+                : await RingCollectives.AllReduceAsync(c.Ring, local, ShardWindow.MergeParts, c.Tag("reduce-merge", "luna"), c.Cancellation).ConfigureAwait(false);
         }
         finally
         {
@@ -31,11 +37,14 @@ internal static class ShardLuna
         }
         try
         {
-            return await c.Run(() => LunaAttention.Unpack(spec, qs, new AttentionResult(total[0], total[1]), start, kf.shape[2])).ConfigureAwait(false);
+            var pack = new AttentionResult(packed[0], packed[1]);
+            return await c.Run(() => spec.Causal
+                ? LunaCausal.Forward(spec, qs, kf, vf, pack)
+                : LunaAttention.Unpack(spec, qs, pack, start, kf.shape[2])).ConfigureAwait(false);
         }
         finally
         {
-            RingCollectives.Dispose(total);
+            RingCollectives.Dispose(packed);
         }
     }
 }
