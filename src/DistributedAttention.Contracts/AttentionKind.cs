@@ -33,4 +33,10 @@ public enum AttentionKind
     /// each query unpacks from the pack of the keys at or before it.
     /// </summary>
     Luna,
+
+    /// <summary>
+    /// Routing attention (learned dynamic sparsity): queries and keys go to the cluster of their
+    /// nearest centroid (cosine); a query attends to the keys of its own cluster and to its own key.
+    /// </summary>
+    Routing,
 }

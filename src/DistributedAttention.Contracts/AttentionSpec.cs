@@ -52,7 +52,7 @@ public sealed record AttentionSpec
     [Id(6)]
     public double? SoftmaxScale { get; init; }
 
-    /// <summary>Seed of every random choice (BigBird blocks, Linformer projection, Performer features, Luna's packed queries).</summary>
+    /// <summary>Seed of every random choice (BigBird blocks, Linformer projection, Performer features, Luna's packed queries, routing centroids).</summary>
     [Id(7)]
     public ulong Seed { get; init; } = 0x5EED;
 
@@ -92,6 +92,18 @@ public sealed record AttentionSpec
     [Id(16)]
     public int PackedLength { get; init; } = 64;
 
+    /// <summary>Routing attention: number of clusters (centroids).</summary>
+    [Id(17)]
+    public int Clusters { get; init; } = 8;
+
+    /// <summary>
+    /// Routing attention: learned centroids, <see cref="Clusters"/> rows of the head dimension,
+    /// row-major (training fills them by online k-means; fixed at inference). Empty: seeded
+    /// random centroids from <see cref="Seed"/>.
+    /// </summary>
+    [Id(18)]
+    public IReadOnlyList<float> Centroids { get; init; } = [];
+
     /// <summary>The effective right window: 0 when causal.</summary>
     public int? EffectiveRight => Causal ? 0 : WindowRight;
 
@@ -121,6 +133,11 @@ public sealed record AttentionSpec
                 break;
             case AttentionKind.Luna:
                 Require(PackedLength >= 1, $"Luna packed length must be >= 1 (got {PackedLength}).");
+                break;
+            case AttentionKind.Routing:
+                Require(Clusters >= 1, $"routing clusters must be >= 1 (got {Clusters}).");
+                Require(Centroids.Count % Clusters == 0, $"routing centroids hold {Centroids.Count} numbers, not a whole number of rows for {Clusters} clusters.");
+                Require(Centroids.All(float.IsFinite), "routing centroids must be finite numbers.");
                 break;
             case AttentionKind.Performer:
                 Require(Features >= 1, $"Performer feature count must be >= 1 (got {Features}).");

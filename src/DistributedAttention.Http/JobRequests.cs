@@ -73,6 +73,7 @@ public static class JobRequests
             RandomBlocks = o.Int("random-blocks") ?? d.RandomBlocks,
             ProjectedLength = o.Int("projected-length") ?? d.ProjectedLength,
             PackedLength = o.Int("packed-length") ?? d.PackedLength,
+            Clusters = o.Int("clusters") ?? d.Clusters,
             Features = o.Int("features") ?? d.Features,
             SegmentLength = o.Int("segment-length") ?? d.SegmentLength,
             MemoryLength = o.Int("memory-length") ?? d.MemoryLength,

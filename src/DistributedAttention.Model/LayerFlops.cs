@@ -35,6 +35,8 @@ public static class LayerFlops
             AttentionKind.Linformer => (double)n * spec.ProjectedLength,
             // Luna: l packed rows score every key (pack), every query scores the l packed keys (unpack).
             AttentionKind.Luna => 2.0 * n * spec.PackedLength,
+            // Routing: each query scores its cluster, n / C keys when clusters are balanced.
+            AttentionKind.Routing => (double)n * n / spec.Clusters,
             // FAVOR+: the feature maps of q and k and the two products with them, about 2·m per query.
             AttentionKind.Performer => 2.0 * n * spec.Features,
             _ => (double)n * (spec.SegmentLength + spec.MemoryLength),

@@ -10,7 +10,7 @@ namespace DistributedAttention.Pipeline;
 /// </summary>
 public sealed record MechanismRequest
 {
-    /// <summary>full, window, bigbird, linformer, performer, xl, compressive, luna; null for the caller's default.</summary>
+    /// <summary>full, window, bigbird, linformer, performer, xl, compressive, luna, routing; null for the caller's default.</summary>
     public string? Mechanism { get; init; }
 
     /// <summary>Keys visible left and right of a query, "L,R" or one number; "inf" unbounded; null for the default.</summary>
@@ -34,6 +34,9 @@ public sealed record MechanismRequest
     /// <summary>Luna packed length.</summary>
     public int PackedLength { get; init; } = 64;
 
+    /// <summary>Routing attention clusters.</summary>
+    public int Clusters { get; init; } = 8;
+
     /// <summary>Performer random features.</summary>
     public int Features { get; init; } = 256;
 
@@ -49,7 +52,7 @@ public sealed record MechanismRequest
     /// <summary>Compressive memory length in slots.</summary>
     public int CompressedLength { get; init; } = 128;
 
-    /// <summary>Seed of BigBird blocks, Linformer projection, Performer features and Luna's packed queries.</summary>
+    /// <summary>Seed of BigBird blocks, Linformer projection, Performer features, Luna's packed queries and routing centroids.</summary>
     public ulong Seed { get; init; } = 0x5EED;
 
     /// <summary>Score scale (null: 1/sqrt(d)).</summary>
@@ -87,6 +90,7 @@ public sealed record MechanismRequest
             RandomBlocks = RandomBlocks,
             ProjectedLength = ProjectedLength,
             PackedLength = PackedLength,
+            Clusters = Clusters,
             Features = Features,
             SegmentLength = SegmentLength,
             MemoryLength = MemoryLength,

@@ -51,7 +51,7 @@ public static class ValueParsers
         return [.. result.Distinct().Order()];
     }
 
-    /// <summary><c>--mechanism</c>: full, window, bigbird, linformer, performer, xl, compressive, luna.</summary>
+    /// <summary><c>--mechanism</c>: full, window, bigbird, linformer, performer, xl, compressive, luna, routing.</summary>
     public static AttentionKind Mechanism(string text, string option = "--mechanism") => text.Trim().ToLowerInvariant() switch
     {
         "full" => AttentionKind.Full,
@@ -62,11 +62,12 @@ public static class ValueParsers
         "xl" or "transformer-xl" or "transformerxl" => AttentionKind.TransformerXl,
         "compressive" => AttentionKind.Compressive,
         "luna" => AttentionKind.Luna,
+        "routing" => AttentionKind.Routing,
         _ => throw new ArgumentException($"{option} '{text}' is not one of {MechanismNames}."),
     };
 
     /// <summary>The accepted mechanism names, for help and errors.</summary>
-    public const string MechanismNames = "full, window, bigbird, linformer, performer, xl, compressive, luna";
+    public const string MechanismNames = "full, window, bigbird, linformer, performer, xl, compressive, luna, routing";
 
     /// <summary>The command-line name of <paramref name="kind"/>.</summary>
     public static string MechanismName(AttentionKind kind) => kind switch

@@ -21,9 +21,12 @@ public sealed class GradientTests
     {
         var (_, spec, n) = MaskedSpecs().Single(s => s.Name == name);
         var (q, k, v) = TensorAssert.RandomQkv(n * 7 + 3, 2, 2, n, 8);
-        Func<Tensor, Tensor, Tensor, AttentionResult> reference = spec.Kind == AttentionKind.Compressive
-            ? (a, b, c) => DenseOracle.Compressive(spec, a, b, c)
-            : (a, b, c) => DenseOracle.Forward(spec, a, b, c);
+        Func<Tensor, Tensor, Tensor, AttentionResult> reference = spec.Kind switch
+        {
+            AttentionKind.Compressive => (a, b, c) => DenseOracle.Compressive(spec, a, b, c),
+            AttentionKind.Routing => (a, b, c) => DenseOracle.Routing(spec, a, b, c),
+            _ => (a, b, c) => DenseOracle.Forward(spec, a, b, c),
+        };
         AssertSameGradients(reference, (a, b, c) => Attention.Attention.Forward(spec, a, b, c), q, k, v, name);
     }
 
@@ -109,6 +112,8 @@ public sealed class GradientTests
         yield return ("bigbird", new AttentionSpec { Kind = AttentionKind.BigBird, WindowLeft = 8, WindowRight = 8, BlockSize = 16, RandomBlocks = 2, GlobalPositions = [5, 90] }, 170);
         yield return ("bigbird-causal", new AttentionSpec { Kind = AttentionKind.BigBird, WindowLeft = 20, WindowRight = 0, Causal = true, BlockSize = 8, RandomBlocks = 3, GlobalPositions = [3, 100] }, 150);
         yield return ("transformer-xl", new AttentionSpec { Kind = AttentionKind.TransformerXl, SegmentLength = 16, MemoryLength = 20 }, 90);
+        yield return ("routing", new AttentionSpec { Kind = AttentionKind.Routing, Clusters = 4 }, 90);
+        yield return ("routing-causal", new AttentionSpec { Kind = AttentionKind.Routing, Clusters = 3, Causal = true }, 80);
         yield return ("compressive", new AttentionSpec { Kind = AttentionKind.Compressive, SegmentLength = 12, MemoryLength = 8, CompressionRate = 4 }, 75);
     }
 

@@ -65,6 +65,19 @@ public sealed class TensorChunkCodecTests
     }
 
     [Fact]
+    public void Integer_tensors_round_trip_exactly_as_int32()
+    {
+        // Positions past 2^24 would lose their low bits in float32, and in bf16 almost everything.
+        using var x = tensor(new long[] { 0, 1, 16_777_217, 2_000_000_001, -3, 12 }, [2, 3]);
+        using var y = TensorChunkCodec.DecodeFlat(TensorChunkCodec.EncodeFlat(x, "", ElementType.Int32, 8), x.shape);
+        Assert.Equal(ScalarType.Int32, y.dtype);
+        Assert.Equal(x.data<long>().ToArray(), y.to(ScalarType.Int64).data<long>().ToArray());
+        using var empty = zeros(0, 3, dtype: ScalarType.Int64);
+        using var none = TensorChunkCodec.DecodeFlat(TensorChunkCodec.EncodeFlat(empty, "", ElementType.Int32, 8), empty.shape);
+        Assert.Equal([0L, 3L], none.shape);
+    }
+
+    [Fact]
     public void Non_contiguous_input_is_encoded_in_logical_order()
     {
         using var x = arange(24, dtype: ScalarType.Float32).reshape(2, 3, 4);

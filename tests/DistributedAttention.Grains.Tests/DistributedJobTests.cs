@@ -28,6 +28,8 @@ public sealed class DistributedJobTests(JobCluster fixture) : IClassFixture<JobC
         ["full-causal"] = new() { Kind = AttentionKind.Full, Causal = true },
         ["linformer"] = new() { Kind = AttentionKind.Linformer, ProjectedLength = 24 },
         ["luna"] = new() { Kind = AttentionKind.Luna, PackedLength = 20 },
+        ["routing"] = new() { Kind = AttentionKind.Routing, Clusters = 5 },
+        ["routing-causal"] = new() { Kind = AttentionKind.Routing, Clusters = 4, Causal = true },
         ["luna-causal"] = new() { Kind = AttentionKind.Luna, PackedLength = 20, Causal = true },
         ["performer"] = new() { Kind = AttentionKind.Performer, Features = 32 },
         ["performer-causal"] = new() { Kind = AttentionKind.Performer, Features = 32, Causal = true },

@@ -20,6 +20,7 @@ public sealed class ShardedTransformerTests
         new() { Kind = AttentionKind.Linformer, ProjectedLength = 16 },
         new() { Kind = AttentionKind.Luna, PackedLength = 12 },
         new() { Kind = AttentionKind.Luna, PackedLength = 6, Causal = true },
+        new() { Kind = AttentionKind.Routing, Clusters = 3, Causal = true },
         new() { Kind = AttentionKind.Performer, Features = 16, Causal = true },
         new() { Kind = AttentionKind.Window, WindowLeft = 6, WindowRight = 0, Dilation = 2, Causal = true, GlobalPositions = [50] },
     ];

@@ -81,6 +81,36 @@ public static class DenseOracle
         return Attend(q, keys, values, ones(q.shape[2], l, dtype: @bool, device: q.device), Scale(spec, q)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Dense routing attention with production's centroids (weights: learned or seeded): the oracle
+    /// assigns every query and key to the centroid of largest cosine itself, and query i sees key j
+    /// when their clusters match (and j ≤ i when causal) or j = i.
+    /// </summary>
+    public static AttentionResult Routing(AttentionSpec spec, Tensor q, Tensor k, Tensor v)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        using var scope = NewDisposeScope();
+        var (n, d) = (k.shape[2], k.shape[3]);
+        var centroids = RoutingClusters.Centroids(spec, d, k.device);
+        var rows = new List<AttentionResult>();
+        var qf = q.reshape(-1, n, d);
+        var kf = k.reshape(-1, n, d);
+        var vf = v.reshape(-1, n, v.shape[3]);
+        for (long b = 0; b < qf.shape[0]; b++)
+        {
+            var cq = qf[b].to(float64).matmul(centroids.T).argmax(-1);
+            var ck = kf[b].to(float64).matmul(centroids.T).argmax(-1);
+            var mask = cq.unsqueeze(1).eq(ck.unsqueeze(0));
+            if (spec.Causal) mask = mask.logical_and(ones(n, n, dtype: @bool, device: q.device).tril());
+            mask = mask.logical_or(eye(n, dtype: @bool, device: q.device));
+            rows.Add(Attend(qf[b].unsqueeze(0).unsqueeze(0), kf[b].unsqueeze(0).unsqueeze(0), vf[b].unsqueeze(0).unsqueeze(0), mask, Scale(spec, q)));
+        }
+        var o = cat(rows.Select(r => r.Output).ToArray(), 0).reshape(q.shape[0], q.shape[1], n, v.shape[3]);
+        var lse = cat(rows.Select(r => r.Lse!).ToArray(), 0).reshape(q.shape[0], q.shape[1], n);
+        return new AttentionResult(o, lse).MoveToOuterDisposeScope();
+    }
+
     private static AttentionResult CausalLuna(Tensor p, Tensor q, Tensor k, Tensor v, double scale)
     {
         var (n, d) = (k.shape[2], k.shape[3]);

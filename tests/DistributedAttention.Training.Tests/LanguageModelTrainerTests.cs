@@ -103,7 +103,7 @@ public sealed class LanguageModelTrainerTests
         Assert.True(e1.equal(e2).all().item<bool>());
     }
 
-    public static TheoryData<string> CausalMechanisms => ["full", "window", "bigbird", "performer", "xl", "compressive", "luna"];
+    public static TheoryData<string> CausalMechanisms => ["full", "window", "bigbird", "performer", "xl", "compressive", "luna", "routing"];
 
     [Theory]
     [MemberData(nameof(CausalMechanisms))]
@@ -117,7 +117,8 @@ public sealed class LanguageModelTrainerTests
             "performer" => new() { Kind = AttentionKind.Performer, Features = 16, Causal = true },
             "xl" => new() { Kind = AttentionKind.TransformerXl, SegmentLength = 8, MemoryLength = 8, Causal = true },
             "compressive" => new() { Kind = AttentionKind.Compressive, SegmentLength = 8, MemoryLength = 8, CompressionRate = 4, CompressedLength = 4, Causal = true },
-            _ => new() { Kind = AttentionKind.Luna, PackedLength = 8, Causal = true },
+            "luna" => new() { Kind = AttentionKind.Luna, PackedLength = 8, Causal = true },
+            _ => new() { Kind = AttentionKind.Routing, Clusters = 4, Causal = true },
         };
         using var temp = new TempDir();
         var splits = Splits(temp);

@@ -35,6 +35,8 @@ internal sealed class MechanismOptions
 
     public Option<int> PackedLength { get; } = new("--packed-length") { Description = "Luna packed length l.", DefaultValueFactory = _ => 64 };
 
+    public Option<int> Clusters { get; } = new("--clusters") { Description = "Routing attention clusters C (seeded centroids; training learns them).", DefaultValueFactory = _ => 8 };
+
     public Option<int> Features { get; } = new("--features") { Description = "Performer random features m.", DefaultValueFactory = _ => 256 };
 
     public Option<int> SegmentLength { get; } = new("--segment-length") { Description = "Transformer-XL / compressive segment length S.", DefaultValueFactory = _ => 512 };
@@ -45,12 +47,12 @@ internal sealed class MechanismOptions
 
     public Option<int> CompressedLength { get; } = new("--compressed-length") { Description = "Compressive memory length Mc in slots.", DefaultValueFactory = _ => 128 };
 
-    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of BigBird blocks, Linformer projection, Performer features and Luna's packed queries.", DefaultValueFactory = _ => 0x5EED };
+    public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of BigBird blocks, Linformer projection, Performer features, Luna's packed queries and routing centroids.", DefaultValueFactory = _ => 0x5EED };
 
     public Option<double?> SoftmaxScale { get; } = new("--softmax-scale") { Description = "Score scale (default 1/sqrt(d))." };
 
     /// <summary>Every mechanism flag.</summary>
-    public IReadOnlyList<Option> All => [Mechanism, Window, Dilation, Causal, BlockSize, RandomBlocks, ProjectedLength, PackedLength, Features, SegmentLength, MemoryLength, CompressionRate, CompressedLength, Seed, SoftmaxScale];
+    public IReadOnlyList<Option> All => [Mechanism, Window, Dilation, Causal, BlockSize, RandomBlocks, ProjectedLength, PackedLength, Clusters, Features, SegmentLength, MemoryLength, CompressionRate, CompressedLength, Seed, SoftmaxScale];
 
     public void AddTo(Command command)
     {
@@ -76,6 +78,7 @@ internal sealed class MechanismOptions
             RandomBlocks = result.GetValue(RandomBlocks),
             ProjectedLength = result.GetValue(ProjectedLength),
             PackedLength = result.GetValue(PackedLength),
+            Clusters = result.GetValue(Clusters),
             Features = result.GetValue(Features),
             SegmentLength = result.GetValue(SegmentLength),
             MemoryLength = result.GetValue(MemoryLength),

@@ -85,7 +85,7 @@ internal static class ProcessCommand
             }
         }
         var changing = command.Options
-            .Where(o => o.Name is "--model-seed" or "--global-every" or "--global-positions" or "--mechanism" or "--window" or "--dilation" or "--causal" or "--block-size" or "--random-blocks" or "--projected-length" or "--packed-length" or "--features" or "--segment-length" or "--memory-length" or "--compression-rate" or "--compressed-length" or "--seed" or "--softmax-scale")
+            .Where(o => o.Name is "--model-seed" or "--global-every" or "--global-positions" or "--mechanism" or "--window" or "--dilation" or "--causal" or "--block-size" or "--random-blocks" or "--projected-length" or "--packed-length" or "--clusters" or "--features" or "--segment-length" or "--memory-length" or "--compression-rate" or "--compressed-length" or "--seed" or "--softmax-scale")
             .Where(given)
             .Select(o => o.Name)
             .ToList();

@@ -27,6 +27,7 @@ public static class Attention
             AttentionKind.Window or AttentionKind.BigBird => WindowAttention.Forward(spec, q, k, v),
             AttentionKind.Linformer => LinformerAttention.Forward(spec, q, k, v),
             AttentionKind.Luna => LunaAttention.Forward(spec, q, k, v),
+            AttentionKind.Routing => RoutingAttention.Forward(spec, q, k, v),
             AttentionKind.Performer => PerformerAttention.Forward(spec, q, k, v),
             AttentionKind.TransformerXl or AttentionKind.Compressive => SegmentMemoryAttention.Forward(spec, q, k, v),
             _ => throw new ArgumentException($"unknown attention kind {spec.Kind}.", nameof(spec)),

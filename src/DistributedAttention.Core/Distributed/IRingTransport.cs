@@ -4,7 +4,8 @@ namespace DistributedAttention.Core.Distributed;
 
 /// <summary>
 /// Point-to-point tensor messages between the shards of one ring. The collectives of
-/// <c>RingCollectives</c> only ever address ring neighbours through it. Implementations:
+/// <c>RingCollectives</c> only ever address ring neighbours through it; routing attention's
+/// all-to-all addresses every shard. Implementations:
 /// <see cref="InMemoryRing"/> (one process) and the Orleans shard grains (a cluster).
 /// </summary>
 /// <remarks>
@@ -25,6 +26,9 @@ public interface IRingTransport
     /// </summary>
     Task SendAsync(int to, string tag, Tensor tensor, CancellationToken cancellationToken);
 
-    /// <summary>Receives the tensor shard <paramref name="from"/> sent under <paramref name="tag"/> (a CPU tensor the caller owns).</summary>
+    /// <summary>
+    /// Receives the tensor shard <paramref name="from"/> sent under <paramref name="tag"/> (a CPU tensor the caller owns):
+    /// integer tensors arrive exactly (as int32 or their own type), numbers as float32 (through the job's wire type).
+    /// </summary>
     Task<Tensor> ReceiveAsync(int from, string tag, CancellationToken cancellationToken);
 }

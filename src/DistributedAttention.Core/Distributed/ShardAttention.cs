@@ -61,6 +61,7 @@ public static class ShardAttention
                 AttentionKind.Window or AttentionKind.BigBird => await ShardWindow.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
                 AttentionKind.Linformer => await ShardLinformer.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
                 AttentionKind.Luna => await ShardLuna.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
+                AttentionKind.Routing => await ShardRouting.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
                 AttentionKind.TransformerXl or AttentionKind.Compressive => await ShardSegmentMemory.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
                 _ => throw new ArgumentException($"unknown attention kind {spec.Kind}.", nameof(spec)),
             };

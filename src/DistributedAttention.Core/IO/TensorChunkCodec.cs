@@ -100,7 +100,7 @@ public static class TensorChunkCodec
 
     /// <summary>
     /// The tensor of <paramref name="shape"/> whose flattened pieces are <paramref name="pieces"/>
-    /// (any order), as a new fp32 CPU tensor the caller owns.
+    /// (any order), as a new CPU tensor the caller owns: int32 for int32 pieces, fp32 otherwise.
     /// </summary>
     /// <exception cref="ArgumentException">Pieces are missing, overlap, or disagree with the shape.</exception>
     public static Tensor DecodeFlat(IReadOnlyList<TensorChunk> pieces, long[] shape)
@@ -120,7 +120,7 @@ public static class TensorChunkCodec
             covered += CopyInto(piece, flat, 0, 0, type);
         }
         if (covered != elements) throw new ArgumentException($"the pieces hold {covered} of the {elements} elements of {TensorChunkRules.Format(shape)}.", nameof(pieces));
-        var result = type == ElementType.Float32 ? flat.reshape(shape) : flat.to(ScalarType.Float32).reshape(shape);
+        var result = type is ElementType.Float32 or ElementType.Int32 ? flat.reshape(shape) : flat.to(ScalarType.Float32).reshape(shape);
         return result.MoveToOuterDisposeScope();
     }
 

@@ -81,7 +81,9 @@ public sealed class OrleansRingTransport : IRingTransport
         RingTags.CheckPeer(Layout, to);
         cancellationToken.ThrowIfCancellationRequested();
         // Encoded (copied) before the first await: the caller may dispose the tensor once we return.
-        var pieces = TensorChunkCodec.EncodeFlat(tensor, "", TensorChunkRules.Of(wire), chunkBytes);
+        // Integer tensors (indices, positions, counts) travel exactly, whatever the wire type of the numbers.
+        var type = tensor.dtype is ScalarType.Int32 or ScalarType.Int64 ? ElementType.Int32 : TensorChunkRules.Of(wire);
+        var pieces = TensorChunkCodec.EncodeFlat(tensor, "", type, chunkBytes);
         var fullTag = tagPrefix + tag;
         var shape = tensor.shape;
         var chunks = pieces.Select((piece, i) => new RingMessage(fullTag, Shard, i, pieces.Count, shape, piece));
