@@ -24,7 +24,7 @@ internal static class TransformerCheckpoint
         var metadata = new Dictionary<string, string>
         {
             [FormatKey] = Format,
-            [OptionsKey] = model.Options.ToJson(),
+            [OptionsKey] = model.CurrentOptions.ToJson(),
         };
         // state_dict hands out the live parameters: write them, never dispose them.
         Safetensors.Save(path, model.state_dict(), metadata);
@@ -66,6 +66,16 @@ internal static class TransformerCheckpoint
             {
                 throw new InvalidDataException(
                     $"{path}: weight '{name}' has shape [{string.Join(", ", info.Shape)}], the model expects [{string.Join(", ", parameter.shape)}].");
+            }
+        }
+
+        // Routing layers' learned centroids live in the saved options, not in a tensor.
+        var saved = ReadOptions(path);
+        if (saved.Layers == model.Layers.Count)
+        {
+            foreach (var layer in model.Layers)
+            {
+                if (saved.LayerAttention[layer.Index] is { Kind: AttentionKind.Routing, Centroids.Count: > 0 } spec) layer.UseRoutingCentroids(spec.Centroids);
             }
         }
 

@@ -24,6 +24,7 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
     private readonly LayerNorm ffnNorm;
     private readonly FeedForward ffn;
     private readonly RotaryEmbedding rope;
+    private readonly bool scalesQueries;
 
     /// <summary>Creates layer <paramref name="index"/> of a model with <paramref name="options"/> (weights uninitialised until the model initialises them).</summary>
     public TransformerLayer(TransformerOptions options, int index) : base(nameof(TransformerLayer))
@@ -33,6 +34,8 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
         if (index < 0 || index >= options.Layers) throw new ArgumentOutOfRangeException(nameof(index), index, $"layer index must be in [0, {options.Layers}).");
         Index = index;
         Spec = options.LayerAttention[index];
+        if (Spec is { Kind: AttentionKind.Routing, Centroids.Count: > 0 } && Spec.Centroids.Count != Spec.Clusters * options.HeadDim)
+            throw new ArgumentException($"layer {index}: routing centroids hold {Spec.Centroids.Count} numbers, not {Spec.Clusters} clusters of the head dimension {options.HeadDim}.");
         Heads = options.Heads;
         HeadDim = options.HeadDim;
         ModelDim = options.ModelDim;
@@ -41,20 +44,34 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
         ffnNorm = nn.LayerNorm(options.ModelDim, options.LayerNormEps);
         ffn = new FeedForward(options.ModelDim, options.FeedForwardDim);
         rope = new RotaryEmbedding(options.HeadDim, options.RopeBase);
-        var scalesQueries = Spec.Kind != AttentionKind.Performer;
+        scalesQueries = Spec.Kind != AttentionKind.Performer;
         QueryScale = scalesQueries ? Spec.SoftmaxScale ?? 1.0 / Math.Sqrt(options.HeadDim) : 1.0;
-        AttentionStepSpec = scalesQueries ? Spec with { SoftmaxScale = 1.0 } : Spec;
         register_module("attn_norm", attnNorm);
         register_module("attn", attn);
         register_module("ffn_norm", ffnNorm);
         register_module("ffn", ffn);
     }
 
+    /// <summary>Sets a routing layer's centroids (Clusters × head dim numbers, row-major), e.g. the learned ones of a checkpoint.</summary>
+    /// <exception cref="InvalidOperationException">This layer does not route.</exception>
+    /// <exception cref="ArgumentException">The numbers are not Clusters rows of the head dimension.</exception>
+    public void UseRoutingCentroids(IReadOnlyList<float> centroids)
+    {
+        ArgumentNullException.ThrowIfNull(centroids);
+        if (Spec.Kind != AttentionKind.Routing) throw new InvalidOperationException($"layer {Index} is {Spec.Kind} attention; only routing layers have centroids.");
+        if (centroids.Count != Spec.Clusters * HeadDim)
+            throw new ArgumentException($"layer {Index}: {centroids.Count} centroid numbers, not {Spec.Clusters} clusters of the head dimension {HeadDim}.", nameof(centroids));
+        Spec = Spec with { Centroids = [.. centroids] };
+    }
+
     /// <summary>Position of this layer in the model.</summary>
     public int Index { get; }
 
-    /// <summary>The attention mechanism of this layer.</summary>
-    public AttentionSpec Spec { get; }
+    /// <summary>
+    /// The attention mechanism of this layer. A routing layer's centroids move during training
+    /// (<see cref="RoutingCentroidLearner"/>); the model's <see cref="TransformerModel.CurrentOptions"/> carry them.
+    /// </summary>
+    public AttentionSpec Spec { get; private set; }
 
     /// <summary>
     /// The factor <see cref="ProjectQkv"/> has already applied to the queries: the softmax scale,
@@ -67,7 +84,7 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
     /// The spec the attention step runs with on <see cref="ProjectQkv"/>'s output: <see cref="Spec"/>
     /// with the softmax scale that is already in the queries taken out (1).
     /// </summary>
-    public AttentionSpec AttentionStepSpec { get; }
+    public AttentionSpec AttentionStepSpec => scalesQueries ? Spec with { SoftmaxScale = 1.0 } : Spec;
 
     /// <summary>Attention heads.</summary>
     public int Heads { get; }
@@ -184,6 +201,9 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
         using (var qkv = ProjectQkv(x, startPosition))
         {
             attention = Attend(qkv);
+            // A training step (gradients recorded) moves a routing layer's centroids; evaluation never does.
+            if (Spec.Kind == AttentionKind.Routing && training && is_grad_enabled())
+                Spec = Spec with { Centroids = RoutingCentroidLearner.Update(Spec, qkv.Q, qkv.K) };
         }
         using (attention)
         {

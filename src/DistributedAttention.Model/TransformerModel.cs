@@ -54,6 +54,14 @@ public sealed class TransformerModel : nn.Module<Tensor, Tensor>
     /// <summary>The options the model was built from.</summary>
     public TransformerOptions Options { get; }
 
+    /// <summary>
+    /// The options as the model now stands: <see cref="Options"/> with each layer's current spec
+    /// (routing layers' centroids move during training). Saved with the weights.
+    /// </summary>
+    public TransformerOptions CurrentOptions => Layers.All(l => ReferenceEquals(l.Spec, Options.LayerAttention[l.Index]))
+        ? Options
+        : Options with { LayerAttention = [.. Layers.Select(l => l.Spec)] };
+
     /// <summary>Where the weights live.</summary>
     public Device Device { get; }
 

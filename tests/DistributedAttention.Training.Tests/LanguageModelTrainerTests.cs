@@ -11,12 +11,14 @@ namespace DistributedAttention.Training.Tests;
 /// </summary>
 public sealed class LanguageModelTrainerTests
 {
-    [Fact]
-    public void A_run_stopped_and_resumed_from_its_checkpoint_ends_bit_identical_to_an_unbroken_one()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]   // routing: the learned centroids resume with the weights
+    public void A_run_stopped_and_resumed_from_its_checkpoint_ends_bit_identical_to_an_unbroken_one(bool routing)
     {
         using var temp = new TempDir();
         var splits = Splits(temp);
-        var model = TrainingFixtures.TinyModel(splits.Vocab, layers: 2);
+        var model = TrainingFixtures.TinyModel(splits.Vocab, layers: 2, attention: routing ? new AttentionSpec { Kind = AttentionKind.Routing, Clusters = 3, Causal = true } : null);
         var options = TrainingFixtures.ShortRun(steps: 7);
 
         TrainingSummary unbroken;
@@ -60,6 +62,13 @@ public sealed class LanguageModelTrainerTests
         Assert.Equal(logA.Select(r => (r.Step, r.Tokens, r.LearningRate, r.TrainLoss, r.GradientNorm, r.HeldOutLoss)), logB.Select(r => (r.Step, r.Tokens, r.LearningRate, r.TrainLoss, r.GradientNorm, r.HeldOutLoss)));
         Assert.Equal(unbroken.HeldOut.Loss, resumed.HeldOut.Loss);
         Assert.Equal(unbroken.TokensSeen, resumed.TokensSeen);
+        Assert.Equal(a.CurrentOptions, b.CurrentOptions);
+        if (routing)
+        {
+            // Training moved the centroids away from the seeded ones, and the saved options carry them.
+            Assert.All(a.CurrentOptions.LayerAttention, s => Assert.Equal(3 * 8, s.Centroids.Count));
+            Assert.NotEqual(model, a.CurrentOptions);
+        }
     }
 
     [Fact]
