@@ -33,6 +33,7 @@ public sealed class CliApp
         {
             ProcessCommand.Create(context),
             TrainCommand.Create(context),
+            ExperimentsCommand.Create(context),
             AttentionCommand.Create(context),
             SiloCommand.Create(context),
             DrainCommand.Create(context),

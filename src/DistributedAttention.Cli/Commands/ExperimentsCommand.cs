@@ -1,0 +1,71 @@
+using System.CommandLine;
+using DistributedAttention.Experiments;
+using DistributedAttention.Text;
+using Spectre.Console;
+
+namespace DistributedAttention.Cli.Commands;
+
+/// <summary>
+/// <c>distattn experiments --preset ci|small --books FILE…</c>: every mechanism trained as a
+/// language model on the same budget and its forward timed over growing lengths; writes
+/// results.md and its plots.
+/// </summary>
+internal static class ExperimentsCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var books = new Option<string[]>("--books") { Description = "Plain-text books; the last sections of each are held out.", Required = true, AllowMultipleArgumentsPerToken = true, HelpName = "FILE" };
+        var preset = new Option<string>("--preset") { Description = string.Join("; ", ExperimentPreset.All.Values.Select(p => $"{p.Name}: {p.Description}")), DefaultValueFactory = _ => ExperimentPreset.Ci.Name };
+        var output = new Option<string>("--output", "-o") { Description = "Folder for results.md, its plots and each mechanism's training run (runs/).", DefaultValueFactory = _ => "distattn-experiments", HelpName = "DIR" };
+        var command = new Command("experiments", "Measure every mechanism: held-out perplexity as a language model on the same budget, forward tokens/s and memory by length; writes results.md and plots.")
+        {
+            books, preset, output,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var name = result.GetValue(preset)!;
+            if (!ExperimentPreset.All.TryGetValue(name, out var chosen)) throw new UsageException($"--preset '{name}' is not one of {string.Join(", ", ExperimentPreset.All.Keys)}.");
+            var folder = result.GetValue(output)!;
+            var paths = result.GetValue(books) ?? [];
+            var read = new List<Book>();
+            foreach (var path in paths)
+            {
+                if (!File.Exists(path)) throw new UsageException(Directory.Exists(path) ? $"--books: '{path}' is a folder, not a book file." : $"--books: '{path}' does not exist.");
+                try
+                {
+                    read.Add(BookReader.Read(path));
+                }
+                catch (BookFormatException e)
+                {
+                    throw new UsageException($"--books: {e.Message}", e);
+                }
+            }
+            if (read.Count == 0) throw new UsageException("--books needs at least one file.");
+            Directory.CreateDirectory(folder);
+            var commandLine = $"distattn experiments --preset {chosen.Name} --books {string.Join(' ', paths)} -o {folder}";
+            context.Console.MarkupLine($"Experiments, preset [bold]{chosen.Name}[/]: {Markup.Escape(chosen.Description)}.");
+            ExperimentResults results;
+            try
+            {
+                // Synchronous tensor work: give it a thread, so Ctrl+C is seen between steps.
+                results = await Task.Run(() => ExperimentRunner.Run(chosen, read, Path.Combine(folder, "runs"), commandLine, new Lines(context.Console), cancellationToken), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                await context.Error.WriteLineAsync("stopped; nothing was written but the finished training runs under runs/.").ConfigureAwait(false);
+                return ExitCodes.Interrupted;
+            }
+            var report = Path.Combine(folder, "results.md");
+            File.WriteAllText(report, ResultsReport.Markdown(results));
+            ResultsPlots.Save(results, folder);
+            context.Console.MarkupLine($"Wrote [bold]{Markup.Escape(report)}[/] and its plots in {results.WallSeconds:F0} s.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private sealed class Lines(IAnsiConsole console) : IProgress<string>
+    {
+        public void Report(string value) => console.WriteLine(value);
+    }
+}

@@ -1,0 +1,16 @@
+namespace DistributedAttention.Experiments;
+
+/// <summary>One row of the table: a mechanism's language-model figure and its forward measurements.</summary>
+public sealed record MechanismResults(MechanismEntry Mechanism, LanguageModelResult LanguageModel, IReadOnlyList<ForwardMeasurement> Forward);
+
+/// <summary>Everything one run of the experiments measured, with what describes the run.</summary>
+/// <param name="Preset">The preset.</param>
+/// <param name="Command">The command line that reproduces it.</param>
+/// <param name="Books">Book file names and their training / held-out token counts.</param>
+/// <param name="UnigramLoss">The add-one unigram baseline on the same held-out tokens.</param>
+/// <param name="Rows">One per mechanism.</param>
+/// <param name="Started">When the run started (UTC).</param>
+/// <param name="WallSeconds">The whole run's wall time.</param>
+/// <param name="Machine">Cores, CPU, memory, OS.</param>
+public sealed record ExperimentResults(ExperimentPreset Preset, string Command, IReadOnlyList<(string Name, long TrainTokens, long HeldOutTokens)> Books,
+    double UnigramLoss, IReadOnlyList<MechanismResults> Rows, DateTime Started, double WallSeconds, string Machine);

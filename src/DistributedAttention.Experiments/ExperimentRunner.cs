@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+using DistributedAttention.Text;
+using DistributedAttention.Training;
+
+namespace DistributedAttention.Experiments;
+
+/// <summary>Runs a preset: every mechanism trained as a language model, then every mechanism's forward at every length.</summary>
+public static class ExperimentRunner
+{
+    /// <summary>Runs the experiments and returns what they measured.</summary>
+    /// <param name="preset">The preset.</param>
+    /// <param name="books">The books (read and tokenised).</param>
+    /// <param name="workFolder">Where each mechanism's training run is kept (loss curve, weights).</param>
+    /// <param name="command">The command line, for the report.</param>
+    /// <param name="progress">One line per step.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    public static ExperimentResults Run(ExperimentPreset preset, IReadOnlyList<Book> books, string workFolder, string command, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        ArgumentNullException.ThrowIfNull(books);
+        if (books.Count == 0) throw new ArgumentException("no books to train on.", nameof(books));
+        var vocab = books.Select(b => b.VocabSize).Distinct().ToList();
+        if (vocab.Count != 1) throw new ArgumentException($"the books were tokenised with different vocabularies ({string.Join(", ", vocab)}).", nameof(books));
+        var started = DateTime.UtcNow;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var splits = books.Select(b => BookSplit.Of(b, preset.Training.HeldOutFraction)).ToList();
+        var unigram = UnigramBaseline.Evaluate(splits, vocab[0]);
+        var languageModels = new List<LanguageModelResult>();
+        foreach (var mechanism in MechanismCatalog.All)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report($"training {mechanism.Name}");
+            var result = LanguageModelResult.Train(mechanism, preset, splits, vocab[0], Path.Combine(workFolder, Slug(mechanism.Name)), cancellationToken);
+            progress?.Report(result.HeldOutLoss is { } loss
+                ? $"  {mechanism.Name}: held-out {loss:F3} nats/token (perplexity {result.Perplexity:F1}) in {result.TrainingSeconds:F0} s"
+                : $"  {mechanism.Name}: n/a ({result.NotApplicable})");
+            languageModels.Add(result);
+        }
+        var rows = new List<MechanismResults>();
+        var headDim = preset.ModelDim / preset.Heads;
+        for (var m = 0; m < MechanismCatalog.All.Count; m++)
+        {
+            var mechanism = MechanismCatalog.All[m];
+            var forward = new List<ForwardMeasurement>();
+            foreach (var n in preset.Lengths)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var spec = mechanism.For(n, preset.Window);
+                if (spec.Kind == Contracts.AttentionKind.Full && n > preset.FullAttentionLimit)
+                {
+                    forward.Add(new ForwardMeasurement(n, null, null, $"O(n²): past the preset's limit of {preset.FullAttentionLimit:N0} tokens"));
+                    continue;
+                }
+                var measured = ForwardMeasurement.Measure(spec, n, preset.Heads, headDim, preset.Repeats);
+                progress?.Report($"  {mechanism.Name} forward at {n:N0} tokens: {measured.TokensPerSecond:N0} tokens/s");
+                forward.Add(measured);
+            }
+            rows.Add(new MechanismResults(mechanism, languageModels[m], forward));
+        }
+        var bookRows = splits.Select(s => (Path.GetFileName(s.Book), (long)s.Train.Length, s.HeldOutTokens)).ToList();
+        return new ExperimentResults(preset, command, bookRows, unigram.Loss, rows, started, clock.Elapsed.TotalSeconds, Machine());
+    }
+
+    /// <summary>A folder name for a mechanism.</summary>
+    public static string Slug(string name) => string.Concat(name.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '-')).Trim('-').Replace("--", "-", StringComparison.Ordinal);
+
+    private static string Machine()
+    {
+        var cpu = TryRead("/proc/cpuinfo")?.Split('\n').FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? RuntimeInformation.ProcessArchitecture.ToString();
+        var memory = TryRead("/proc/meminfo")?.Split('\n').FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
+        var gib = memory is { } m && long.TryParse(m.Split(' ')[0], out var kb) ? $", {kb / 1024.0 / 1024:F0} GiB" : "";
+        return $"{Environment.ProcessorCount} cores ({cpu}){gib}, {RuntimeInformation.OSDescription}, one CPU device";
+    }
+
+    private static string? TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using DistributedAttention.Cli.Samples;
+using DistributedAttention.Experiments;
+using DistributedAttention.Model.Tests;
+
+namespace DistributedAttention.Cli.Tests;
+
+/// <summary>
+/// <c>distattn experiments --preset ci</c> end to end: every mechanism of the survey trains and is
+/// timed, and results.md holds a well-formed table (a row per mechanism, a figure or a reason in
+/// every cell) with its plots.
+/// </summary>
+public sealed class ExperimentsCommandTests
+{
+    [Fact]
+    public async Task The_ci_preset_writes_a_well_formed_table_with_every_mechanism()
+    {
+        using var temp = new TempDir();
+        var book = temp.File("north.txt");
+        File.WriteAllText(book, SampleBookGenerator.Generate(4000, seed: 1));
+        var output = temp.File("results");
+
+        var run = await CliHarness.RunAsync(null, "experiments", "--preset", "ci", "--books", book, "-o", output);
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var report = File.ReadAllLines(Path.Combine(output, "results.md"));
+        var header = Array.FindIndex(report, l => l.StartsWith("| mechanism |", StringComparison.Ordinal));
+        Assert.True(header >= 0, "no table in results.md");
+        Assert.Equal("| mechanism | held-out loss | perplexity | 1K tokens/s (peak MB) | 4K tokens/s (peak MB) |", report[header]);
+        var rows = report.Skip(header + 2).TakeWhile(l => l.StartsWith('|')).Select(l => l.Trim('|').Split('|').Select(c => c.Trim()).ToArray()).ToList();
+        Assert.Equal(MechanismCatalog.All.Select(m => m.Name), rows.Select(r => r[0]));
+        foreach (var row in rows)
+        {
+            Assert.Equal(5, row.Length);
+            if (row[0] == "Linformer")
+            {
+                Assert.StartsWith("n/a (no causal form", row[1], StringComparison.Ordinal);
+            }
+            else
+            {
+                var loss = double.Parse(row[1], CultureInfo.InvariantCulture);
+                Assert.True(loss is > 0 and < 20, $"{row[0]}: held-out loss {loss}");
+                Assert.Equal(Math.Exp(loss), double.Parse(row[2], CultureInfo.InvariantCulture), Math.Exp(loss) * 1e-3);
+            }
+            foreach (var cell in row[3..])
+            {
+                var speed = double.Parse(cell.Split(' ')[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+                Assert.True(speed > 0, $"{row[0]}: {cell}");
+            }
+        }
+        Assert.Contains(report, l => l.Contains("distattn experiments --preset ci", StringComparison.Ordinal));
+        foreach (var plot in new[] { ResultsReport.PerplexityPlot, ResultsReport.SpeedPlot })
+        {
+            var png = File.ReadAllBytes(Path.Combine(output, plot));
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        }
+        // Each mechanism's training run is kept beside the report.
+        Assert.True(File.Exists(Path.Combine(output, "runs", "luna", "loss.png")));
+    }
+
+    [Theory]
+    [InlineData("--preset", "huge", "--preset 'huge' is not one of ci, small")]
+    [InlineData("--books", "missing.txt", "--books: 'missing.txt' does not exist")]
+    public async Task Bad_arguments_are_usage_errors(string flag, string value, string message)
+    {
+        using var temp = new TempDir();
+        var book = temp.File("north.txt");
+        File.WriteAllText(book, SampleBookGenerator.Generate(500, seed: 1));
+        string[] args = flag == "--books" ? ["experiments", "--books", value] : ["experiments", "--books", book, flag, value];
+        var run = await CliHarness.RunAsync(null, args);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+    }
+}
