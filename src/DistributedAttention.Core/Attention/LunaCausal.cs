@@ -36,6 +36,9 @@ public static class LunaCausal
         for (long a = 0; a < rows; a += QueryBlock)
         {
             var b = Math.Min(QueryBlock, rows - a);
+            // A scope per block: a block's packs are (bh, l, b, d + dv) in float64, and a book has thousands of blocks.
+            // (When gradients are recorded, the graph keeps what the backward needs.)
+            using var block = NewDisposeScope();
             var kb = k.narrow(1, a, b).to(ScalarType.Float64);
             var xb = cat([kb, v.narrow(1, a, b).to(ScalarType.Float64)], 2);
             // Pack scores (bh, l, b), and the packs after each position of the block: (bh, l, b, d + dv) and lse (bh, l, b).
@@ -52,10 +55,17 @@ public static class LunaCausal
             var unpackScores = keys.matmul(qs.narrow(1, a, b).to(ScalarType.Float64).unsqueeze(-1)).squeeze(-1);
             var unpackLse = unpackScores.logsumexp(2);
             var o = unpackScores.softmax(2).unsqueeze(2).matmul(values).squeeze(2);
-            outputs.Add(o.to(qs.dtype));
-            lses.Add(unpackLse.to(qs.dtype));
-            packRows = packs.select(2, b - 1);
-            packLse = lse.select(2, b - 1);
+            outputs.Add(o.to(qs.dtype).MoveToOuterDisposeScope());
+            lses.Add(unpackLse.to(qs.dtype).MoveToOuterDisposeScope());
+            // Copies, not views: a view would keep the whole block's packs alive.
+            var (previousRows, previousLse) = (packRows, packLse);
+            packRows = packs.select(2, b - 1).clone().MoveToOuterDisposeScope();
+            packLse = lse.select(2, b - 1).clone().MoveToOuterDisposeScope();
+            if (a > 0)
+            {
+                previousRows.Dispose();
+                previousLse.Dispose();
+            }
         }
         var result = new AttentionResult(cat(outputs, 1), cat(lses, 1));
         return result.MoveToOuterDisposeScope();
