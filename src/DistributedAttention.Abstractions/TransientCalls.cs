@@ -11,7 +11,10 @@ public static class TransientCalls
     /// <summary>Failures of reaching a grain; anything else is an answer.</summary>
     public static bool IsTransient(Exception e) => e is TimeoutException or OrleansException;
 
-    /// <summary>Runs <paramref name="call"/>, repeating transient failures with backoff (100 ms doubling to 2 s) for up to <paramref name="limit"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="call"/>, repeating transient failures with backoff (100 ms doubling to 2 s) for up to <paramref name="limit"/>.
+    /// A cancellation that is not the caller's (Orleans cancels a call addressed to a grain whose silo just died) counts as transient too.
+    /// </summary>
     public static async Task<T> RetryAsync<T>(Func<Task<T>> call, TimeSpan limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -22,7 +25,7 @@ public static class TransientCalls
             {
                 return await call();
             }
-            catch (Exception e) when (IsTransient(e) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when ((IsTransient(e) || e is OperationCanceledException) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(delay, cancellationToken);
             }

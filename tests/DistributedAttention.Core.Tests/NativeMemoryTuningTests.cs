@@ -9,6 +9,11 @@ namespace DistributedAttention.Core.Tests;
 /// fewer page faults: without it every round faults each of its 4,096 pages of 4 KiB afresh
 /// (82,000 faults over 20 rounds, measured), with it about an eighth of that (10,400: huge pages).
 /// </summary>
+/// <remarks>
+/// The faults are counted for the whole process (libtorch fills the tensor on its own threads), so
+/// the test runs alone: other tests' allocations in parallel would be counted as its own.
+/// </remarks>
+[Collection(ProcessWideMeasurements.Name)]
 public sealed class NativeMemoryTuningTests
 {
     [Fact]
@@ -32,4 +37,12 @@ public sealed class NativeMemoryTuningTests
 
     private static long MinorFaults() =>
         long.Parse(File.ReadAllText("/proc/self/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[7], CultureInfo.InvariantCulture);
+}
+
+/// <summary>Tests that measure the whole process (page faults), run with no other test beside them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideMeasurements
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "process-wide measurements";
 }
