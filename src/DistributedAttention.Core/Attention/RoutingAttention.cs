@@ -112,14 +112,15 @@ public static class RoutingAttention
         return PartialMerge.Merge(clustered, new AttentionResult(v, own)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>A (bh, n) int64 tensor as one array per row.</summary>
-    public static long[][] Rows(Tensor clusters)
+    /// <summary>A 2-D integer tensor (e.g. (bh, n) clusters) as one int64 array per row; no rows, no arrays.</summary>
+    public static long[][] Rows(Tensor values)
     {
-        ArgumentNullException.ThrowIfNull(clusters);
-        using var cpu = clusters.cpu();
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.shape[0] == 0) return [];
+        using var cpu = values.to(ScalarType.Int64).cpu();
         var flat = cpu.data<long>().ToArray();
-        var n = (int)clusters.shape[1];
-        return [.. Enumerable.Range(0, (int)clusters.shape[0]).Select(b => flat.AsSpan(b * n, n).ToArray())];
+        var n = (int)values.shape[1];
+        return [.. Enumerable.Range(0, (int)values.shape[0]).Select(b => flat.AsSpan(b * n, n).ToArray())];
     }
 
     private static SortedDictionary<long, List<long>> Group(long[] clusters)

@@ -1,5 +1,5 @@
 using DistributedAttention.Core.Attention;
-using DistributedAttention.Core.Runtime;
+using DistributedAttention.Contracts;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Distributed;
@@ -28,7 +28,7 @@ internal static class ShardLuna
         {
             packed = spec.Causal
                 ? await RingCollectives.ExclusiveScanAsync(c.Ring, local, ShardWindow.MergeParts,
-                    () => [zeros_like(local[0]), full_like(local[1], KeptScalars.NegativeInfinity)], c.Tag("prefix-scan", "luna"), c.Cancellation).ConfigureAwait(false)
+                    () => EmptyPack(spec, kf, vf.shape[2]), c.Tag("prefix-scan", "luna"), c.Cancellation).ConfigureAwait(false)
                 : await RingCollectives.AllReduceAsync(c.Ring, local, ShardWindow.MergeParts, c.Tag("reduce-merge", "luna"), c.Cancellation).ConfigureAwait(false);
         }
         finally
@@ -46,5 +46,11 @@ internal static class ShardLuna
         {
             RingCollectives.Dispose(packed);
         }
+    }
+
+    private static Tensor[] EmptyPack(AttentionSpec spec, Tensor k, long valueDim)
+    {
+        var empty = LunaAttention.EmptyPack(spec, k, valueDim);
+        return [empty.Output, empty.Lse!];
     }
 }

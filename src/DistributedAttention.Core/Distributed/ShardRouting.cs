@@ -117,8 +117,8 @@ internal static class ShardRouting
     /// <summary>The owner's answers: for each origin shard, o and lse of the queries it sent, in its order (2 tensors per shard).</summary>
     private static Tensor[] Compute(bool causal, Tensor[][] incoming, Device device)
     {
-        var queryMeta = incoming.Select(b => Longs(b[0])).ToArray();
-        var keyMeta = Longs(cat(incoming.Select(b => b[2]).ToArray(), 0));
+        var queryMeta = incoming.Select(b => RoutingAttention.Rows(b[0])).ToArray();
+        var keyMeta = RoutingAttention.Rows(cat(incoming.Select(b => b[2]).ToArray(), 0));
         var queries = cat(incoming.Select(b => b[1]).ToArray(), 0).to(device);
         var keys = cat(incoming.Select(b => b[3]).ToArray(), 0).to(device);
         var values = cat(incoming.Select(b => b[4]).ToArray(), 0).to(device);
@@ -146,14 +146,6 @@ internal static class ShardRouting
             first += count;
         }
         return answers;
-    }
-
-    private static long[][] Longs(Tensor meta)
-    {
-        if (meta.shape[0] == 0) return [];
-        using var cpu = meta.to(ScalarType.Int64).cpu();
-        var flat = cpu.data<long>().ToArray();
-        return [.. Enumerable.Range(0, (int)meta.shape[0]).Select(j => flat.AsSpan(j * 3, 3).ToArray())];
     }
 
     private static async Task SendAndDisposeAsync(ShardContext c, int to, string detail, Tensor x)
