@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Testing;
@@ -144,7 +145,7 @@ public sealed class GradientTests
         {
             // Rows that see no key have lse = −inf; they carry no gradient.
             var finite = lse.isfinite();
-            loss = loss.add(lse.masked_fill(finite.logical_not(), 0).mul(randn(lse.shape, generator: generator)).sum());
+            loss = loss.add(lse.masked_fill(finite.logical_not(), KeptScalars.Zero).mul(randn(lse.shape, generator: generator)).sum());
         }
         loss.backward();
         return [.. inputs.Select(t => t.grad!.detach().clone().MoveToOuterDisposeScope())];

@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,8 +25,8 @@ internal static class TensorAssert
         var a = actual.to(float64);
         Assert.False(a.isnan().any().item<bool>(), $"{what}: NaN in result");
         var bothInf = e.isinf().logical_and(a.eq(e));
-        var diff = (a - e).abs().masked_fill(bothInf, 0);
-        var bound = e.abs().masked_fill(e.isinf(), 0).mul(rtol).add(atol);
+        var diff = (a - e).abs().masked_fill(bothInf, KeptScalars.Zero);
+        var bound = e.abs().masked_fill(e.isinf(), KeptScalars.Zero).mul(rtol).add(atol);
         var excess = diff - bound;
         var worst = excess.max().item<double>();
         Assert.True(worst <= 0, $"{what}: max |diff| = {diff.max().item<double>():E3} exceeds tolerance (atol {atol}, rtol {rtol})");

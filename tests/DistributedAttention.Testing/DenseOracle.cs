@@ -1,3 +1,4 @@
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using static TorchSharp.torch;
@@ -116,7 +117,7 @@ public static class DenseOracle
         var (n, d) = (k.shape[2], k.shape[3]);
         var scores = p.matmul(k.transpose(-2, -1)).div(Math.Sqrt(d));                    // (b, h, l, n)
         var visible = ones(n, n, dtype: @bool, device: k.device).tril().unsqueeze(1);    // (i, 1, j): j ≤ i
-        var perQuery = scores.unsqueeze(2).masked_fill(visible.logical_not(), float.NegativeInfinity); // (b, h, i, l, j)
+        var perQuery = scores.unsqueeze(2).masked_fill(visible.logical_not(), KeptScalars.NegativeInfinity); // (b, h, i, l, j)
         var packs = perQuery.softmax(-1).matmul(cat([k, v], 3).unsqueeze(2));            // (b, h, i, l, d + dv)
         var unpack = packs.narrow(4, 0, d).matmul(q.unsqueeze(-1)).squeeze(-1).mul(scale); // (b, h, i, l)
         var o = unpack.softmax(-1).unsqueeze(-2).matmul(packs.narrow(4, d, v.shape[3])).squeeze(-2);
@@ -135,10 +136,10 @@ public static class DenseOracle
         ArgumentNullException.ThrowIfNull(k);
         ArgumentNullException.ThrowIfNull(mask);
         using var scope = NewDisposeScope();
-        var scores = q.matmul(k.transpose(-2, -1)).mul(scale).masked_fill(mask.logical_not(), float.NegativeInfinity);
+        var scores = q.matmul(k.transpose(-2, -1)).mul(scale).masked_fill(mask.logical_not(), KeptScalars.NegativeInfinity);
         var lse = scores.logsumexp(-1, keepdim: true);
         // A row that sees nothing has lse = −inf; subtracting 0 instead keeps its weights exp(−inf) = 0.
-        var weights = scores.sub(lse.masked_fill(lse.isinf(), 0)).exp();
+        var weights = scores.sub(lse.masked_fill(lse.isinf(), KeptScalars.Zero)).exp();
         return new AttentionResult(weights.matmul(v), lse.squeeze(-1)).MoveToOuterDisposeScope();
     }
 
