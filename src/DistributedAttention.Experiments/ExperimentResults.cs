@@ -1,7 +1,7 @@
 namespace DistributedAttention.Experiments;
 
-/// <summary>One row of the table: a mechanism's language-model figure and its forward measurements.</summary>
-public sealed record MechanismResults(MechanismEntry Mechanism, LanguageModelResult LanguageModel, IReadOnlyList<ForwardMeasurement> Forward);
+/// <summary>One row of the table: a mechanism's language-model figure, its long-range task accuracies and its forward measurements.</summary>
+public sealed record MechanismResults(MechanismEntry Mechanism, LanguageModelResult LanguageModel, TaskResult ListOps, TaskResult Retrieval, IReadOnlyList<ForwardMeasurement> Forward);
 
 /// <summary>Everything one run of the experiments measured, with what describes the run.</summary>
 /// <param name="Preset">The preset.</param>

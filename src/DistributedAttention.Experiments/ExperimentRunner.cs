@@ -1,10 +1,11 @@
 using System.Runtime.InteropServices;
 using DistributedAttention.Text;
 using DistributedAttention.Training;
+using DistributedAttention.Training.Tasks;
 
 namespace DistributedAttention.Experiments;
 
-/// <summary>Runs a preset: every mechanism trained as a language model, then every mechanism's forward at every length.</summary>
+/// <summary>Runs a preset: every mechanism trained as a language model, then on the two long-range tasks, then every mechanism's forward at every length.</summary>
 public static class ExperimentRunner
 {
     /// <summary>Runs the experiments and returns what they measured.</summary>
@@ -30,11 +31,26 @@ public static class ExperimentRunner
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report($"training {mechanism.Name}");
-            var result = LanguageModelResult.Train(mechanism, preset, splits, vocab[0], Path.Combine(workFolder, Slug(mechanism.Name)), cancellationToken);
+            var result = LanguageModelResult.Train(mechanism, preset, splits, vocab[0], unigram, Path.Combine(workFolder, Slug(mechanism.Name)), cancellationToken);
             progress?.Report(result.HeldOutLoss is { } loss
-                ? $"  {mechanism.Name}: held-out {loss:F3} nats/token (perplexity {result.Perplexity:F1}) in {result.TrainingSeconds:F0} s"
+                ? $"  {mechanism.Name}: held-out {loss:F3} nats/token (perplexity {result.Perplexity:F1}) in {result.TrainingSeconds:F0} s{(result.Reused ? " (finished earlier, reused)" : "")}"
                 : $"  {mechanism.Name}: n/a ({result.NotApplicable})");
             languageModels.Add(result);
+        }
+        var listOps = new ListOpsTask(preset.Tasks.ListOpsMinLength, preset.Tasks.ListOpsMaxLength);
+        var retrieval = new RetrievalTask(preset.Tasks.RetrievalTrainingLength);
+        var tasks = new List<(TaskResult ListOps, TaskResult Retrieval)>();
+        foreach (var mechanism in MechanismCatalog.All)
+        {
+            var folder = Path.Combine(workFolder, Slug(mechanism.Name));
+            progress?.Report($"long-range tasks: {mechanism.Name}");
+            cancellationToken.ThrowIfCancellationRequested();
+            var l = TaskResult.Measure(mechanism, preset, listOps, preset.Tasks.ListOpsTraining, listOps.MaxLength, [(listOps.MaxLength, listOps)], folder, cancellationToken);
+            progress?.Report($"  ListOps: {Accuracies(l)}");
+            var r = TaskResult.Measure(mechanism, preset, retrieval, preset.Tasks.RetrievalTraining, retrieval.Length,
+                [.. preset.Tasks.RetrievalLengths.Select(n => ((long)n, (IClassificationTask)(retrieval with { Length = n })))], folder, cancellationToken);
+            progress?.Report($"  retrieval: {Accuracies(r)}");
+            tasks.Add((l, r));
         }
         var rows = new List<MechanismResults>();
         var headDim = preset.ModelDim / preset.Heads;
@@ -55,11 +71,15 @@ public static class ExperimentRunner
                 progress?.Report($"  {mechanism.Name} forward at {n:N0} tokens: {measured.TokensPerSecond:N0} tokens/s");
                 forward.Add(measured);
             }
-            rows.Add(new MechanismResults(mechanism, languageModels[m], forward));
+            rows.Add(new MechanismResults(mechanism, languageModels[m], tasks[m].ListOps, tasks[m].Retrieval, forward));
         }
         var bookRows = splits.Select(s => (Path.GetFileName(s.Book), (long)s.Train.Length, s.HeldOutTokens)).ToList();
         return new ExperimentResults(preset, command, bookRows, unigram.Loss, rows, started, clock.Elapsed.TotalSeconds, Machine());
     }
+
+    private static string Accuracies(TaskResult result) =>
+        string.Join(", ", result.Accuracies.Select(a => a.Accuracy is { } x ? $"{x:P0} at {a.Length:N0}" : $"n/a at {a.Length:N0}"))
+        + $" (final training loss {result.FinalLoss:F3}, {result.TrainingSeconds:F0} s{(result.Reused ? ", finished earlier, reused" : "")})";
 
     /// <summary>A folder name for a mechanism.</summary>
     public static string Slug(string name) => string.Concat(name.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '-')).Trim('-').Replace("--", "-", StringComparison.Ordinal);

@@ -9,6 +9,7 @@ public static class ResultsPlots
         ArgumentNullException.ThrowIfNull(results);
         SavePerplexity(results, Path.Combine(folder, ResultsReport.PerplexityPlot));
         SaveSpeed(results, Path.Combine(folder, ResultsReport.SpeedPlot));
+        SaveAccuracy(results, Path.Combine(folder, ResultsReport.AccuracyPlot));
     }
 
     private static void SavePerplexity(ExperimentResults results, string path)
@@ -47,6 +48,28 @@ public static class ResultsPlots
         plot.Title($"Forward tokens/s by length, one device ({results.Preset.Name} preset)");
         plot.XLabel("log2 tokens");
         plot.YLabel("log10 tokens/s");
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        plot.SavePng(path, 1000, 600);
+    }
+
+    private static void SaveAccuracy(ExperimentResults results, string path)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var row in results.Rows)
+        {
+            var measured = row.Retrieval.Accuracies.Where(a => a.Accuracy is not null).ToList();
+            if (measured.Count == 0) continue;
+            var line = plot.Add.ScatterLine(measured.Select(a => Math.Log2(a.Length)).ToArray(), measured.Select(a => 100 * a.Accuracy!.Value).ToArray());
+            line.LegendText = row.Mechanism.Name;
+            line.MarkerSize = 6;
+        }
+        var chance = plot.Add.HorizontalLine(10);
+        chance.LegendText = "chance";
+        chance.LinePattern = ScottPlot.LinePattern.Dashed;
+        plot.Title($"Retrieval accuracy by length, trained at {results.Preset.Tasks.RetrievalTrainingLength:N0} tokens ({results.Preset.Name} preset)");
+        plot.XLabel("log2 tokens");
+        plot.YLabel("held-out accuracy (%)");
+        plot.Axes.SetLimitsY(0, 105);
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         plot.SavePng(path, 1000, 600);
     }

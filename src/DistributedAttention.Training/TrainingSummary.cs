@@ -32,4 +32,18 @@ public sealed record TrainingSummary(
 
     /// <summary>This summary as indented JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>A summary from <see cref="ToJson"/> output.</summary>
+    /// <exception cref="InvalidDataException">The text is not a training summary.</exception>
+    public static TrainingSummary FromJson(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingSummary>(json, Json) ?? throw new InvalidDataException("the summary is empty (null).");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"not a training summary: {e.Message}", e);
+        }
+    }
 }

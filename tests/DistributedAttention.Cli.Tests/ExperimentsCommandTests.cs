@@ -24,14 +24,11 @@ public sealed class ExperimentsCommandTests
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var report = File.ReadAllLines(Path.Combine(output, "results.md"));
-        var header = Array.FindIndex(report, l => l.StartsWith("| mechanism |", StringComparison.Ordinal));
-        Assert.True(header >= 0, "no table in results.md");
-        Assert.Equal("| mechanism | held-out loss | perplexity | 1K tokens/s (peak MB) | 4K tokens/s (peak MB) |", report[header]);
-        var rows = report.Skip(header + 2).TakeWhile(l => l.StartsWith('|')).Select(l => l.Trim('|').Split('|').Select(c => c.Trim()).ToArray()).ToList();
-        Assert.Equal(MechanismCatalog.All.Select(m => m.Name), rows.Select(r => r[0]));
-        foreach (var row in rows)
+        var quality = Table(report, "| mechanism | held-out loss | perplexity | ListOps accuracy | retrieval at 64 | retrieval at 256 |");
+        Assert.Equal(MechanismCatalog.All.Select(m => m.Name), quality.Select(r => r[0]));
+        foreach (var row in quality)
         {
-            Assert.Equal(5, row.Length);
+            Assert.Equal(6, row.Length);
             if (row[0] == "Linformer")
             {
                 Assert.StartsWith("n/a (no causal form", row[1], StringComparison.Ordinal);
@@ -44,18 +41,49 @@ public sealed class ExperimentsCommandTests
             }
             foreach (var cell in row[3..])
             {
-                var speed = double.Parse(cell.Split(' ')[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
-                Assert.True(speed > 0, $"{row[0]}: {cell}");
+                Assert.EndsWith(" %", cell, StringComparison.Ordinal);
+                Assert.InRange(double.Parse(cell[..^2], CultureInfo.InvariantCulture), 0, 100);
+            }
+        }
+        var speed = Table(report, "| mechanism | 1K tokens/s (peak MB) | 4K tokens/s (peak MB) |");
+        Assert.Equal(MechanismCatalog.All.Select(m => m.Name), speed.Select(r => r[0]));
+        foreach (var row in speed)
+        {
+            Assert.Equal(3, row.Length);
+            foreach (var cell in row[1..])
+            {
+                var tokensPerSecond = double.Parse(cell.Split(' ')[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+                Assert.True(tokensPerSecond > 0, $"{row[0]}: {cell}");
             }
         }
         Assert.Contains(report, l => l.Contains("distattn experiments --preset ci", StringComparison.Ordinal));
-        foreach (var plot in new[] { ResultsReport.PerplexityPlot, ResultsReport.SpeedPlot })
+        foreach (var plot in new[] { ResultsReport.PerplexityPlot, ResultsReport.SpeedPlot, ResultsReport.AccuracyPlot })
         {
             var png = File.ReadAllBytes(Path.Combine(output, plot));
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         }
         // Each mechanism's training run is kept beside the report.
         Assert.True(File.Exists(Path.Combine(output, "runs", "luna", "loss.png")));
+
+        // Run again: every finished training is reused, and the figures they gave are the same (the console wraps long lines).
+        var again = await CliHarness.RunAsync(null, "experiments", "--preset", "ci", "--books", book, "-o", output);
+        Assert.True(again.ExitCode == 0, again.Error + again.Output);
+        Assert.Equal(MechanismCatalog.All.Count(m => m.Causal) + (2 * MechanismCatalog.All.Count), System.Text.RegularExpressions.Regex.Replace(again.Output, @"\s+", " ").Split("finished earlier, reused").Length - 1);
+        var repeated = File.ReadAllLines(Path.Combine(output, "results.md"));
+        Assert.Equal(quality.Select(r => string.Join('|', r)), Table(repeated, quality.Header).Select(r => string.Join('|', r)));
+    }
+
+    /// <summary>The rows of the table under <paramref name="header"/>, split into trimmed cells.</summary>
+    private static TableRows Table(string[] report, string header)
+    {
+        var at = Array.IndexOf(report, header);
+        Assert.True(at >= 0, $"no table headed '{header}' in results.md:\n{string.Join('\n', report)}");
+        return new TableRows(header, [.. report.Skip(at + 2).TakeWhile(l => l.StartsWith('|')).Select(l => l.Trim('|').Split('|').Select(c => c.Trim()).ToArray())]);
+    }
+
+    private sealed class TableRows(string header, List<string[]> rows) : List<string[]>(rows)
+    {
+        public string Header { get; } = header;
     }
 
     [Theory]
