@@ -14,8 +14,9 @@ public static class ExperimentRunner
     /// <param name="workFolder">Where each mechanism's training run is kept (loss curve, weights).</param>
     /// <param name="command">The command line, for the report.</param>
     /// <param name="progress">One line per step.</param>
+    /// <param name="cluster">Where the cluster column is timed, or null for none.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
-    public static ExperimentResults Run(ExperimentPreset preset, IReadOnlyList<Book> books, string workFolder, string command, IProgress<string>? progress, CancellationToken cancellationToken)
+    public static ExperimentResults Run(ExperimentPreset preset, IReadOnlyList<Book> books, string workFolder, string command, IProgress<string>? progress, IClusterForward? cluster, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(preset);
         ArgumentNullException.ThrowIfNull(books);
@@ -58,23 +59,30 @@ public static class ExperimentRunner
         {
             var mechanism = MechanismCatalog.All[m];
             var forward = new List<ForwardMeasurement>();
+            var onCluster = new List<ForwardMeasurement>();
             foreach (var n in preset.Lengths)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var spec = mechanism.For(n, preset.Window);
                 if (spec.Kind == Contracts.AttentionKind.Full && n > preset.FullAttentionLimit)
                 {
-                    forward.Add(new ForwardMeasurement(n, null, null, $"O(n²): past the preset's limit of {preset.FullAttentionLimit:N0} tokens"));
+                    var skipped = new ForwardMeasurement(n, null, null, $"O(n²): past the preset's limit of {preset.FullAttentionLimit:N0} tokens");
+                    forward.Add(skipped);
+                    if (cluster is not null) onCluster.Add(skipped);
                     continue;
                 }
                 var measured = ForwardMeasurement.Measure(spec, n, preset.Heads, headDim, preset.Repeats);
                 progress?.Report($"  {mechanism.Name} forward at {n:N0} tokens: {measured.TokensPerSecond:N0} tokens/s");
                 forward.Add(measured);
+                if (cluster is null) continue;
+                var distributed = cluster.Measure(spec, n, preset.Heads, headDim, preset.Repeats, cancellationToken);
+                progress?.Report($"  {mechanism.Name} on {cluster.Description} at {n:N0} tokens: {distributed.TokensPerSecond:N0} tokens/s");
+                onCluster.Add(distributed);
             }
-            rows.Add(new MechanismResults(mechanism, languageModels[m], tasks[m].ListOps, tasks[m].Retrieval, forward));
+            rows.Add(new MechanismResults(mechanism, languageModels[m], tasks[m].ListOps, tasks[m].Retrieval, forward, onCluster));
         }
         var bookRows = splits.Select(s => (Path.GetFileName(s.Book), (long)s.Train.Length, s.HeldOutTokens)).ToList();
-        return new ExperimentResults(preset, command, bookRows, unigram.Loss, rows, started, clock.Elapsed.TotalSeconds, Machine());
+        return new ExperimentResults(preset, command, bookRows, unigram.Loss, rows, started, clock.Elapsed.TotalSeconds, Machine(), cluster?.Description);
     }
 
     private static string Accuracies(TaskResult result) =>

@@ -45,9 +45,15 @@ public sealed class ExperimentsCommandTests
                 Assert.InRange(double.Parse(cell[..^2], CultureInfo.InvariantCulture), 0, 100);
             }
         }
-        var speed = Table(report, "| mechanism | 1K tokens/s (peak MB) | 4K tokens/s (peak MB) |");
+        // Two speed tables: one device, then the embedded cluster of 3 silos.
+        var speedHeader = "| mechanism | 1K tokens/s (peak MB) | 4K tokens/s (peak MB) |";
+        Assert.Equal(2, report.Count(l => l == speedHeader));
+        Assert.Contains(report, l => l.StartsWith("**On an embedded cluster of 3 silo(s), 3 shard(s).**", StringComparison.Ordinal));
+        var speed = Table(report, speedHeader);
+        var cluster = Table(report[(Array.IndexOf(report, speedHeader) + 1)..], speedHeader);
         Assert.Equal(MechanismCatalog.All.Select(m => m.Name), speed.Select(r => r[0]));
-        foreach (var row in speed)
+        Assert.Equal(MechanismCatalog.All.Select(m => m.Name), cluster.Select(r => r[0]));
+        foreach (var row in speed.Concat(cluster))
         {
             Assert.Equal(3, row.Length);
             foreach (var cell in row[1..])
@@ -66,11 +72,12 @@ public sealed class ExperimentsCommandTests
         Assert.True(File.Exists(Path.Combine(output, "runs", "luna", "loss.png")));
 
         // Run again: every finished training is reused, and the figures they gave are the same (the console wraps long lines).
-        var again = await CliHarness.RunAsync(null, "experiments", "--preset", "ci", "--books", book, "-o", output);
+        var again = await CliHarness.RunAsync(null, "experiments", "--preset", "ci", "--books", book, "-o", output, "--cluster-silos", "0");
         Assert.True(again.ExitCode == 0, again.Error + again.Output);
         Assert.Equal(MechanismCatalog.All.Count(m => m.Causal) + (2 * MechanismCatalog.All.Count), System.Text.RegularExpressions.Regex.Replace(again.Output, @"\s+", " ").Split("finished earlier, reused").Length - 1);
         var repeated = File.ReadAllLines(Path.Combine(output, "results.md"));
         Assert.Equal(quality.Select(r => string.Join('|', r)), Table(repeated, quality.Header).Select(r => string.Join('|', r)));
+        Assert.Equal(1, repeated.Count(l => l == speedHeader));
     }
 
     /// <summary>The rows of the table under <paramref name="header"/>, split into trimmed cells.</summary>
@@ -89,6 +96,7 @@ public sealed class ExperimentsCommandTests
     [Theory]
     [InlineData("--preset", "huge", "--preset 'huge' is not one of ci, small")]
     [InlineData("--books", "missing.txt", "--books: 'missing.txt' does not exist")]
+    [InlineData("--cluster-silos", "-1", "--cluster-silos must be between 0 and 16")]
     public async Task Bad_arguments_are_usage_errors(string flag, string value, string message)
     {
         using var temp = new TempDir();

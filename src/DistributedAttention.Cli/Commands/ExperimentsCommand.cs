@@ -1,4 +1,7 @@
 using System.CommandLine;
+using DistributedAttention.Cli.Cluster;
+using DistributedAttention.Client;
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Experiments;
 using DistributedAttention.Text;
 using Spectre.Console;
@@ -17,15 +20,18 @@ internal static class ExperimentsCommand
         var books = new Option<string[]>("--books") { Description = "Plain-text books; the last sections of each are held out.", Required = true, AllowMultipleArgumentsPerToken = true, HelpName = "FILE" };
         var preset = new Option<string>("--preset") { Description = string.Join("; ", ExperimentPreset.All.Values.Select(p => $"{p.Name}: {p.Description}")), DefaultValueFactory = _ => ExperimentPreset.Ci.Name };
         var output = new Option<string>("--output", "-o") { Description = "Folder for results.md, its plots and each mechanism's training run (runs/).", DefaultValueFactory = _ => "distattn-experiments", HelpName = "DIR" };
-        var command = new Command("experiments", "Measure every mechanism: held-out perplexity as a language model on the same budget, forward tokens/s and memory by length; writes results.md and plots.")
+        var silos = new Option<int>("--cluster-silos") { Description = "Silos of the embedded cluster the cluster column is timed on (one shard each); 0 leaves the column out.", DefaultValueFactory = _ => 3, HelpName = "N" };
+        var command = new Command("experiments", "Measure every mechanism: held-out perplexity as a language model on the same budget, accuracy on two long-range tasks, forward tokens/s and memory by length on one device and on a cluster; writes results.md and plots.")
         {
-            books, preset, output,
+            books, preset, output, silos,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             var name = result.GetValue(preset)!;
             if (!ExperimentPreset.All.TryGetValue(name, out var chosen)) throw new UsageException($"--preset '{name}' is not one of {string.Join(", ", ExperimentPreset.All.Keys)}.");
             var folder = result.GetValue(output)!;
+            var clusterSilos = result.GetValue(silos);
+            if (clusterSilos is < 0 or > 16) throw new UsageException($"--cluster-silos must be between 0 and 16 (got {clusterSilos}).");
             var paths = result.GetValue(books) ?? [];
             var read = new List<Book>();
             foreach (var path in paths)
@@ -42,18 +48,30 @@ internal static class ExperimentsCommand
             }
             if (read.Count == 0) throw new UsageException("--books needs at least one file.");
             Directory.CreateDirectory(folder);
-            var commandLine = $"distattn experiments --preset {chosen.Name} --books {string.Join(' ', paths)} -o {folder}";
+            var commandLine = $"distattn experiments --preset {chosen.Name} --books {string.Join(' ', paths)} -o {folder}" + (clusterSilos == 3 ? "" : $" --cluster-silos {clusterSilos}");
             context.Console.MarkupLine($"Experiments, preset [bold]{chosen.Name}[/]: {Markup.Escape(chosen.Description)}.");
             ExperimentResults results;
+            ClusterConnection? connection = null;
             try
             {
+                IClusterForward? cluster = null;
+                if (clusterSilos > 0)
+                {
+                    connection = await context.Connector.ConnectAsync(new ClusterChoice(null, clusterSilos), cancellationToken).ConfigureAwait(false);
+                    cluster = new EmbeddedClusterForward(new JobClient(connection.Grains), connection.Silos, connection.Description);
+                }
                 // Synchronous tensor work: give it a thread, so Ctrl+C is seen between steps.
-                results = await Task.Run(() => ExperimentRunner.Run(chosen, read, Path.Combine(folder, "runs"), commandLine, new Lines(context.Console), cancellationToken), CancellationToken.None).ConfigureAwait(false);
+                // Every core: in-process silos leave libtorch's thread count at their share for new threads.
+                results = await Task.Run(() => ComputeThreads.OnEveryCore(() => ExperimentRunner.Run(chosen, read, Path.Combine(folder, "runs"), commandLine, new Lines(context.Console), cluster, cancellationToken)), CancellationToken.None).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 await context.Error.WriteLineAsync("stopped; nothing was written but the finished training runs under runs/.").ConfigureAwait(false);
                 return ExitCodes.Interrupted;
+            }
+            finally
+            {
+                if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
             }
             var report = Path.Combine(folder, "results.md");
             File.WriteAllText(report, ResultsReport.Markdown(results));
