@@ -29,8 +29,6 @@ public static class ResultsReport
         md.Append(c, $"**Language modelling.** Every mechanism trains the same model ({p.Layers} layer(s), d_model {p.ModelDim}, {p.Heads} heads, FFN {p.FeedForwardDim}, every layer the mechanism, seed 1) with the same budget: {t.Steps:N0} steps of {t.BatchSize} × {t.SequenceLength} tokens, peak learning rate {t.LearningRate.ToString("G3", c)}, the same seeded batches. ");
         md.Append(c, $"Held out: the last sections of each book, never trained on ({string.Join("; ", results.Books.Select(b => $"{b.Name}: {b.TrainTokens:N0} training, {b.HeldOutTokens:N0} held-out tokens"))}); the figure is the loss on every held-out token. ");
         md.AppendLine(c, $"The add-one unigram baseline scores {results.UnigramLoss:F3} nats/token (perplexity {Math.Exp(results.UnigramLoss):F1}) on the same tokens.").AppendLine();
-        md.Append(c, $"**Forward speed and memory.** One forward of the attention alone over random q, k, v (batch 1, {p.Heads} heads, head dim {p.ModelDim / p.Heads}) on one device, the mechanism at the same settings as in training (causal where it has a causal form); tokens/s over the median of {p.Repeats} timed run(s) after one untimed. ");
-        md.AppendLine("Memory is the process's resident high-water mark above the inputs, in one process for every measurement: memory an earlier measurement freed is reused without growing the mark, so a small figure is a lower bound, and the figures at the longest lengths are the telling ones.").AppendLine();
         var tasks = p.Tasks;
         md.Append(c, $"**Long-range tasks.** The same model with a classification head on the last position's hidden state, trained per task with one budget ({tasks.Describe()}) on freshly generated examples, and scored on held-out ones (chance: 10 %). ");
         md.Append(c, $"*ListOps* as the Long Range Arena specifies it (operators MAX, MIN, MED, SM over digits, depth ≤ 10, ≤ 10 arguments, {tasks.ListOpsMinLength:N0} to {tasks.ListOpsMaxLength:N0} tokens). ");
@@ -52,6 +50,8 @@ public static class ResultsReport
             md.AppendLine();
         }
         md.AppendLine();
+        md.Append(c, $"**Forward speed and memory.** One forward of the attention alone over random q, k, v (batch 1, {p.Heads} heads, head dim {p.ModelDim / p.Heads}) on one device, the mechanism at the same settings as in training (causal where it has a causal form); tokens/s over the median of {p.Repeats} timed run(s) after one untimed. ");
+        md.AppendLine("Memory is the process's resident high-water mark above the inputs, in one process for every measurement: memory an earlier measurement freed is reused without growing the mark, so a small figure is a lower bound, and the figures at the longest lengths are the telling ones.").AppendLine();
         SpeedTable(md, p.Lengths, results.Rows.Select(r => (r.Mechanism.Name, r.Forward)));
         if (results.Cluster is { } cluster)
         {

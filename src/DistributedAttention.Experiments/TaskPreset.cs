@@ -18,7 +18,7 @@ public sealed record TaskPreset(TrainingOptions ListOpsTraining, TrainingOptions
 
     /// <summary>A line for the report.</summary>
     public string Describe() =>
-        $"ListOps: {Budget(ListOpsTraining)}; retrieval: {Budget(RetrievalTraining)} of {RetrievalTrainingLength:N0} tokens; {EvalExamples} held-out examples per figure";
+        $"ListOps: {Budget(ListOpsTraining, "")}; retrieval: {Budget(RetrievalTraining, $" of {RetrievalTrainingLength:N0} tokens")}; {EvalExamples} held-out examples per figure";
 
-    private static string Budget(TrainingOptions t) => $"{t.Steps:N0} steps of {t.BatchSize} examples, peak learning rate {t.LearningRate:G3}";
+    private static string Budget(TrainingOptions t, string examples) => $"{t.Steps:N0} steps of {t.BatchSize} examples{examples}, peak learning rate {t.LearningRate:G3}";
 }
