@@ -6,6 +6,8 @@ using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.Tests;
 
+/// <summary>Measures the whole process's resident memory, so it runs alone: a test beside it would add its own.</summary>
+[Collection(ProcessWideMeasurements.Name)]
 public sealed partial class MillionTokenTests
 {
     [Fact]

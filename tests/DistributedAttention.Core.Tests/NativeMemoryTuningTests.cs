@@ -39,7 +39,7 @@ public sealed class NativeMemoryTuningTests
         long.Parse(File.ReadAllText("/proc/self/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[7], CultureInfo.InvariantCulture);
 }
 
-/// <summary>Tests that measure the whole process (page faults), run with no other test beside them.</summary>
+/// <summary>Tests that measure the whole process (page faults, resident memory), run with no other test beside them.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ProcessWideMeasurements
 {
