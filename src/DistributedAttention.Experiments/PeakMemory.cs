@@ -4,11 +4,20 @@ namespace DistributedAttention.Experiments;
 /// This process's resident memory from Linux's /proc: the current size and the high-water mark,
 /// which writing 5 to /proc/self/clear_refs resets. Elsewhere nothing is measured (null).
 /// </summary>
+/// <remarks>
+/// Freed memory a process keeps (garbage not yet collected, the heap glibc holds back) would be
+/// reused by the next measurement without growing the mark, and hide what it needs: the reset
+/// collects garbage and hands freed native heap back first.
+/// </remarks>
 public static class PeakMemory
 {
-    /// <summary>Resets the high-water mark to the current size; false where that is not possible.</summary>
+    /// <summary>Frees what the process holds unused, then resets the high-water mark to the current size; false where that is not possible.</summary>
     public static bool Reset()
     {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Core.Runtime.NativeMemoryTuning.ReleaseFreedMemory();
         try
         {
             File.WriteAllText("/proc/self/clear_refs", "5");

@@ -51,7 +51,7 @@ public static class ResultsReport
         }
         md.AppendLine();
         md.Append(c, $"**Forward speed and memory.** One forward of the attention alone over random q, k, v (batch 1, {p.Heads} heads, head dim {p.ModelDim / p.Heads}) on one device, the mechanism at the same settings as in training (causal where it has a causal form); tokens/s over the median of {p.Repeats} timed run(s) after one untimed. ");
-        md.AppendLine("Memory is the process's resident high-water mark above the inputs, in one process for every measurement: memory an earlier measurement freed is reused without growing the mark, so a small figure is a lower bound, and the figures at the longest lengths are the telling ones.").AppendLine();
+        md.AppendLine("Memory is the process's resident high-water mark above the inputs: before each measurement garbage is collected and the freed native heap handed back to the system, so the mark grows with what the forward touches (allocator fragmentation aside).").AppendLine();
         SpeedTable(md, p.Lengths, results.Rows.Select(r => (r.Mechanism.Name, r.Forward)));
         if (results.Cluster is { } cluster)
         {
