@@ -36,7 +36,7 @@ public sealed record ExperimentPreset(string Name, string Description, int Windo
         TrainingPreset.Quick.Training with { CheckpointEvery = 0 },
         Lengths: [1024, 4096, 16384, 65536, 262144], FullAttentionLimit: 16384, Repeats: 3,
         new TaskPreset(
-            new TrainingOptions { Steps = 120, BatchSize = 4, LearningRate = 3e-3, WarmupSteps = 12, CheckpointEvery = 0 },
+            new TrainingOptions { Steps = 250, BatchSize = 8, LearningRate = 3e-3, WarmupSteps = 25, CheckpointEvery = 0 },
             new TrainingOptions { Steps = 300, BatchSize = 8, LearningRate = 3e-3, WarmupSteps = 20, CheckpointEvery = 0 },
             ListOpsMinLength: 500, ListOpsMaxLength: 2000, RetrievalTrainingLength: 256, RetrievalLengths: [256, 4096, 16384], EvalExamples: 40, EvalBatchSize: 4));
 
