@@ -35,20 +35,23 @@ public sealed class NativeMemoryTuningTests
         Assert.True(faults < rounds * 4_096 / 2, $"{faults} minor faults over {rounds} rounds of a 16 MiB tensor ({tuning})");
     }
 
-    /// <summary>The kept heap is what the experiments' memory figures hand back before each measurement.</summary>
+    /// <summary>
+    /// What the experiments' memory figures rely on: once released, freed heap is no longer resident
+    /// (glibc may already return some of it on free; what it keeps, the release hands back).
+    /// </summary>
     [Fact]
-    public void Freed_heap_the_tuning_keeps_goes_back_to_the_system_when_released()
+    public void Once_released_freed_heap_is_no_longer_resident()
     {
         TorchRuntime.EnsureLoaded();
         NativeMemoryTuning.Apply();
-        // 2 MiB tensors: under the 32 MiB mmap threshold, so glibc serves them from the heap and keeps them once freed.
+        // 2 MiB tensors: under the 32 MiB mmap threshold, so glibc serves them from the heap and may keep them once freed.
         var tensors = Enumerable.Range(0, 100).Select(_ => ones(512L << 10)).ToList();
         var held = Resident();
         foreach (var t in tensors) t.Dispose();
         var kept = Resident();
         Assert.True(NativeMemoryTuning.ReleaseFreedMemory());
         var released = Resident();
-        Assert.True(kept - released >= 100L << 20, $"resident: {held >> 20} MiB holding 200 MiB of tensors, {kept >> 20} MiB after freeing them, {released >> 20} MiB after the release");
+        Assert.True(held - released >= 150L << 20, $"resident: {held >> 20} MiB holding 200 MiB of tensors, {kept >> 20} MiB after freeing them, {released >> 20} MiB after the release");
     }
 
     private static long Resident() =>
