@@ -16,9 +16,13 @@ public static class ExperimentRunner
     /// <param name="progress">One line per step.</param>
     /// <param name="cluster">Where the cluster column is timed, or null for none.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
-    public static ExperimentResults Run(ExperimentPreset preset, IReadOnlyList<Book> books, string workFolder, string command, IProgress<string>? progress, IClusterForward? cluster, CancellationToken cancellationToken)
+    /// <param name="mechanisms">The rows to measure, in order; null for every row of <see cref="MechanismCatalog.All"/>.</param>
+    public static ExperimentResults Run(ExperimentPreset preset, IReadOnlyList<Book> books, string workFolder, string command, IProgress<string>? progress, IClusterForward? cluster, CancellationToken cancellationToken,
+        IReadOnlyList<MechanismEntry>? mechanisms = null)
     {
         ArgumentNullException.ThrowIfNull(preset);
+        var chosen = mechanisms ?? MechanismCatalog.All;
+        if (chosen.Count == 0) throw new ArgumentException("no mechanisms to measure.", nameof(mechanisms));
         ArgumentNullException.ThrowIfNull(books);
         if (books.Count == 0) throw new ArgumentException("no books to train on.", nameof(books));
         var vocab = books.Select(b => b.VocabSize).Distinct().ToList();
@@ -28,7 +32,7 @@ public static class ExperimentRunner
         var splits = books.Select(b => BookSplit.Of(b, preset.Training.HeldOutFraction)).ToList();
         var unigram = UnigramBaseline.Evaluate(splits, vocab[0]);
         var languageModels = new List<LanguageModelResult>();
-        foreach (var mechanism in MechanismCatalog.All)
+        foreach (var mechanism in chosen)
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report($"training {mechanism.Name}");
@@ -41,7 +45,7 @@ public static class ExperimentRunner
         var listOps = new ListOpsTask(preset.Tasks.ListOpsMinLength, preset.Tasks.ListOpsMaxLength);
         var retrieval = new RetrievalTask(preset.Tasks.RetrievalTrainingLength);
         var tasks = new List<(TaskResult ListOps, TaskResult Retrieval)>();
-        foreach (var mechanism in MechanismCatalog.All)
+        foreach (var mechanism in chosen)
         {
             var folder = Path.Combine(workFolder, Slug(mechanism.Name));
             progress?.Report($"long-range tasks: {mechanism.Name}");
@@ -55,9 +59,9 @@ public static class ExperimentRunner
         }
         var rows = new List<MechanismResults>();
         var headDim = preset.ModelDim / preset.Heads;
-        for (var m = 0; m < MechanismCatalog.All.Count; m++)
+        for (var m = 0; m < chosen.Count; m++)
         {
-            var mechanism = MechanismCatalog.All[m];
+            var mechanism = chosen[m];
             var forward = new List<ForwardMeasurement>();
             var onCluster = new List<ForwardMeasurement>();
             foreach (var n in preset.Lengths)

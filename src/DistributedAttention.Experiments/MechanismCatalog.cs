@@ -35,6 +35,20 @@ public static class MechanismCatalog
         new("routing (learned)", (n, w) => new AttentionSpec { Kind = AttentionKind.Routing, Clusters = (int)Math.Clamp(n / (2L * w), 2, 4096), Causal = true }),
     ];
 
+    /// <summary>
+    /// The rows named in <paramref name="names"/> (case-insensitive), in the table's order.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name is not a row; the message lists the rows.</exception>
+    public static IReadOnlyList<MechanismEntry> Named(IEnumerable<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var wanted = names.Select(n => n.Trim()).Where(n => n.Length > 0).ToList();
+        var unknown = wanted.Where(n => !All.Any(m => string.Equals(m.Name, n, StringComparison.OrdinalIgnoreCase))).ToList();
+        if (unknown.Count > 0) throw new ArgumentException($"not a mechanism of the table: {string.Join(", ", unknown.Select(n => $"'{n}'"))}; the rows are {string.Join(", ", All.Select(m => $"'{m.Name}'"))}.");
+        if (wanted.Count == 0) throw new ArgumentException("no mechanism named.");
+        return [.. All.Where(m => wanted.Any(n => string.Equals(m.Name, n, StringComparison.OrdinalIgnoreCase)))];
+    }
+
     /// <summary>Global tokens every <paramref name="every"/> positions of a sequence of n (position 0 included).</summary>
     private static long[] Globals(long n, long every)
     {

@@ -65,15 +65,9 @@ public sealed class LanguageModelTrainer : IDisposable
         model = new TransformerModel(modelOptions);
         model.RequireGradients();
         model.train();
-        var named = model.named_parameters().ToList();
-        // Decay matrices (the tied embedding too, as GPT-2 does); never biases or norm scales.
-        var groups = new[]
-        {
-            new AdamW.ParamGroup(named.Where(p => p.parameter.dim() >= 2).Select(p => p.parameter), new AdamW.Options { weight_decay = options.WeightDecay }),
-            new AdamW.ParamGroup(named.Where(p => p.parameter.dim() < 2).Select(p => p.parameter), new AdamW.Options { weight_decay = 0 }),
-        };
-        optimizer = new AdamW(groups, options.LearningRate, options.Beta1, options.Beta2, eps: 1e-8, weight_decay: options.WeightDecay);
-        Parameters = named.Sum(p => p.parameter.numel());
+        var parameters = model.parameters().ToList();
+        optimizer = DecoupledAdamW.Create(parameters, options);
+        Parameters = parameters.Sum(p => p.numel());
     }
 
     /// <summary>The model being trained.</summary>

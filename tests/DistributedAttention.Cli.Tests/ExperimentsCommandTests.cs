@@ -78,6 +78,14 @@ public sealed class ExperimentsCommandTests
         var repeated = File.ReadAllLines(Path.Combine(output, "results.md"));
         Assert.Equal(quality.Select(r => string.Join('|', r)), Table(repeated, quality.Header).Select(r => string.Join('|', r)));
         Assert.Equal(1, repeated.Count(l => l == speedHeader));
+
+        // Some rows only (names in any case): their finished trainings are reused, and the table holds just those rows.
+        var some = await CliHarness.RunAsync(null, "experiments", "--preset", "ci", "--books", book, "-o", output, "--cluster-silos", "0", "--mechanisms", "Window", "routing (learned)");
+        Assert.True(some.ExitCode == 0, some.Error + some.Output);
+        Assert.Equal(2 + (2 * 2), System.Text.RegularExpressions.Regex.Replace(some.Output, @"\s+", " ").Split("finished earlier, reused").Length - 1);
+        var partial = File.ReadAllLines(Path.Combine(output, "results.md"));
+        Assert.Equal(quality.Where(r => r[0] is "window" or "routing (learned)").Select(r => string.Join('|', r)), Table(partial, quality.Header).Select(r => string.Join('|', r)));
+        Assert.Contains(partial, l => l.Contains("--mechanisms window \"routing (learned)\"", StringComparison.Ordinal));
     }
 
     /// <summary>The rows of the table under <paramref name="header"/>, split into trimmed cells.</summary>
@@ -97,6 +105,7 @@ public sealed class ExperimentsCommandTests
     [InlineData("--preset", "huge", "--preset 'huge' is not one of ci, small")]
     [InlineData("--books", "missing.txt", "--books: 'missing.txt' does not exist")]
     [InlineData("--cluster-silos", "-1", "--cluster-silos must be between 0 and 16")]
+    [InlineData("--mechanisms", "reformer", "--mechanisms: not a mechanism of the table: 'reformer'; the rows are 'full'")]
     public async Task Bad_arguments_are_usage_errors(string flag, string value, string message)
     {
         using var temp = new TempDir();

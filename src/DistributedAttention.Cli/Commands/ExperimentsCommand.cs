@@ -21,9 +21,10 @@ internal static class ExperimentsCommand
         var preset = new Option<string>("--preset") { Description = string.Join("; ", ExperimentPreset.All.Values.Select(p => $"{p.Name}: {p.Description}")), DefaultValueFactory = _ => ExperimentPreset.Ci.Name };
         var output = new Option<string>("--output", "-o") { Description = "Folder for results.md, its plots and each mechanism's training run (runs/).", DefaultValueFactory = _ => "distattn-experiments", HelpName = "DIR" };
         var silos = new Option<int>("--cluster-silos") { Description = "Silos of the embedded cluster the cluster column is timed on (one shard each); 0 leaves the column out.", DefaultValueFactory = _ => 3, HelpName = "N" };
+        var only = new Option<string[]>("--mechanisms") { Description = "Measure only these rows (names as in the table, e.g. \"window\" \"routing (learned)\"); finished trainings are reused, so rows can be run apart and then the whole table at once.", AllowMultipleArgumentsPerToken = true, HelpName = "NAME" };
         var command = new Command("experiments", "Measure every mechanism: held-out perplexity as a language model on the same budget, accuracy on two long-range tasks, forward tokens/s and memory by length on one device and on a cluster; writes results.md and plots.")
         {
-            books, preset, output, silos,
+            books, preset, output, silos, only,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -32,6 +33,19 @@ internal static class ExperimentsCommand
             var folder = result.GetValue(output)!;
             var clusterSilos = result.GetValue(silos);
             if (clusterSilos is < 0 or > 16) throw new UsageException($"--cluster-silos must be between 0 and 16 (got {clusterSilos}).");
+            var named = result.GetValue(only) ?? [];
+            IReadOnlyList<MechanismEntry>? mechanisms = null;
+            if (named.Length > 0)
+            {
+                try
+                {
+                    mechanisms = MechanismCatalog.Named(named);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new UsageException($"--mechanisms: {e.Message}", e);
+                }
+            }
             var paths = result.GetValue(books) ?? [];
             var read = new List<Book>();
             foreach (var path in paths)
@@ -48,7 +62,8 @@ internal static class ExperimentsCommand
             }
             if (read.Count == 0) throw new UsageException("--books needs at least one file.");
             Directory.CreateDirectory(folder);
-            var commandLine = $"distattn experiments --preset {chosen.Name} --books {string.Join(' ', paths)} -o {folder}" + (clusterSilos == 3 ? "" : $" --cluster-silos {clusterSilos}");
+            var commandLine = $"distattn experiments --preset {chosen.Name} --books {string.Join(' ', paths)} -o {folder}" + (clusterSilos == 3 ? "" : $" --cluster-silos {clusterSilos}")
+                + (mechanisms is null ? "" : $" --mechanisms {string.Join(' ', mechanisms.Select(m => m.Name.Contains(' ', StringComparison.Ordinal) ? $"\"{m.Name}\"" : m.Name))}");
             context.Console.MarkupLine($"Experiments, preset [bold]{chosen.Name}[/]: {Markup.Escape(chosen.Description)}.");
             ExperimentResults results;
             ClusterConnection? connection = null;
@@ -62,7 +77,7 @@ internal static class ExperimentsCommand
                 }
                 // Synchronous tensor work: give it a thread, so Ctrl+C is seen between steps.
                 // Every core: in-process silos leave libtorch's thread count at their share for new threads.
-                results = await Task.Run(() => ComputeThreads.OnEveryCore(() => ExperimentRunner.Run(chosen, read, Path.Combine(folder, "runs"), commandLine, new Lines(context.Console), cluster, cancellationToken)), CancellationToken.None).ConfigureAwait(false);
+                results = await Task.Run(() => ComputeThreads.OnEveryCore(() => ExperimentRunner.Run(chosen, read, Path.Combine(folder, "runs"), commandLine, new Lines(context.Console), cluster, cancellationToken, mechanisms)), CancellationToken.None).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -1,4 +1,3 @@
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Training.Tasks;
@@ -38,14 +37,8 @@ public static class ClassifierTraining
         if (task.VocabSize > classifier.Model.Options.VocabSize) throw new ArgumentException($"the task's {task.VocabSize} token ids do not fit the model's vocabulary of {classifier.Model.Options.VocabSize}.", nameof(task));
         if (task.Classes != classifier.Classes) throw new ArgumentException($"the task has {task.Classes} classes, the classifier {classifier.Classes}.", nameof(task));
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var named = classifier.named_parameters().ToList();
-        var parameters = named.Select(p => p.parameter).ToList();
-        var groups = new[]
-        {
-            new AdamW.ParamGroup(named.Where(p => p.parameter.dim() >= 2).Select(p => p.parameter), new AdamW.Options { weight_decay = options.WeightDecay }),
-            new AdamW.ParamGroup(named.Where(p => p.parameter.dim() < 2).Select(p => p.parameter), new AdamW.Options { weight_decay = 0 }),
-        };
-        using var optimizer = new AdamW(groups, options.LearningRate, options.Beta1, options.Beta2, eps: 1e-8, weight_decay: options.WeightDecay);
+        var parameters = classifier.parameters().ToList();
+        using var optimizer = DecoupledAdamW.Create(parameters, options);
         var losses = new List<double>();
         classifier.RequireGradients();
         classifier.train();
