@@ -50,6 +50,7 @@ public static class ResultsReport
             md.AppendLine();
         }
         md.AppendLine();
+        md.AppendLine(TrainingCost(results.Rows)).AppendLine();
         md.Append(c, $"**Forward speed and memory.** One forward of the attention alone over random q, k, v (batch 1, {p.Heads} heads, head dim {p.ModelDim / p.Heads}) on one device, the mechanism at the same settings as in training (causal where it has a causal form); tokens/s over the median of {p.Repeats} timed run(s) after one untimed. ");
         md.AppendLine("Memory is the process's resident high-water mark above the inputs: before each measurement garbage is collected and the freed native heap handed back to the system, so the mark grows with what the forward touches (allocator fragmentation aside).").AppendLine();
         SpeedTable(md, p.Lengths, results.Rows.Select(r => (r.Mechanism.Name, r.Forward)));
@@ -87,6 +88,17 @@ public static class ResultsReport
             }
             md.AppendLine();
         }
+    }
+
+    /// <summary>What the table's trainings cost, reused ones at the time they took when they ran.</summary>
+    private static string TrainingCost(IReadOnlyList<MechanismResults> rows)
+    {
+        var languageModels = rows.Where(r => r.LanguageModel.HeldOutLoss is not null).Select(r => (r.LanguageModel.TrainingSeconds, r.LanguageModel.Reused)).ToList();
+        var tasks = rows.SelectMany(r => new[] { r.ListOps, r.Retrieval }).Select(t => (t.TrainingSeconds, t.Reused)).ToList();
+        var all = languageModels.Concat(tasks).ToList();
+        var reused = all.Count(t => t.Reused);
+        return $"Training took {Duration(all.Sum(t => t.TrainingSeconds))} in all: {languageModels.Count} language models {Duration(languageModels.Sum(t => t.TrainingSeconds))}, {tasks.Count} task trainings {Duration(tasks.Sum(t => t.TrainingSeconds))}"
+            + (reused == 0 ? "." : $"; {reused} of the {all.Count} trainings were finished by earlier runs of the command (reused from runs/, timed when they ran, possibly beside other work), so the run time above is not the whole cost.");
     }
 
     private static string Accuracy(TaskAccuracy a) => a.Accuracy is { } x ? $"{(100 * x).ToString("F0", CultureInfo.InvariantCulture)} %" : $"n/a ({a.Skipped})";

@@ -45,6 +45,7 @@ public sealed class ExperimentsCommandTests
                 Assert.InRange(double.Parse(cell[..^2], CultureInfo.InvariantCulture), 0, 100);
             }
         }
+        Assert.Contains(report, l => l.StartsWith("Training took ", StringComparison.Ordinal) && l.Contains($"{MechanismCatalog.All.Count(m => m.Causal)} language models", StringComparison.Ordinal) && !l.Contains("reused", StringComparison.Ordinal));
         // Two speed tables: one device, then the embedded cluster of 3 silos.
         var speedHeader = "| mechanism | 1K tokens/s (peak MB) | 4K tokens/s (peak MB) |";
         Assert.Equal(2, report.Count(l => l == speedHeader));
@@ -76,6 +77,7 @@ public sealed class ExperimentsCommandTests
         Assert.True(again.ExitCode == 0, again.Error + again.Output);
         Assert.Equal(MechanismCatalog.All.Count(m => m.Causal) + (2 * MechanismCatalog.All.Count), System.Text.RegularExpressions.Regex.Replace(again.Output, @"\s+", " ").Split("finished earlier, reused").Length - 1);
         var repeated = File.ReadAllLines(Path.Combine(output, "results.md"));
+        Assert.Contains(repeated, l => l.StartsWith("Training took ", StringComparison.Ordinal) && l.Contains($"{MechanismCatalog.All.Count(m => m.Causal) + (2 * MechanismCatalog.All.Count)} of the {MechanismCatalog.All.Count(m => m.Causal) + (2 * MechanismCatalog.All.Count)} trainings were finished by earlier runs", StringComparison.Ordinal));
         Assert.Equal(quality.Select(r => string.Join('|', r)), Table(repeated, quality.Header).Select(r => string.Join('|', r)));
         Assert.Equal(1, repeated.Count(l => l == speedHeader));
 
