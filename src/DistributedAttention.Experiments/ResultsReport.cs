@@ -50,6 +50,7 @@ public static class ResultsReport
             md.AppendLine();
         }
         md.AppendLine();
+        md.AppendLine(TaskLosses(results.Rows)).AppendLine();
         md.AppendLine(TrainingCost(results.Rows)).AppendLine();
         md.Append(c, $"**Forward speed and memory.** One forward of the attention alone over random q, k, v (batch 1, {p.Heads} heads, head dim {p.ModelDim / p.Heads}) on one device, the mechanism at the same settings as in training (causal where it has a causal form); tokens/s over the median of {p.Repeats} timed run(s) after one untimed. ");
         md.AppendLine("Memory is the process's resident high-water mark above the inputs: before each measurement garbage is collected and the freed native heap handed back to the system, so the mark grows with what the forward touches (allocator fragmentation aside).").AppendLine();
@@ -88,6 +89,14 @@ public static class ResultsReport
             }
             md.AppendLine();
         }
+    }
+
+    /// <summary>Each task's final training loss by mechanism: whether a model learned anything, beside how it scored.</summary>
+    private static string TaskLosses(IReadOnlyList<MechanismResults> rows)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string Losses(Func<MechanismResults, TaskResult> task) => string.Join(", ", rows.Select(r => $"{r.Mechanism.Name} {task(r).FinalLoss.ToString("F3", c)}"));
+        return $"Final training cross-entropy on the tasks (guessing uniformly scores ln 10 = {Math.Log(10).ToString("F3", c)}): ListOps: {Losses(r => r.ListOps)}; retrieval: {Losses(r => r.Retrieval)}.";
     }
 
     /// <summary>What the table's trainings cost, reused ones at the time they took when they ran.</summary>

@@ -46,6 +46,13 @@ public sealed class ExperimentsCommandTests
             }
         }
         Assert.Contains(report, l => l.StartsWith("Training took ", StringComparison.Ordinal) && l.Contains($"{MechanismCatalog.All.Count(m => m.Causal)} language models", StringComparison.Ordinal) && !l.Contains("reused", StringComparison.Ordinal));
+        var losses = Assert.Single(report, l => l.StartsWith("Final training cross-entropy on the tasks", StringComparison.Ordinal));
+        foreach (var task in new[] { "ListOps: ", "retrieval: " })
+        {
+            var named = losses.Split(task)[1].Split(';')[0].TrimEnd('.').Split(", ");
+            Assert.Equal(MechanismCatalog.All.Select(m => m.Name), named.Select(e => e[..e.LastIndexOf(' ')]));
+            Assert.All(named, e => Assert.InRange(double.Parse(e[(e.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture), 0, 20));
+        }
         // Two speed tables: one device, then the embedded cluster of 3 silos.
         var speedHeader = "| mechanism | 1K tokens/s (peak MB) | 4K tokens/s (peak MB) |";
         Assert.Equal(2, report.Count(l => l == speedHeader));
