@@ -45,7 +45,9 @@ public sealed record TaskResult(string Task, IReadOnlyList<TaskAccuracy> Accurac
             Seed = 1,
             LayerAttention = TransformerOptions.Uniform(mechanism.For(trainingLength, preset.Window), preset.Layers),
         };
-        var key = string.Join('\n', options.ToJson(), training.ToString(), JsonSerializer.Serialize(preset.Tasks), string.Join(',', evaluations.Select(e => $"{e.Length}:{e.Task}")), preset.FullAttentionLimit);
+        // Only what this task's figures depend on, so changing the other task's budget reuses this one.
+        var key = string.Join('\n', options.ToJson(), training.ToString(), JsonSerializer.Serialize(budget), string.Join(',', evaluations.Select(e => $"{e.Length}:{e.Task}")),
+            $"{preset.Tasks.EvalExamples} held-out examples (seed {TaskPreset.EvalSeed}) in batches of {preset.Tasks.EvalBatchSize}", preset.FullAttentionLimit);
         var file = Path.Combine(folder, $"{training.Name.ToLowerInvariant()}.json");
         if (Read(file, key) is { } done) return done with { Reused = true };
 
