@@ -90,7 +90,7 @@ public static class ExperimentRunner
     }
 
     private static string Accuracies(TaskResult result) =>
-        string.Join(", ", result.Accuracies.Select(a => a.Accuracy is { } x ? $"{x:P0} at {a.Length:N0}" : $"n/a at {a.Length:N0}"))
+        string.Join(", ", result.Accuracies.Select(a => $"{a.Percent ?? "n/a"} at {a.Length:N0}"))
         + $" (final training loss {result.FinalLoss:F3}, {result.TrainingSeconds:F0} s{(result.Reused ? ", finished earlier, reused" : "")})";
 
     /// <summary>A folder name for a mechanism.</summary>

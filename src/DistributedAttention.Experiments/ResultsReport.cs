@@ -110,7 +110,7 @@ public static class ResultsReport
             + (reused == 0 ? "." : $"; {reused} of the {all.Count} trainings were finished by earlier runs of the command (reused from runs/, timed when they ran, possibly beside other work), so the run time above is not the whole cost.");
     }
 
-    private static string Accuracy(TaskAccuracy a) => a.Accuracy is { } x ? $"{(100 * x).ToString("F0", CultureInfo.InvariantCulture)} %" : $"n/a ({a.Skipped})";
+    private static string Accuracy(TaskAccuracy a) => a.Percent ?? $"n/a ({a.Skipped})";
 
     private static string Tokens(long n) => n >= 1024 && n % 1024 == 0 ? $"{n / 1024}K" : n.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -9,7 +9,11 @@ namespace DistributedAttention.Experiments;
 /// <param name="Length">Tokens per example (the longest, for ListOps).</param>
 /// <param name="Accuracy">Fraction of held-out examples classified right, or null.</param>
 /// <param name="Skipped">Why it was not measured, or null.</param>
-public sealed record TaskAccuracy(long Length, double? Accuracy, string? Skipped = null);
+public sealed record TaskAccuracy(long Length, double? Accuracy, string? Skipped = null)
+{
+    /// <summary>The accuracy as the report and the progress lines write it ("90 %"), or null when skipped.</summary>
+    public string? Percent => Accuracy is { } x ? $"{(100 * x).ToString("F0", System.Globalization.CultureInfo.InvariantCulture)} %" : null;
+}
 
 /// <summary>A mechanism trained on one generated task and scored on held-out examples.</summary>
 /// <param name="Task">The task's name.</param>

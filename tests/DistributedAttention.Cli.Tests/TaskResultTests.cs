@@ -33,4 +33,13 @@ public sealed class TaskResultTests
         var fewerExamples = preset with { Tasks = preset.Tasks with { EvalExamples = 4 } };
         Assert.False(Measure(fewerExamples, t => t.ListOpsTraining).Reused);
     }
+
+    [Fact]
+    public void An_accuracy_is_written_one_way_in_the_progress_lines_and_the_report()
+    {
+        // 3 of 40 is 7.5 %: printed with P0 it read "7 %" in the progress line while the table said "8 %".
+        Assert.Equal("8 %", new TaskAccuracy(4096, 3 / 40.0).Percent);
+        Assert.Equal("90 %", new TaskAccuracy(256, 36 / 40.0).Percent);
+        Assert.Null(new TaskAccuracy(16384, null, "past the limit").Percent);
+    }
 }

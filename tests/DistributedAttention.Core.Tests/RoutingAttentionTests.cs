@@ -54,6 +54,22 @@ public sealed class RoutingAttentionTests
         Assert.Equal([0L, 1L], assigned.data<long>().ToArray());
     }
 
+    [Fact]
+    public void Many_rows_are_assigned_in_slices_as_one_product_would_assign_them()
+    {
+        // 4,096 clusters make a slice of 4,096 rows, so 2 × 5,000 rows take three slices.
+        var spec = new AttentionSpec { Kind = AttentionKind.Routing, Clusters = 4096, Seed = 5 };
+        using var c = RoutingClusters.Centroids(spec, 8, CPU);
+        using var generator = new Generator(11);
+        using var x = randn(2, 5000, 8, generator: generator);
+        using var assigned = RoutingClusters.Assign(x, c);
+        using var expected = x.to(ScalarType.Float64).matmul(c.T).argmax(-1);
+        Assert.Equal(new long[] { 2, 5000 }, assigned.shape);
+        Assert.Equal(expected.data<long>().ToArray(), assigned.data<long>().ToArray());
+        using var none = RoutingClusters.Assign(zeros(1, 0, 8), c);
+        Assert.Equal(new long[] { 1, 0 }, none.shape);
+    }
+
     [Theory]
     [InlineData(0, 0, "routing clusters must be >= 1 (got 0)")]
     [InlineData(3, 7, "not a whole number of rows for 3 clusters")]
