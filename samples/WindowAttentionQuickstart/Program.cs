@@ -24,7 +24,7 @@ using var k = randn(1, 8, n, 64);
 using var v = randn(1, 8, n, 64);
 
 var watch = Stopwatch.StartNew();
-using var result = Attention.Forward(spec, q, k, v);
+using var result = SingleDeviceAttention.Forward(spec, q, k, v);
 Console.WriteLine($"window ±256 + 2 global tokens over {n:N0} tokens: {watch.Elapsed.TotalSeconds:F2} s ({n / watch.Elapsed.TotalSeconds:N0} tokens/s)");
 
 // The dense O(n²) oracle on a 2,000-token prefix (the global token at n/2 lies beyond it).
@@ -34,6 +34,6 @@ using var pq = q.narrow(2, 0, prefix);
 using var pk = k.narrow(2, 0, prefix);
 using var pv = v.narrow(2, 0, prefix);
 using var dense = DenseOracle.Forward(prefixSpec, pq, pk, pv);
-using var fast = Attention.Forward(prefixSpec, pq, pk, pv);
+using var fast = SingleDeviceAttention.Forward(prefixSpec, pq, pk, pv);
 Console.WriteLine($"max |fast - dense| on the prefix: {(dense.Output - fast.Output).abs().max().item<float>():E2}");
 return 0;

@@ -1,4 +1,5 @@
 using System.Net;
+using DistributedAttention.Hosting;
 
 namespace DistributedAttention.Client;
 
@@ -9,9 +10,6 @@ namespace DistributedAttention.Client;
 /// </summary>
 public sealed class DistributedAttentionClientOptions
 {
-    /// <summary>Largest message body the silos accept by default: 128 MiB (Orleans' default is 100 MB).</summary>
-    public const int DefaultMaxMessageBodyBytes = 128 << 20;
-
     /// <summary>The cluster's id (the silos' id).</summary>
     public string ClusterId { get; set; } = "distattn";
 
@@ -28,7 +26,7 @@ public sealed class DistributedAttentionClientOptions
     public IList<string> Gateways { get; set; } = [];
 
     /// <summary>Largest message body in bytes (match the silos').</summary>
-    public int MaxMessageBodyBytes { get; set; } = DefaultMaxMessageBodyBytes;
+    public int MaxMessageBodyBytes { get; set; } = ClusterMessaging.DefaultMaxMessageBodyBytes;
 
     /// <summary>How long a grain call may take before it fails with a timeout (methods may override it).</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);

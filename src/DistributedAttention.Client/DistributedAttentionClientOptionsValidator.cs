@@ -1,4 +1,5 @@
 using System.Net;
+using DistributedAttention.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace DistributedAttention.Client;

@@ -3,7 +3,7 @@ using Orleans;
 namespace DistributedAttention.Contracts;
 
 /// <summary>
-/// The shapes of one attention call, flash-attn style: q and k are (batch, heads, n, d), v is
+/// The shapes of one attention call, in SDPA's layout: q and k are (batch, heads, n, d), v is
 /// (batch, heads, n, dv). The distributed job splits the one sequence dimension n, so q, k and
 /// v must share it.
 /// </summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistributedAttention.Contracts;
+using DistributedAttention.Core.Attention;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Experiments;
@@ -12,7 +13,7 @@ namespace DistributedAttention.Experiments;
 public sealed record ForwardMeasurement(long Length, double? TokensPerSecond, long? PeakBytes, string? Skipped = null)
 {
     /// <summary>
-    /// Times <see cref="Core.Attention.Attention.Forward"/> of <paramref name="spec"/> over random q, k, v of (1, heads, n, d)
+    /// Times <see cref="SingleDeviceAttention.Forward"/> of <paramref name="spec"/> over random q, k, v of (1, heads, n, d)
     /// (<see cref="Inputs"/>) on this thread.
     /// </summary>
     public static ForwardMeasurement Measure(AttentionSpec spec, long n, int heads, int headDim, int repeats)
@@ -22,7 +23,7 @@ public sealed record ForwardMeasurement(long Length, double? TokensPerSecond, lo
         var (q, k, v) = Inputs(n, heads, headDim);
         return Time(n, repeats, () =>
         {
-            using (Core.Attention.Attention.Forward(spec, q, k, v))
+            using (SingleDeviceAttention.Forward(spec, q, k, v))
             {
             }
         });

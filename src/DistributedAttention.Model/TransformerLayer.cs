@@ -11,7 +11,7 @@ namespace DistributedAttention.Model;
 /// run the attention step elsewhere (e.g. across a ring of shards):
 /// <list type="number">
 /// <item><see cref="ProjectQkv"/>: LayerNorm → q/k/v projections → heads → RoPE on q and k (per token).</item>
-/// <item><see cref="Attend"/>: <see cref="Attention.Forward"/> with this layer's <see cref="AttentionStepSpec"/> (mixes tokens).</item>
+/// <item><see cref="Attend"/>: <see cref="SingleDeviceAttention.Forward"/> with this layer's <see cref="AttentionStepSpec"/> (mixes tokens).</item>
 /// <item><see cref="Finish"/>: merge heads → o_proj → residual → LayerNorm → FFN → residual (per token).</item>
 /// </list>
 /// Steps 1 and 3 see one token at a time, so running them on any slice of the sequence gives
@@ -144,7 +144,7 @@ public sealed class TransformerLayer : nn.Module<Tensor, long, Tensor>
     public AttentionResult Attend(Qkv qkv)
     {
         ArgumentNullException.ThrowIfNull(qkv);
-        return Attention.Forward(AttentionStepSpec, qkv.Q, qkv.K, qkv.V);
+        return SingleDeviceAttention.Forward(AttentionStepSpec, qkv.Q, qkv.K, qkv.V);
     }
 
     /// <summary>Step 3: merges the attention output into the residual stream and applies the feed-forward block.</summary>

@@ -1,5 +1,5 @@
-using DistributedAttention.Client;
 using DistributedAttention.Grains.Shards.Backups;
+using DistributedAttention.Hosting;
 
 namespace DistributedAttention.Silo;
 
@@ -38,7 +38,7 @@ public sealed class DistributedAttentionSiloOptions
     public IList<string> Devices { get; set; } = [];
 
     /// <summary>Largest message body in bytes, on silos and clients alike.</summary>
-    public int MaxMessageBodyBytes { get; set; } = DistributedAttentionClientOptions.DefaultMaxMessageBodyBytes;
+    public int MaxMessageBodyBytes { get; set; } = ClusterMessaging.DefaultMaxMessageBodyBytes;
 
     /// <summary>How long a grain call may take before it fails with a timeout (methods may override it).</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);

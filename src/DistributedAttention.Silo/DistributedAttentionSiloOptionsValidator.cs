@@ -1,7 +1,7 @@
 using System.Net;
-using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Grains.Shards.Backups;
+using DistributedAttention.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace DistributedAttention.Silo;

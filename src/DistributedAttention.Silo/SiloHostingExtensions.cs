@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
-using DistributedAttention.Client;
 using DistributedAttention.Grains;
 using DistributedAttention.Grains.Admission;
 using DistributedAttention.Grains.Draining;
 using DistributedAttention.Grains.Jobs;
 using DistributedAttention.Grains.Shards.Backups;
+using DistributedAttention.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

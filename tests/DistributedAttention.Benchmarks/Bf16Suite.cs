@@ -46,8 +46,8 @@ internal static class Bf16Suite
         var k = randn(1, heads, n, d, device: BenchDevice.Current);
         var v = randn(1, heads, n, d, device: BenchDevice.Current);
         var spec = WindowSuite.Spec(window);
-        var exact = Attention.Forward(spec, q, k, v).Output;
-        var low = Attention.Forward(spec, q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16), v.to(ScalarType.BFloat16)).Output.to(ScalarType.Float32);
+        var exact = SingleDeviceAttention.Forward(spec, q, k, v).Output;
+        var low = SingleDeviceAttention.Forward(spec, q.to(ScalarType.BFloat16), k.to(ScalarType.BFloat16), v.to(ScalarType.BFloat16)).Output.to(ScalarType.Float32);
         var delta = (low - exact).abs();
         return (delta.max().item<float>() / exact.abs().max().item<float>(), delta.mean().item<float>());
     }

@@ -6,6 +6,7 @@ using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Core.IO;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Model;
 using DistributedAttention.Silo;
 using static TorchSharp.torch;
@@ -66,7 +67,7 @@ internal static class ClusterSuite
 
             // Warm-up: JIT, grain activation, libtorch kernels; also checks the distributed results.
             Tensor expected;
-            using (var single = Attention.Forward(spec, q, k, v)) expected = single.Output.alias();
+            using (var single = SingleDeviceAttention.Forward(spec, q, k, v)) expected = single.Output.alias();
             using (expected)
             {
                 foreach (var config in configs.Where(c => c.Shards > 0))
@@ -87,7 +88,7 @@ internal static class ClusterSuite
                     if (config.Shards == 0)
                     {
                         var watch = Stopwatch.StartNew();
-                        using (Attention.Forward(spec, q, k, v)) runs[config].Add(new Run(watch.Elapsed.TotalSeconds, 0, 0, null));
+                        using (SingleDeviceAttention.Forward(spec, q, k, v)) runs[config].Add(new Run(watch.Elapsed.TotalSeconds, 0, 0, null));
                     }
                     else
                     {

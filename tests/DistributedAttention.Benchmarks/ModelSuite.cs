@@ -43,7 +43,7 @@ internal static class ModelSuite
             var steps = new (string Name, double Flops, Action Run)[]
             {
                 ("norm, q/k/v, RoPE", 6.0 * d * d * rows, () => { qkv?.Dispose(); qkv = layer.ProjectQkv(x, 0); }),
-                ("window attention", 4.0 * d * pairs, () => { attention?.Dispose(); attention = Attention.Forward(layer.AttentionStepSpec, qkv!.Q, qkv.K, qkv.V); }),
+                ("window attention", 4.0 * d * pairs, () => { attention?.Dispose(); attention = SingleDeviceAttention.Forward(layer.AttentionStepSpec, qkv!.Q, qkv.K, qkv.V); }),
                 ("o-proj, norm, FFN", (2.0 * d * d + 4.0 * d * ffnDim) * rows, () => { using var y = layer.Finish(x, attention!.Output); }),
             };
             var results = steps.Select(step =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Observability;
 using DistributedAttention.Pipeline;
 using DistributedAttention.Silo;

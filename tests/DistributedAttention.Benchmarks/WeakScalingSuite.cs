@@ -7,6 +7,7 @@ using DistributedAttention.Contracts;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Diagnostics;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using static TorchSharp.torch;
 

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace DistributedAttention.Benchmarks;
 
 /// <summary>
-/// Window attention (<c>Attention.Forward</c>, Window kind) at 8 heads of 64, fp32, windows of 256
+/// Window attention (<c>SingleDeviceAttention.Forward</c>, Window kind) at 8 heads of 64, fp32, windows of 256
 /// and 512 keys (±128, ±256), against the same-run matmul.
 /// </summary>
 internal static class WindowSuite
@@ -45,7 +45,7 @@ internal static class WindowSuite
         using var q = randn(1, heads, n, headDim, dtype: dtype, device: BenchDevice.Current);
         using var k = randn(1, heads, n, headDim, dtype: dtype, device: BenchDevice.Current);
         using var v = randn(1, heads, n, headDim, dtype: dtype, device: BenchDevice.Current);
-        return Measure.BestSeconds(() => { using var r = Attention.Forward(Spec(window), q, k, v); }, log2 >= 19 ? 1 : 3);
+        return Measure.BestSeconds(() => { using var r = SingleDeviceAttention.Forward(Spec(window), q, k, v); }, log2 >= 19 ? 1 : 3);
     }
 
     /// <summary>A bidirectional window of <paramref name="window"/> keys (±window/2).</summary>

@@ -44,7 +44,7 @@ public sealed class AttentionCommandTests
             Assert.True(run.ExitCode == ExitCodes.Ok, run.Error);
 
             var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 6, WindowRight = 2, GlobalPositions = [0, 17], SoftmaxScale = 0.5 };
-            using var expected = Attention.Forward(spec, inputs["q"], inputs["k"], inputs["v"]);
+            using var expected = SingleDeviceAttention.Forward(spec, inputs["q"], inputs["k"], inputs["v"]);
             using var described = PythonSafetensors.Describe(output);
             var tensors = described.RootElement.GetProperty("tensors");
             foreach (var (name, tensor) in new[] { ("o", expected.Output), ("lse", expected.Lse!) })

@@ -1,4 +1,5 @@
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 
 namespace DistributedAttention.Cli.Tests;

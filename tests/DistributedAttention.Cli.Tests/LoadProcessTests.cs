@@ -147,7 +147,7 @@ public sealed class LoadProcessTests(BudgetedSiloProcesses cluster, ITestOutputH
         using var k = Randn((ulong)i + 100, 1, 2, n, 16);
         using var v = Randn((ulong)i + 200, 1, 2, n, 16);
         using var result = await cluster.Jobs.RunAttentionAsync(spec, q, k, v, new JobOptions(3), null, default);
-        using var expected = Attention.Forward(spec, q, k, v);
+        using var expected = SingleDeviceAttention.Forward(spec, q, k, v);
         TensorAssert.Close(expected.Output, result.Output, $"job {i}: {spec.Kind}, n = {n}");
         return result.Status;
     }

@@ -1,4 +1,5 @@
 using DistributedAttention.Client;
+using DistributedAttention.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -1,5 +1,6 @@
 using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Client;
+using DistributedAttention.Hosting;
 using DistributedAttention.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -41,7 +42,7 @@ public sealed class SiloLauncherTests
     [Fact]
     public void Tls_flags_and_settings_reach_the_silo_and_missing_files_are_named()
     {
-        var tls = new DistributedAttention.Client.ClusterTlsOptions { CertificatePath = "/no/silo.pem", AuthorityPath = "/no/ca.pem" };
+        var tls = new ClusterTlsOptions { CertificatePath = "/no/silo.pem", AuthorityPath = "/no/ca.pem" };
         var e = Assert.Throws<OptionsValidationException>(() => SiloLauncher.Resolve(new SiloLaunchOptions(Tls: tls), Environment(("DistributedAttention:Silo:Tls:KeyPath", "/no/silo.key"))));
         Assert.Contains("Tls: the certificate file '/no/silo.pem' does not exist.", e.Message, StringComparison.Ordinal);
         var orphan = Assert.Throws<OptionsValidationException>(() => SiloLauncher.Resolve(new SiloLaunchOptions(), Environment(("DistributedAttention:Silo:Tls:AuthorityPath", "/no/ca.pem"))));

@@ -28,7 +28,7 @@ public sealed class GradientTests
             AttentionKind.Routing => (a, b, c) => DenseOracle.Routing(spec, a, b, c),
             _ => (a, b, c) => DenseOracle.Forward(spec, a, b, c),
         };
-        AssertSameGradients(reference, (a, b, c) => Attention.Attention.Forward(spec, a, b, c), q, k, v, name);
+        AssertSameGradients(reference, (a, b, c) => SingleDeviceAttention.Forward(spec, a, b, c), q, k, v, name);
     }
 
     [Theory]
@@ -37,7 +37,7 @@ public sealed class GradientTests
     {
         var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = left, WindowRight = right, Dilation = dilation, Causal = causal, GlobalPositions = globals };
         var (q, k, v) = TensorAssert.RandomQkv(n * 13 + dilation, 1, 2, n, 8);
-        AssertSameGradients((a, b, c) => DenseOracle.Forward(spec, a, b, c), (a, b, c) => Attention.Attention.Forward(spec, a, b, c), q, k, v, $"window n={n} ({left},{right}) δ={dilation}");
+        AssertSameGradients((a, b, c) => DenseOracle.Forward(spec, a, b, c), (a, b, c) => SingleDeviceAttention.Forward(spec, a, b, c), q, k, v, $"window n={n} ({left},{right}) δ={dilation}");
     }
 
     [Theory]
@@ -47,9 +47,9 @@ public sealed class GradientTests
         // The kernels step in place only when nothing is recorded; both paths must compute the same.
         var (_, spec, n) = MaskedSpecs().Single(s => s.Name == name);
         var (q, k, v) = TensorAssert.RandomQkv(n * 5 + 1, 2, 2, n, 8);
-        using var plain = Attention.Attention.Forward(spec, q, k, v);
+        using var plain = SingleDeviceAttention.Forward(spec, q, k, v);
         using var qr = q.detach().clone().requires_grad_(true);
-        using var recorded = Attention.Attention.Forward(spec, qr, k, v);
+        using var recorded = SingleDeviceAttention.Forward(spec, qr, k, v);
         Assert.True(recorded.Output.requires_grad, "the recorded forward must carry a gradient function.");
         using var output = recorded.Output.detach();
         using var lse = recorded.Lse?.detach();
@@ -67,7 +67,7 @@ public sealed class GradientTests
         using var all = ones(n, projected, dtype: @bool);
         AssertSameGradients(
             (a, b, c) => DenseOracle.Attend(a, e.matmul(b), e.matmul(c), all, 1 / Math.Sqrt(8)),
-            (a, b, c) => Attention.Attention.Forward(spec, a, b, c), q, k, v, $"linformer n={n}");
+            (a, b, c) => SingleDeviceAttention.Forward(spec, a, b, c), q, k, v, $"linformer n={n}");
     }
 
     [Theory]
@@ -79,7 +79,7 @@ public sealed class GradientTests
     {
         var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = packed, Seed = 13, Causal = causal };
         var (q, k, v) = TensorAssert.RandomQkv(n + 2, 1, 2, n, 8);
-        AssertSameGradients((a, b, c) => DenseOracle.Luna(spec, a, b, c), (a, b, c) => Attention.Attention.Forward(spec, a, b, c), q, k, v, $"luna n={n} causal={causal}");
+        AssertSameGradients((a, b, c) => DenseOracle.Luna(spec, a, b, c), (a, b, c) => SingleDeviceAttention.Forward(spec, a, b, c), q, k, v, $"luna n={n} causal={causal}");
     }
 
     [Theory]
@@ -97,7 +97,7 @@ public sealed class GradientTests
         using var omega = PerformerFeatures.Omega(11, features, d);
         AssertSameGradients(
             (a, b, c) => new AttentionResult(PlainFavor(a, b, c, omega, 1 / Math.Sqrt(d), causal), null),
-            (a, b, c) => Attention.Attention.Forward(spec, a, b, c), q, k, v, $"performer n={n} causal={causal}", atol: 1e-4);
+            (a, b, c) => SingleDeviceAttention.Forward(spec, a, b, c), q, k, v, $"performer n={n} causal={causal}", atol: 1e-4);
     }
 
     private static IEnumerable<(string Name, AttentionSpec Spec, int N)> MaskedSpecs()

@@ -22,7 +22,7 @@ public sealed class LinformerPerformerTests
         using var vp = e.matmul(v);
         using var all = ones(n, projected, dtype: @bool);
         using var expected = DenseOracle.Attend(q, kp, vp, all, 1 / Math.Sqrt(8));
-        using var actual = Attention.Attention.Forward(spec, q, k, v);
+        using var actual = SingleDeviceAttention.Forward(spec, q, k, v);
         TensorAssert.SameResult(expected, actual, atol: 1e-4);
     }
 
@@ -72,7 +72,7 @@ public sealed class LinformerPerformerTests
         var (q, k, v) = TensorAssert.RandomQkv(n, 2, 2, n, d);
         using var omega = PerformerFeatures.Omega(11, features, d);
         using var expected = PlainFavor(q, k, v, omega, 1 / Math.Sqrt(d), causal);
-        using var actual = Attention.Attention.Forward(spec, q, k, v);
+        using var actual = SingleDeviceAttention.Forward(spec, q, k, v);
         Assert.Null(actual.Lse);
         TensorAssert.Close(expected, actual.Output, atol: 1e-4, rtol: 1e-3);
     }
@@ -96,7 +96,7 @@ public sealed class LinformerPerformerTests
         using var k = k0.mul(0.6);
         var spec = new AttentionSpec { Kind = AttentionKind.Performer, Features = 4096 };
         using var exact = DenseOracle.Forward(new AttentionSpec { Kind = AttentionKind.Full }, q, k, v);
-        using var approx = Attention.Attention.Forward(spec, q, k, v);
+        using var approx = SingleDeviceAttention.Forward(spec, q, k, v);
         using var uniform = v.mean([2], keepdim: true).expand_as(v);
         var error = (exact.Output - approx.Output).abs().mean().item<float>();
         var baseline = (exact.Output - uniform).abs().mean().item<float>();

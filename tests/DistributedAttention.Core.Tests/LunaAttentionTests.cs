@@ -21,7 +21,7 @@ public sealed class LunaAttentionTests
         var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = packed, Seed = 21, Causal = causal };
         var (q, k, v) = TensorAssert.RandomQkv(n + packed, 2, 2, n, d, dv: dv);
         using var expected = DenseOracle.Luna(spec, q, k, v);
-        using var actual = Attention.Attention.Forward(spec, q, k, v);
+        using var actual = SingleDeviceAttention.Forward(spec, q, k, v);
         TensorAssert.SameResult(expected, actual, atol: 2e-5);
     }
 
@@ -31,9 +31,9 @@ public sealed class LunaAttentionTests
         var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = 6, SoftmaxScale = 0.9 };
         var (q, k, v) = TensorAssert.RandomQkv(4, 1, 2, 40, 8);
         using var expected = DenseOracle.Luna(spec, q, k, v);
-        using var actual = Attention.Attention.Forward(spec, q, k, v);
+        using var actual = SingleDeviceAttention.Forward(spec, q, k, v);
         TensorAssert.SameResult(expected, actual, atol: 2e-5);
-        using var unscaled = Attention.Attention.Forward(spec with { SoftmaxScale = null }, q, k, v);
+        using var unscaled = SingleDeviceAttention.Forward(spec with { SoftmaxScale = null }, q, k, v);
         Assert.False(unscaled.Output.allclose(actual.Output, rtol: 1e-3, atol: 1e-4));
     }
 
@@ -43,10 +43,10 @@ public sealed class LunaAttentionTests
         // The last key moves every row of the output, the first row included: the pack is global.
         var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = 8 };
         var (q, k, v) = TensorAssert.RandomQkv(5, 1, 1, 50, 8);
-        using var before = Attention.Attention.Forward(spec, q, k, v);
+        using var before = SingleDeviceAttention.Forward(spec, q, k, v);
         using var v2 = v.clone();
         v2.narrow(2, 49, 1).add_(3.0);
-        using var after = Attention.Attention.Forward(spec, q, k, v2);
+        using var after = SingleDeviceAttention.Forward(spec, q, k, v2);
         using var changed = before.Output.sub(after.Output).abs().amax([3]).gt(1e-6);
         Assert.True(changed.all().item<bool>(), "a value at the end must reach every query.");
     }
@@ -57,10 +57,10 @@ public sealed class LunaAttentionTests
         // A change at position 30 leaves rows 0..29 exactly as they were and moves every row from 30 on.
         var spec = new AttentionSpec { Kind = AttentionKind.Luna, PackedLength = 8, Causal = true };
         var (q, k, v) = TensorAssert.RandomQkv(6, 1, 1, 70, 8);
-        using var before = Attention.Attention.Forward(spec, q, k, v);
+        using var before = SingleDeviceAttention.Forward(spec, q, k, v);
         using var k2 = k.clone();
         k2.narrow(2, 30, 1).add_(2.0);
-        using var after = Attention.Attention.Forward(spec, q, k2, v);
+        using var after = SingleDeviceAttention.Forward(spec, q, k2, v);
         using var moved = before.Output.sub(after.Output).abs().amax([3]).squeeze();
         Assert.True(moved.narrow(0, 0, 30).eq(0).all().item<bool>(), "rows before the change must not move.");
         Assert.True(moved.narrow(0, 30, 40).gt(1e-7).all().item<bool>(), "rows from the change on must move.");

@@ -24,7 +24,7 @@ public sealed partial class MillionTokenTests
         var budget = 6 * tensorBytes + n * 8 * 4 + 256L * 1024 * 1024;
         ResetPeakRss();
         var before = ReadStatus("VmRSS");
-        using (var result = Attention.Attention.Forward(spec, q, k, v))
+        using (var result = SingleDeviceAttention.Forward(spec, q, k, v))
         {
             Assert.Equal([1L, 1, n, d], result.Output.shape);
             Assert.False(result.Output.isnan().any().item<bool>());

@@ -117,7 +117,7 @@ public sealed class OracleIndependenceTests
     {
         const int n = 96;
         var (q, k, v) = TensorAssert.RandomQkv(31, 1, 2, n, 16);
-        using var actual = Attention.Attention.Forward(spec, q, k, v);
+        using var actual = SingleDeviceAttention.Forward(spec, q, k, v);
         using var right = DenseOracle.Forward(spec, q, k, v);
         using var mutated = DenseOracle.Forward(wrong, q, k, v);
 

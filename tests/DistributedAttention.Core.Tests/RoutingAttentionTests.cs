@@ -20,7 +20,7 @@ public sealed class RoutingAttentionTests
         var spec = new AttentionSpec { Kind = AttentionKind.Routing, Clusters = clusters, Causal = causal, Seed = 5 };
         var (q, k, v) = TensorAssert.RandomQkv(n + clusters, 2, 2, n, 8, dv: dv);
         using var expected = DenseOracle.Routing(spec, q, k, v);
-        using var actual = Attention.Attention.Forward(spec, q, k, v);
+        using var actual = SingleDeviceAttention.Forward(spec, q, k, v);
         TensorAssert.SameResult(expected, actual, atol: 2e-5);
     }
 
@@ -28,8 +28,8 @@ public sealed class RoutingAttentionTests
     public void One_cluster_is_full_attention()
     {
         var (q, k, v) = TensorAssert.RandomQkv(2, 1, 2, 120, 8);
-        using var routing = Attention.Attention.Forward(new AttentionSpec { Kind = AttentionKind.Routing, Clusters = 1, Causal = true }, q, k, v);
-        using var full = Attention.Attention.Forward(new AttentionSpec { Kind = AttentionKind.Full, Causal = true }, q, k, v);
+        using var routing = SingleDeviceAttention.Forward(new AttentionSpec { Kind = AttentionKind.Routing, Clusters = 1, Causal = true }, q, k, v);
+        using var full = SingleDeviceAttention.Forward(new AttentionSpec { Kind = AttentionKind.Full, Causal = true }, q, k, v);
         TensorAssert.SameResult(full, routing, atol: 2e-5);
     }
 
@@ -43,9 +43,9 @@ public sealed class RoutingAttentionTests
         var spec = new AttentionSpec { Kind = AttentionKind.Routing, Clusters = 2, Centroids = centroids };
         var (q, k, v) = TensorAssert.RandomQkv(9, 1, 1, 64, 8);
         using var expected = DenseOracle.Routing(spec, q, k, v);
-        using var actual = Attention.Attention.Forward(spec, q, k, v);
+        using var actual = SingleDeviceAttention.Forward(spec, q, k, v);
         TensorAssert.SameResult(expected, actual, atol: 2e-5);
-        using var seeded = Attention.Attention.Forward(spec with { Centroids = [] }, q, k, v);
+        using var seeded = SingleDeviceAttention.Forward(spec with { Centroids = [] }, q, k, v);
         Assert.False(seeded.Output.allclose(actual.Output, rtol: 1e-3, atol: 1e-4));
 
         using var c = RoutingClusters.Centroids(spec, 8, CPU);
@@ -85,7 +85,7 @@ public sealed class RoutingAttentionTests
     {
         var spec = new AttentionSpec { Kind = AttentionKind.Routing, Clusters = 2, Centroids = new float[2 * 16] };
         var (q, k, v) = TensorAssert.RandomQkv(1, 1, 1, 10, 8);
-        var error = Assert.Throws<ArgumentException>(() => Attention.Attention.Forward(spec, q, k, v));
+        var error = Assert.Throws<ArgumentException>(() => SingleDeviceAttention.Forward(spec, q, k, v));
         Assert.Contains("2 clusters of 16, but the heads have dimension 8", error.Message);
     }
 }

@@ -34,7 +34,7 @@ public sealed class SegmentMemoryAttentionTests
         };
         var (q, k, v) = TensorAssert.RandomQkv(n, 1, 2, n, 8);
         using var expected = DenseOracle.Compressive(spec, q, k, v);
-        using var actual = Attention.Attention.Forward(spec, q, k, v);
+        using var actual = SingleDeviceAttention.Forward(spec, q, k, v);
         TensorAssert.SameResult(expected, actual);
     }
 
@@ -53,7 +53,7 @@ public sealed class SegmentMemoryAttentionTests
         var spec = new AttentionSpec { Kind = AttentionKind.TransformerXl, SegmentLength = 16, MemoryLength = 20 };
         const int n = 120;
         var (q, k, v) = TensorAssert.RandomQkv(4, 1, 2, n, 8);
-        using var whole = Attention.Attention.Forward(spec, q, k, v);
+        using var whole = SingleDeviceAttention.Forward(spec, q, k, v);
         var scale = 1 / Math.Sqrt(8);
         foreach (var split in new[] { 1, 17, 50, 119 })
         {

@@ -57,7 +57,7 @@ public sealed class ShardAttentionTests
         using (k)
         using (v)
         {
-            using var expected = Attention.Attention.Forward(spec, q, k, v);
+            using var expected = SingleDeviceAttention.Forward(spec, q, k, v);
             var layout = UnevenLayout(N, shards);
             using var actual = await RunRingAsync(spec, layout, q, k, v);
             TensorAssert.SameResult(expected, actual, atol: 3e-5);

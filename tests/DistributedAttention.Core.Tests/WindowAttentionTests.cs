@@ -110,8 +110,8 @@ public sealed class WindowAttentionTests
     {
         var spec = new AttentionSpec { Kind = AttentionKind.BigBird, WindowLeft = 4, WindowRight = 4, BlockSize = 8, RandomBlocks = 2 };
         var (q, k, v) = TensorAssert.RandomQkv(3, 1, 1, 128, 16);
-        using var bigBird = Attention.Attention.Forward(spec, q, k, v);
-        using var window = Attention.Attention.Forward(spec with { Kind = AttentionKind.Window }, q, k, v);
+        using var bigBird = SingleDeviceAttention.Forward(spec, q, k, v);
+        using var window = SingleDeviceAttention.Forward(spec with { Kind = AttentionKind.Window }, q, k, v);
         Assert.True((bigBird.Output - window.Output).abs().max().item<float>() > 1e-3);
     }
 
@@ -119,11 +119,11 @@ public sealed class WindowAttentionTests
     public void Rejects_bad_input_with_a_clear_message()
     {
         var (q, k, v) = TensorAssert.RandomQkv(1, 1, 1, 8, 4);
-        var bad = Assert.Throws<ArgumentException>(() => Attention.Attention.Forward(new AttentionSpec { Dilation = 0 }, q, k, v));
+        var bad = Assert.Throws<ArgumentException>(() => SingleDeviceAttention.Forward(new AttentionSpec { Dilation = 0 }, q, k, v));
         Assert.Contains("dilation", bad.Message);
-        var shape = Assert.Throws<ArgumentException>(() => Attention.Attention.Forward(new AttentionSpec(), q, k.narrow(3, 0, 2), v));
+        var shape = Assert.Throws<ArgumentException>(() => SingleDeviceAttention.Forward(new AttentionSpec(), q, k.narrow(3, 0, 2), v));
         Assert.Contains("head dim", shape.Message);
-        var rank = Assert.Throws<ArgumentException>(() => Attention.Attention.Forward(new AttentionSpec(), q[0], k, v));
+        var rank = Assert.Throws<ArgumentException>(() => SingleDeviceAttention.Forward(new AttentionSpec(), q[0], k, v));
         Assert.Contains("4-D", rank.Message);
     }
 
@@ -131,7 +131,7 @@ public sealed class WindowAttentionTests
     {
         var (q, k, v) = TensorAssert.RandomQkv(seed, batch, heads, n, d);
         using var expected = DenseOracle.Forward(spec, q, k, v);
-        using var actual = Attention.Attention.Forward(spec, q, k, v);
+        using var actual = SingleDeviceAttention.Forward(spec, q, k, v);
         TensorAssert.SameResult(expected, actual);
         q.Dispose(); k.Dispose(); v.Dispose();
     }

@@ -3,6 +3,8 @@ using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
 using DistributedAttention.Testing.Processes;
@@ -58,7 +60,7 @@ public sealed class AdjacentSiloLossTests(ITestOutputHelper output)
         Assert.Contains("no copy of its input survives", failure.Status.Error);
         var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 3, WindowRight = 3, GlobalPositions = [0] };
         using var q = randn(1, 2, 64, 8);
-        using var single = Attention.Forward(spec, q, q, q);
+        using var single = SingleDeviceAttention.Forward(spec, q, q, q);
         using var after = await fixture.Jobs.RunAttentionAsync(spec, q, q, q, new JobOptions(4), null, default);
         DistributedJobTests.AssertClose(single.Output, after.Output, "a job after the loss");
     }

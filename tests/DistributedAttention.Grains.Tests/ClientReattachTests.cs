@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,3 +1,4 @@
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 
 namespace DistributedAttention.Grains.Tests;

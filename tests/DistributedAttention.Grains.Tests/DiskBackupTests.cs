@@ -3,6 +3,7 @@ using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Grains.Shards.Backups;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
 

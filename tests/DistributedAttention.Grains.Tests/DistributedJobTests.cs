@@ -49,7 +49,7 @@ public sealed class DistributedJobTests(JobCluster fixture) : IClassFixture<JobC
         using var q = randn(2, 2, N, 16, generator: generator);
         using var k = randn(2, 2, N, 16, generator: generator);
         using var v = randn(2, 2, N, 8, generator: generator);
-        using var expected = Attention.Forward(spec, q, k, v);
+        using var expected = SingleDeviceAttention.Forward(spec, q, k, v);
 
         var options = new JobOptions(shards, UnevenSizes(N, shards), ChunkBytes: 4096);
         using var actual = await fixture.Jobs.RunAttentionAsync(spec, q, k, v, options, null, default);
@@ -77,7 +77,7 @@ public sealed class DistributedJobTests(JobCluster fixture) : IClassFixture<JobC
         using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
         using var expected = model.forward(tokens);
 
-        var sink = new Client.InMemoryHiddenStates();
+        var sink = new InMemoryHiddenStates();
         var result = await fixture.Jobs.RunModelAsync(options, ids, new JobOptions(shards, UnevenSizes(ids.Length, shards)), sink, null, default);
 
         using var actual = tensor(sink.Data, [1, ids.Length, options.ModelDim]);

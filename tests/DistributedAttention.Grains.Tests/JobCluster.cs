@@ -1,5 +1,6 @@
 using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 
 namespace DistributedAttention.Grains.Tests;

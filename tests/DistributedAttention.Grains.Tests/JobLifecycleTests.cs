@@ -30,7 +30,7 @@ public sealed class JobLifecycleTests(JobCluster fixture) : IClassFixture<JobClu
             if (status.Shards.Any(s => s.LayersDone >= 1)) cancel.Cancel();
         });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            fixture.Jobs.RunModelAsync(options, ids, new JobOptions(3), new Client.InMemoryHiddenStates(), progress, cancel.Token));
+            fixture.Jobs.RunModelAsync(options, ids, new JobOptions(3), new InMemoryHiddenStates(), progress, cancel.Token));
 
         var status = await fixture.Cluster.Client.GetGrain<IJobGrain>(jobId!).GetStatusAsync();
         Assert.Equal(JobState.Cancelled, status.State);
@@ -68,7 +68,7 @@ public sealed class JobLifecycleTests(JobCluster fixture) : IClassFixture<JobClu
         var job = new LossJob(tokens: 12_000, layers: 6);
         using var expected = job.SingleDevice();
         var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var sink = new Client.InMemoryHiddenStates();
+        var sink = new InMemoryHiddenStates();
         var work = fixture.Jobs.RunModelAsync(job.Options, job.Tokens, new JobOptions(3), sink,
             new SynchronousProgress<JobStatus>(s => { if (s.State == JobState.Running) running.TrySetResult(); }), default);
         await running.Task.WaitAsync(TimeSpan.FromMinutes(2));
@@ -138,7 +138,7 @@ public sealed class JobLifecycleTests(JobCluster fixture) : IClassFixture<JobClu
         var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 3, WindowRight = 3, GlobalPositions = [0] };
         using var generator = new Generator(1);
         using var q = randn(1, 2, 50, 8, generator: generator);
-        using var expected = Attention.Forward(spec, q, q, q);
+        using var expected = SingleDeviceAttention.Forward(spec, q, q, q);
         using var actual = await fixture.Jobs.RunAttentionAsync(spec, q, q, q, new JobOptions(3), null, default);
         DistributedJobTests.AssertClose(expected.Output, actual.Output, "a job after the failure");
     }

@@ -1,5 +1,6 @@
 using DistributedAttention.Grains.Placement;
 using DistributedAttention.Grains.Tests.TestGrains;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using Xunit.Abstractions;
 

@@ -3,6 +3,7 @@ using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
 using static TorchSharp.torch;
@@ -37,7 +38,7 @@ public sealed class OutputStreamingTests : IAsyncLifetime
         using var q = randn(1, 4, 4096, 64, generator: generator);
         using var k = randn(1, 4, 4096, 64, generator: generator);
         using var v = randn(1, 4, 4096, 64, generator: generator);
-        using var expected = Attention.Forward(spec, q, k, v);
+        using var expected = SingleDeviceAttention.Forward(spec, q, k, v);
 
         var jobs = new JobClient(cluster.Client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
         using var actual = await jobs.RunAttentionAsync(spec, q, k, v, new JobOptions(2, ChunkBytes: 64 << 10), null, default);

@@ -4,6 +4,8 @@ using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
 using DistributedAttention.Grains.Jobs;
+using DistributedAttention.Hosting;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
 using DistributedAttention.Testing.Processes;
@@ -67,7 +69,7 @@ public sealed class RedisClusteringTests(ITestOutputHelper output)
         using var q = randn(2, 2, n, 16, generator: generator);
         using var k = randn(2, 2, n, 16, generator: generator);
         using var v = randn(2, 2, n, 8, generator: generator);
-        using var expected = Attention.Forward(spec, q, k, v);
+        using var expected = SingleDeviceAttention.Forward(spec, q, k, v);
 
         var jobs = new JobClient(cluster.Client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
         using var actual = await jobs.RunAttentionAsync(spec, q, k, v, new JobOptions(3, DistributedJobTests.UnevenSizes(n, 3), ChunkBytes: 4096), null, default)

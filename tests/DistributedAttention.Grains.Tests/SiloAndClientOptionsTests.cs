@@ -1,5 +1,6 @@
 using DistributedAttention.Client;
 using DistributedAttention.Grains.Shards.Backups;
+using DistributedAttention.Hosting;
 using DistributedAttention.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,6 +2,7 @@ using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Model;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
@@ -36,7 +37,7 @@ public sealed class SiloLossTests : IAsyncLifetime
         using var expected = model.forward(tokens);
 
         var killer = new MidJobKiller(cluster);
-        var sink = new Client.InMemoryHiddenStates();
+        var sink = new InMemoryHiddenStates();
         var result = await Jobs().RunModelAsync(options, ids, new JobOptions(6), sink, killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5));
 
         await killer.KilledAsync();
@@ -69,7 +70,7 @@ public sealed class SiloLossTests : IAsyncLifetime
         using var expected = model.forward(tokens);
 
         var killer = new MidJobKiller(cluster, status => status.Phase == "layer 0");
-        var sink = new Client.InMemoryHiddenStates();
+        var sink = new InMemoryHiddenStates();
         var result = await Jobs().RunModelAsync(options, ids, new JobOptions(6), sink, killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5));
 
         await killer.KilledAsync();
@@ -88,7 +89,7 @@ public sealed class SiloLossTests : IAsyncLifetime
         var (options, ids) = Job();
         var killer = new MidJobKiller(cluster);
         var failure = await Assert.ThrowsAsync<Client.JobFailedException>(() =>
-            Jobs().RunModelAsync(options, ids, new JobOptions(6, Replicas: 0), new Client.InMemoryHiddenStates(), killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5)));
+            Jobs().RunModelAsync(options, ids, new JobOptions(6, Replicas: 0), new InMemoryHiddenStates(), killer.Progress, default).WaitAsync(TimeSpan.FromMinutes(5)));
         await killer.KilledAsync();
         Assert.Equal(JobState.Failed, failure.Status.State);
         Assert.Contains("no copy of its input survives (replication is off)", failure.Status.Error);
@@ -96,7 +97,7 @@ public sealed class SiloLossTests : IAsyncLifetime
         // The surviving silos still run jobs.
         var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 3, WindowRight = 3 };
         using var q = randn(1, 2, 64, 8);
-        using var expected = Attention.Forward(spec, q, q, q);
+        using var expected = SingleDeviceAttention.Forward(spec, q, q, q);
         using var actual = await Jobs().RunAttentionAsync(spec, q, q, q, new JobOptions(3), null, default);
         DistributedJobTests.AssertClose(expected.Output, actual.Output, "a job after the loss");
     }

@@ -52,7 +52,7 @@ public sealed class TestingHostClusterTests(TestingHostCluster fixture) : IClass
         using var q = randn(1, 2, 203, 16, generator: generator);
         using var k = randn(1, 2, 203, 16, generator: generator);
         using var v = randn(1, 2, 203, 16, generator: generator);
-        using var expected = Attention.Forward(spec, q, k, v);
+        using var expected = SingleDeviceAttention.Forward(spec, q, k, v);
 
         var jobs = new JobClient(fixture.Cluster.Client, new JobClientOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
         using var actual = await jobs.RunAttentionAsync(spec, q, k, v, new JobOptions(shards, DistributedJobTests.UnevenSizes(203, shards)), null, default);

@@ -5,6 +5,8 @@ using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
 using Microsoft.Extensions.Hosting;
@@ -43,7 +45,7 @@ public sealed class TlsClusterTests : IDisposable
         var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 6, WindowRight = 6, GlobalPositions = [0] };
         using var q = randn([1, 2, 200, 8]);
         using var result = await new JobClient(cluster.Client).RunAttentionAsync(spec, q, q, q, new Abstractions.JobOptions(2), null, default);
-        using var expected = Attention.Forward(spec, q, q, q);
+        using var expected = SingleDeviceAttention.Forward(spec, q, q, q);
         DistributedJobTests.AssertClose(expected.Output, result.Output, "attention over TLS");
 
         // So does a separate client with its own certificate from the authority.

@@ -56,7 +56,7 @@ public sealed class WireDTypeJobTests(JobCluster fixture, ITestOutputHelper outp
         using var q = randn(2, 2, N, 16, generator: generator);
         using var k = randn(2, 2, N, 16, generator: generator);
         using var v = randn(2, 2, N, 8, generator: generator);
-        using var expected = Attention.Forward(spec, q, k, v);
+        using var expected = SingleDeviceAttention.Forward(spec, q, k, v);
 
         var sizes = DistributedJobTests.UnevenSizes(N, Shards);
         using var fp32 = await fixture.Jobs.RunAttentionAsync(spec, q, k, v, new JobOptions(Shards, sizes, ChunkBytes: 4096), null, default);

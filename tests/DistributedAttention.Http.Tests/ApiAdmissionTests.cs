@@ -5,6 +5,7 @@ using System.Text.Json;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

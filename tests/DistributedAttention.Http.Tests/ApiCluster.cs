@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using Microsoft.AspNetCore.Builder;
 using OpenTelemetry.Trace;

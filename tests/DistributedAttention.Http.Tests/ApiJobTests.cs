@@ -159,7 +159,7 @@ public sealed class ApiJobTests(ApiCluster api)
         var output = Path.Combine(dir.Path, "out.safetensors");
         await File.WriteAllBytesAsync(output, await api.Http.GetByteArrayAsync($"/v1/jobs/{id}/outputs/{AttentionJob.OutputFile}"));
         var spec = new AttentionSpec { Kind = AttentionKind.Window, WindowLeft = 5, WindowRight = 3, GlobalPositions = [0, 77] };
-        using var expected = Attention.Forward(spec, q, k, v);
+        using var expected = SingleDeviceAttention.Forward(spec, q, k, v);
         var actual = Safetensors.Load(output);
         try
         {

@@ -104,7 +104,7 @@ public sealed class TransformerLayerTests
             var q = cat(parts.Select(p => p.Q).ToArray(), 2);
             var k = cat(parts.Select(p => p.K).ToArray(), 2);
             var v = cat(parts.Select(p => p.V).ToArray(), 2);
-            using var attention = Attention.Forward(layer.AttentionStepSpec, q, k, v);
+            using var attention = SingleDeviceAttention.Forward(layer.AttentionStepSpec, q, k, v);
             var outputs = Slices.Select(s => layer.Finish(x.narrow(1, s.Start, s.Length), attention.Output.narrow(2, s.Start, s.Length))).ToArray();
             Tensors.AssertClose(layer.forward(x, 0), cat(outputs, 1), rtol: 1e-4, atol: 1e-5, what: $"layer {layer.Index} ({layer.Spec.Kind})");
         }
@@ -133,7 +133,7 @@ public sealed class TransformerLayerTests
             Assert.Equal(layer.Spec with { SoftmaxScale = null }, layer.AttentionStepSpec with { SoftmaxScale = null });
             // The same attention as the layer's own spec on the queries without the factor.
             var unscaled = qkv.Q.div(layer.QueryScale);
-            using var expected = Attention.Forward(layer.Spec, unscaled, qkv.K, qkv.V);
+            using var expected = SingleDeviceAttention.Forward(layer.Spec, unscaled, qkv.K, qkv.V);
             using var actual = layer.Attend(qkv);
             Tensors.AssertClose(expected.Output, actual.Output, rtol: 1e-4, atol: 1e-5, what: $"layer {layer.Index} ({layer.Spec.Kind})");
         }

@@ -1,5 +1,7 @@
 using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 
 namespace DistributedAttention.Cli.Cluster;

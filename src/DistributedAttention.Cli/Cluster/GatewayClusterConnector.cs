@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using DistributedAttention.Client;
+using DistributedAttention.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,6 +1,7 @@
 using System.Net;
 using DistributedAttention.Client;
 using DistributedAttention.Grains.Shards.Backups;
+using DistributedAttention.Hosting;
 using DistributedAttention.Silo;
 
 namespace DistributedAttention.Cli.Cluster;

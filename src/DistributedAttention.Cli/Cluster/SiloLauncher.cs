@@ -1,6 +1,7 @@
 using System.Net;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
+using DistributedAttention.Hosting;
 using DistributedAttention.Http;
 using DistributedAttention.Observability;
 using Microsoft.AspNetCore.Builder;

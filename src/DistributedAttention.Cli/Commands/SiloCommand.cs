@@ -2,6 +2,7 @@ using System.CommandLine;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Client;
+using DistributedAttention.Hosting;
 using DistributedAttention.Pipeline;
 using DistributedAttention.Grains.Shards.Backups;
 using DistributedAttention.Silo;

@@ -8,7 +8,7 @@ namespace DistributedAttention.Core.Distributed;
 
 /// <summary>
 /// Attention for the rows of one shard of a ring, equal to those rows of the single-device
-/// <see cref="Attention.Attention.Forward"/>: each mechanism is local compute plus the ring
+/// <see cref="SingleDeviceAttention.Forward"/>: each mechanism is local compute plus the ring
 /// collectives it needs (see docs/architecture.md for the table). Every shard of the ring calls
 /// this with the same spec and scope at the same time.
 /// </summary>

@@ -3,7 +3,9 @@ using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
+using DistributedAttention.Testing;
 
 namespace DistributedAttention.Grains.Tests.Admission;
 

@@ -1,6 +1,7 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
 using Microsoft.Extensions.DependencyInjection;

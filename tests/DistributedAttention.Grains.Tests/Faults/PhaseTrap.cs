@@ -1,4 +1,5 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 
 namespace DistributedAttention.Grains.Tests.Faults;

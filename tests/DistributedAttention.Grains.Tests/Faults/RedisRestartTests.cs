@@ -1,6 +1,8 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
 using DistributedAttention.Core.Runtime;
+using DistributedAttention.Hosting;
+using DistributedAttention.Hosting.Local;
 using DistributedAttention.Silo;
 using DistributedAttention.Testing;
 using DistributedAttention.Testing.Processes;

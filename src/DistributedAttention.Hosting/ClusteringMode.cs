@@ -1,4 +1,4 @@
-namespace DistributedAttention.Client;
+namespace DistributedAttention.Hosting;
 
 /// <summary>How silos find each other and clients find gateways.</summary>
 public enum ClusteringMode

@@ -1,4 +1,4 @@
-namespace DistributedAttention.Client;
+namespace DistributedAttention.Hosting;
 
 /// <summary>
 /// Mutual TLS for a cluster's connections (silo to silo, client to gateway): every silo and every

@@ -4,10 +4,11 @@ using static TorchSharp.torch;
 namespace DistributedAttention.Core.Attention;
 
 /// <summary>
-/// The entry point: computes the attention an <see cref="AttentionSpec"/> describes with its
-/// efficient kernel. Shapes follow flash-attn: (batch, heads, n, d).
+/// The entry point on one device: computes the attention an <see cref="AttentionSpec"/> describes
+/// with its efficient kernel. Shapes are (batch, heads, n, d), the layout of PyTorch's
+/// scaled_dot_product_attention (flash-attn takes (batch, n, heads, d)).
 /// </summary>
-public static class Attention
+public static class SingleDeviceAttention
 {
     /// <summary>Runs the mechanism of <paramref name="spec"/> over the whole sequence.</summary>
     /// <param name="spec">Mechanism and parameters; validated first.</param>

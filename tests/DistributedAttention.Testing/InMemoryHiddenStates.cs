@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using DistributedAttention.Client;
 
-namespace DistributedAttention.Client;
+namespace DistributedAttention.Testing;
 
 /// <summary>
 /// Keeps a model job's hidden states in memory as one row-major (n, d_model) fp32 array, for

@@ -3,12 +3,14 @@ using System.Net.Sockets;
 using DistributedAttention.Client;
 using DistributedAttention.Grains.Admission;
 using DistributedAttention.Grains.Placement;
+using DistributedAttention.Hosting;
+using DistributedAttention.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 
-namespace DistributedAttention.Silo;
+namespace DistributedAttention.Hosting.Local;
 
 /// <summary>
 /// A cluster of several silos inside this process, each its own generic host, talking over

@@ -1,8 +1,10 @@
 using DistributedAttention.Client;
 using DistributedAttention.Grains.Shards.Backups;
+using DistributedAttention.Hosting;
+using DistributedAttention.Silo;
 using Microsoft.Extensions.Logging;
 
-namespace DistributedAttention.Silo;
+namespace DistributedAttention.Hosting.Local;
 
 /// <summary>Options of a <see cref="LocalCluster"/>.</summary>
 public sealed class LocalClusterOptions
@@ -28,7 +30,7 @@ public sealed class LocalClusterOptions
     public string ServiceId { get; set; } = "distattn";
 
     /// <summary>Largest message body, on silos and client.</summary>
-    public int MaxMessageBodyBytes { get; set; } = DistributedAttentionClientOptions.DefaultMaxMessageBodyBytes;
+    public int MaxMessageBodyBytes { get; set; } = ClusterMessaging.DefaultMaxMessageBodyBytes;
 
     /// <summary>Grain call timeout.</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace DistributedAttention.Client;
+namespace DistributedAttention.Pipeline;
 
 /// <summary>
 /// Mean hidden state of each section (chapter), accumulated from row blocks as they stream

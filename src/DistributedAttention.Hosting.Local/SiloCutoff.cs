@@ -1,4 +1,4 @@
-namespace DistributedAttention.Silo;
+namespace DistributedAttention.Hosting.Local;
 
 /// <summary>
 /// Cuts one in-process silo off the way a crashed process is cut off: once <see cref="Cut"/>,

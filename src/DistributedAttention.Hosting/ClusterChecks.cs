@@ -1,4 +1,4 @@
-namespace DistributedAttention.Client;
+namespace DistributedAttention.Hosting;
 
 /// <summary>The checks silos and clients of one cluster share: identity, clustering, ports. Each adds a message naming the setting to a list.</summary>
 public static class ClusterChecks

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Orleans.Connections.Security;
 
-namespace DistributedAttention.Client;
+namespace DistributedAttention.Hosting;
 
 /// <summary>Loads <see cref="ClusterTlsOptions"/> into Orleans' <see cref="TlsOptions"/>: mutual TLS against the cluster's own authority.</summary>
 public static class ClusterTls
