@@ -23,7 +23,7 @@ public sealed class OrleansRingTransportTests
             // Deliver from another thread, as a grain call would.
             return Task.Run(() => mailboxes[to].Deliver(m));
         }
-        var transports = Enumerable.Range(0, shards).Select(s => new OrleansRingTransport(layout, s, "a1/L0/", Deliver, mailboxes[s], wire, chunkBytes)).ToArray();
+        var transports = Enumerable.Range(0, shards).Select(s => new OrleansRingTransport(layout, s, "a1/L0/", Deliver, mailboxes[s], InlineExecutor.Instance, wire, chunkBytes)).ToArray();
         return (transports, mailboxes, sent);
     }
 
@@ -84,7 +84,7 @@ public sealed class OrleansRingTransportTests
     public async Task FailedDeliveryFailsTheSend()
     {
         var layout = ShardLayout.Even(4, 2);
-        var transport = new OrleansRingTransport(layout, 0, "p/", (_, _) => Task.FromException(new InvalidOperationException("peer is gone")), new ShardMailbox(), WireDType.Float32, 4);
+        var transport = new OrleansRingTransport(layout, 0, "p/", (_, _) => Task.FromException(new InvalidOperationException("peer is gone")), new ShardMailbox(), InlineExecutor.Instance, WireDType.Float32, 4);
         using var x = ones(10);
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => transport.SendAsync(1, "halo", x, CancellationToken.None));
         Assert.Equal("peer is gone", e.Message);

@@ -37,6 +37,20 @@ public sealed class ShardMailboxTests
     }
 
     [Fact]
+    public async Task ReceivedTensorsAreDecodedOnTheGivenComputeThread()
+    {
+        using var worker = new DeviceWorker("shard 0");
+        static long CreatedHere() => TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.CreatedInScopeCount + TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.CreatedOutsideScopeCount;
+        var mailbox = new ShardMailbox();
+        var before = await worker.RunAsync(CreatedHere);
+        var receive = mailbox.ReceiveTimedAsync(1, "halo/1", worker);
+        foreach (var chunk in Chunks("halo/1", 1)) mailbox.Deliver(chunk);
+        using var t = (await receive).Tensor;
+        AssertArange(t);
+        Assert.True(await worker.RunAsync(CreatedHere) > before);
+    }
+
+    [Fact]
     public async Task ReceiveBeforeDeliveryCompletesWhenTheLastChunkArrives()
     {
         var mailbox = new ShardMailbox();

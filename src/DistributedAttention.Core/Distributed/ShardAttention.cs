@@ -122,6 +122,12 @@ internal sealed record ShardContext(AttentionSpec Spec, IRingTransport Ring, ICo
         return result;
     }
 
+    /// <summary>Sends <paramref name="tensor"/> to shard <paramref name="to"/>, copied by the transport on the device thread.</summary>
+    public Task SendAsync(int to, string tag, Tensor tensor) => RingCollectives.SendAsync(Ring, Executor, to, tag, tensor, Cancellation);
+
+    /// <summary>Receives from shard <paramref name="from"/>, moved to <paramref name="device"/> on the device thread.</summary>
+    public Task<Tensor> ReceiveAsync(int from, string tag, Device device) => RingCollectives.ReceiveAsync(Ring, Executor, from, tag, device, Cancellation);
+
     /// <summary>Merges two partials into a new one and disposes both.</summary>
     public async Task<AttentionResult> MergeAsync(AttentionResult a, AttentionResult b)
     {

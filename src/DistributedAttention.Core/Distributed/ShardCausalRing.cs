@@ -28,9 +28,7 @@ internal static class ShardCausalRing
         using var span = CollectiveSpan.Start(c.Ring, c.Tag("rotate", "causal"));
 
         // The travelling block: owner's q, k, v and the accumulator (o, lse) of the owner's queries.
-        var block = new[] { qs.alias(), kf.alias(), vf.alias() }
-            .Concat(await c.Run(() => new[] { zeros_like(result.Output), full_like(result.Lse!, KeptScalars.NegativeInfinity) }).ConfigureAwait(false))
-            .ToArray();
+        var block = await c.Run(() => new[] { qs.alias(), kf.alias(), vf.alias(), zeros_like(result.Output), full_like(result.Lse!, KeptScalars.NegativeInfinity) }).ConfigureAwait(false);
         try
         {
             for (var t = 1; t <= steps; t++)
@@ -58,7 +56,7 @@ internal static class ShardCausalRing
             }
 
             // The accumulator at shard s belongs to s − steps: send accumulators `steps` hops left.
-            var acc = new[] { block[3].alias(), block[4].alias() };
+            var acc = await c.Run(() => new[] { block[3].alias(), block[4].alias() }).ConfigureAwait(false);
             for (var h = 1; h <= steps; h++)
             {
                 var received = await PassAsync(c, (s - 1 + p) % p, (s + 1) % p, acc, $"causal-home/{h}").ConfigureAwait(false);
@@ -87,8 +85,8 @@ internal static class ShardCausalRing
 
     private static async Task<Tensor[]> PassAsync(ShardContext c, int to, int from, Tensor[] parts, string detail)
     {
-        var send = RingCollectives.SendAllAsync(c.Ring, to, c.Tag("rotate", detail), parts, c.Cancellation);
-        var received = await RingCollectives.ReceiveAllAsync(c.Ring, from, c.Tag("rotate", detail), parts.Length, parts[0].device, c.Cancellation).ConfigureAwait(false);
+        var send = RingCollectives.SendAllAsync(c.Ring, c.Executor, to, c.Tag("rotate", detail), parts, c.Cancellation);
+        var received = await RingCollectives.ReceiveAllAsync(c.Ring, c.Executor, from, c.Tag("rotate", detail), parts.Length, parts[0].device, c.Cancellation).ConfigureAwait(false);
         await send.ConfigureAwait(false);
         return received;
     }

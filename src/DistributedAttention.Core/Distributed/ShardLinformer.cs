@@ -18,7 +18,7 @@ internal static class ShardLinformer
         Tensor[] total;
         try
         {
-            total = await RingCollectives.AllReduceAsync(c.Ring, projected, RingCollectives.Sum, c.Tag("reduce", "linformer"), c.Cancellation).ConfigureAwait(false);
+            total = await RingCollectives.AllReduceAsync(c.Ring, c.Executor, projected, RingCollectives.Sum, c.Tag("reduce", "linformer"), c.Cancellation).ConfigureAwait(false);
         }
         finally
         {

@@ -27,9 +27,9 @@ internal static class ShardLuna
         try
         {
             packed = spec.Causal
-                ? await RingCollectives.ExclusiveScanAsync(c.Ring, local, ShardWindow.MergeParts,
+                ? await RingCollectives.ExclusiveScanAsync(c.Ring, c.Executor, local, ShardWindow.MergeParts,
                     () => EmptyPack(spec, kf, vf.shape[2]), c.Tag("prefix-scan", "luna"), c.Cancellation).ConfigureAwait(false)
-                : await RingCollectives.AllReduceAsync(c.Ring, local, ShardWindow.MergeParts, c.Tag("reduce-merge", "luna"), c.Cancellation).ConfigureAwait(false);
+                : await RingCollectives.AllReduceAsync(c.Ring, c.Executor, local, ShardWindow.MergeParts, c.Tag("reduce-merge", "luna"), c.Cancellation).ConfigureAwait(false);
         }
         finally
         {

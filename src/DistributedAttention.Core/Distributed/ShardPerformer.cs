@@ -34,9 +34,9 @@ internal static class ShardPerformer
         try
         {
             sums = spec.Causal
-                ? await RingCollectives.ExclusiveScanAsync(c.Ring, local, RingCollectives.Sum,
+                ? await RingCollectives.ExclusiveScanAsync(c.Ring, c.Executor, local, RingCollectives.Sum,
                     () => [zeros_like(local[0]), zeros_like(local[1])], c.Tag("prefix-scan", "performer"), c.Cancellation).ConfigureAwait(false)
-                : await RingCollectives.AllReduceAsync(c.Ring, local, RingCollectives.Sum, c.Tag("reduce", "performer"), c.Cancellation).ConfigureAwait(false);
+                : await RingCollectives.AllReduceAsync(c.Ring, c.Executor, local, RingCollectives.Sum, c.Tag("reduce", "performer"), c.Cancellation).ConfigureAwait(false);
         }
         finally
         {

@@ -21,7 +21,7 @@ internal static class ShardRotation
     {
         var (p, s) = (c.Layout.Count, c.Shard);
         using var span = CollectiveSpan.Start(c.Ring, c.Tag("rotate", name));
-        Tensor k = kf.alias(), v = vf.alias();
+        var (k, v) = await c.Run(() => (kf.alias(), vf.alias())).ConfigureAwait(false);
         AttentionResult? acc = null;
         try
         {
@@ -34,8 +34,8 @@ internal static class ShardRotation
                 {
                     // Pass the block on before computing with it, so the transfer overlaps the compute.
                     send = SendBothAsync(c, (s + 1) % p, $"{name}/{t}", k, v);
-                    nextK = c.Ring.ReceiveAsync((s - 1 + p) % p, c.Tag("rotate", $"{name}/{t}/k"), c.Cancellation);
-                    nextV = c.Ring.ReceiveAsync((s - 1 + p) % p, c.Tag("rotate", $"{name}/{t}/v"), c.Cancellation);
+                    nextK = c.ReceiveAsync((s - 1 + p) % p, c.Tag("rotate", $"{name}/{t}/k"), kf.device);
+                    nextV = c.ReceiveAsync((s - 1 + p) % p, c.Tag("rotate", $"{name}/{t}/v"), vf.device);
                 }
                 if (skip is null || !skip(owner))
                 {
@@ -45,8 +45,8 @@ internal static class ShardRotation
                 }
                 await send.ConfigureAwait(false);
                 if (nextK is null) break;
-                var receivedK = DeviceMoves.Take(await nextK.ConfigureAwait(false), kf.device);
-                var receivedV = DeviceMoves.Take(await nextV!.ConfigureAwait(false), vf.device);
+                var receivedK = await nextK.ConfigureAwait(false);
+                var receivedV = await nextV!.ConfigureAwait(false);
                 k.Dispose();
                 v.Dispose();
                 (k, v) = (receivedK, receivedV);
@@ -68,8 +68,8 @@ internal static class ShardRotation
 
     private static async Task SendBothAsync(ShardContext c, int to, string detail, Tensor k, Tensor v)
     {
-        var sendK = c.Ring.SendAsync(to, c.Tag("rotate", detail + "/k"), k, c.Cancellation);
-        var sendV = c.Ring.SendAsync(to, c.Tag("rotate", detail + "/v"), v, c.Cancellation);
+        var sendK = c.SendAsync(to, c.Tag("rotate", detail + "/k"), k);
+        var sendV = c.SendAsync(to, c.Tag("rotate", detail + "/v"), v);
         await sendK.ConfigureAwait(false);
         await sendV.ConfigureAwait(false);
     }

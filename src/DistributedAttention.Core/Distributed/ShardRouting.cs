@@ -73,10 +73,13 @@ internal static class ShardRouting
         var clusters = c.Spec.Clusters;
         var counts = new int[clusters];
         foreach (var cluster in queryClusters.Concat(keyClusters).SelectMany(r => r)) counts[cluster]++;
-        using var local = tensor(counts, [1, 1, clusters]);
-        using var all = await RingCollectives.AllGatherAsync(c.Ring, local, c.Tag("allgather", "routing-counts"), c.Cancellation).ConfigureAwait(false);
-        using var summed = all.to(ScalarType.Int64).sum([0, 1]).cpu();
-        var totals = summed.data<long>().ToArray();
+        using var local = await c.Run(() => tensor(counts, [1, 1, clusters])).ConfigureAwait(false);
+        using var all = await RingCollectives.AllGatherAsync(c.Ring, c.Executor, local, c.Tag("allgather", "routing-counts"), c.Cancellation).ConfigureAwait(false);
+        var totals = await c.Executor.RunAsync(() =>
+        {
+            using var summed = all.to(ScalarType.Int64).sum([0, 1]).cpu();
+            return summed.data<long>().ToArray();
+        }, c.Cancellation).ConfigureAwait(false);
         var load = new long[c.Layout.Count];
         var owner = new int[clusters];
         foreach (var cluster in Enumerable.Range(0, clusters).OrderByDescending(x => totals[x]).ThenBy(x => x))
@@ -150,7 +153,7 @@ internal static class ShardRouting
 
     private static async Task SendAndDisposeAsync(ShardContext c, int to, string detail, Tensor x)
     {
-        using (x) await c.Ring.SendAsync(to, c.Tag("alltoall", detail), x, c.Cancellation).ConfigureAwait(false);
+        using (x) await c.SendAsync(to, c.Tag("alltoall", detail), x).ConfigureAwait(false);
     }
 
     private static async Task<Tensor[]> ReceiveAsync(ShardContext c, int from, string name, int count, params string[] parts)

@@ -15,8 +15,8 @@ internal static class ShardSegmentMemory
         var spec = c.Spec;
         var (n, start, end) = (c.Length, c.Start, c.End);
         var need = HaloNeed(spec, c.Layout);
-        var kHalo = RingCollectives.HaloAsync(c.Ring, kf, need, c.Tag("halo", "k"), c.Cancellation);
-        var vHalo = RingCollectives.HaloAsync(c.Ring, vf, need, c.Tag("halo", "v"), c.Cancellation);
+        var kHalo = RingCollectives.HaloAsync(c.Ring, c.Executor, kf, need, c.Tag("halo", "k"), c.Cancellation);
+        var vHalo = RingCollectives.HaloAsync(c.Ring, c.Executor, vf, need, c.Tag("halo", "v"), c.Cancellation);
         var (kl, kr) = await kHalo.ConfigureAwait(false);
         var (vl, vr) = await vHalo.ConfigureAwait(false);
         kr.Dispose();

@@ -17,8 +17,8 @@ internal static class ShardWindow
         var spec = c.Spec;
         var (n, start) = (c.Length, c.Start);
         var need = HaloNeed(spec, c.Layout);
-        var kHalo = RingCollectives.HaloAsync(c.Ring, kf, need, c.Tag("halo", "k"), c.Cancellation);
-        var vHalo = RingCollectives.HaloAsync(c.Ring, vf, need, c.Tag("halo", "v"), c.Cancellation);
+        var kHalo = RingCollectives.HaloAsync(c.Ring, c.Executor, kf, need, c.Tag("halo", "k"), c.Cancellation);
+        var vHalo = RingCollectives.HaloAsync(c.Ring, c.Executor, vf, need, c.Tag("halo", "v"), c.Cancellation);
         // Global tokens' q/k/v from every shard; a plain window scores their keys in the band's own softmax.
         var globals = GlobalTokens.Positions(spec, n);
         var gathered = globals.Length > 0 ? await GatherGlobalsAsync(c, globals, qs, kf, vf).ConfigureAwait(false) : null;
@@ -73,9 +73,9 @@ internal static class ShardWindow
         c.Bag.Add(kOwn);
         c.Bag.Add(vOwn);
 
-        var kg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, kOwn, c.Tag("allgather", "k"), c.Cancellation).ConfigureAwait(false));
-        var vg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, vOwn, c.Tag("allgather", "v"), c.Cancellation).ConfigureAwait(false));
-        var qg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, qOwn, c.Tag("allgather", "q"), c.Cancellation).ConfigureAwait(false));
+        var kg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, c.Executor, kOwn, c.Tag("allgather", "k"), c.Cancellation).ConfigureAwait(false));
+        var vg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, c.Executor, vOwn, c.Tag("allgather", "v"), c.Cancellation).ConfigureAwait(false));
+        var qg = c.Bag.Add(await RingCollectives.AllGatherAsync(c.Ring, c.Executor, qOwn, c.Tag("allgather", "q"), c.Cancellation).ConfigureAwait(false));
         return new GatheredGlobals(qg, kg, vg, ownFirst, ownCount);
     }
 
@@ -96,7 +96,7 @@ internal static class ShardWindow
 
         // Global query rows: every shard's partial over its own keys, merged round the ring.
         using var rows = await c.Run(() => GlobalTokens.RowsPartial(spec, globals, qg, kf, vf, start, n)).ConfigureAwait(false);
-        var merged = await RingCollectives.AllReduceAsync(c.Ring, [rows.Output, rows.Lse!], MergeParts, c.Tag("reduce-merge", "globals"), c.Cancellation).ConfigureAwait(false);
+        var merged = await RingCollectives.AllReduceAsync(c.Ring, c.Executor, [rows.Output, rows.Lse!], MergeParts, c.Tag("reduce-merge", "globals"), c.Cancellation).ConfigureAwait(false);
         try
         {
             if (ownCount == 0) return result;

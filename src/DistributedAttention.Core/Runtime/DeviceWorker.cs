@@ -34,10 +34,15 @@ public sealed class DeviceWorker : IComputeExecutor, IDisposable
         thread.Start();
     }
 
+    /// <summary>Whether the caller is on this worker's compute thread.</summary>
+    public bool IsCurrentThread => Thread.CurrentThread == thread;
+
     /// <inheritdoc />
+    /// <remarks>Called from the compute thread itself (work that starts more work), it runs at once, inline.</remarks>
     public Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
+        if (IsCurrentThread) return InlineExecutor.Instance.RunAsync(work, cancellationToken);
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         void Item()
         {

@@ -3,6 +3,7 @@ using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.Distributed;
 using DistributedAttention.Core.IO;
+using DistributedAttention.Core.Runtime;
 using DistributedAttention.Diagnostics;
 using static TorchSharp.torch;
 
@@ -11,7 +12,9 @@ namespace DistributedAttention.Grains.Messaging;
 /// <summary>
 /// <see cref="IRingTransport"/> over shard grains: a send encodes the tensor into
 /// <see cref="RingMessage"/> pieces (<see cref="TensorChunkCodec.EncodeFlat"/>) and delivers them to
-/// the peer's grain; a receive waits on this shard's <see cref="ShardMailbox"/>. Tags are prefixed with
+/// the peer's grain; a receive waits on this shard's <see cref="ShardMailbox"/> and decodes on the
+/// shard's compute executor (the encode runs where the caller calls, which the ring code keeps on
+/// that executor too). Tags are prefixed with
 /// the run's prefix (e.g. "a3/L2/"), so runs never mix, and the bytes put on the wire are
 /// counted per collective of the unprefixed tag.
 /// </summary>
@@ -23,6 +26,7 @@ public sealed class OrleansRingTransport : IRingTransport
     private readonly string tagPrefix;
     private readonly Func<int, RingMessage, Task> deliver;
     private readonly ShardMailbox mailbox;
+    private readonly IComputeExecutor executor;
     private readonly WireDType wire;
     private readonly int chunkBytes;
 
@@ -32,10 +36,11 @@ public sealed class OrleansRingTransport : IRingTransport
     /// <param name="tagPrefix">Prefix of every tag of this run ("a3/L2/").</param>
     /// <param name="peer">The grain of a shard.</param>
     /// <param name="mailbox">This shard's mailbox, fed by its <see cref="IShardRing.DeliverAsync"/>.</param>
+    /// <param name="executor">The shard's compute executor: received tensors are decoded there.</param>
     /// <param name="wire">Element type on the wire.</param>
     /// <param name="chunkBytes">Largest payload per message.</param>
-    public OrleansRingTransport(ShardLayout layout, int shard, string tagPrefix, Func<int, IShardRing> peer, ShardMailbox mailbox, WireDType wire, int chunkBytes)
-        : this(layout, shard, tagPrefix, ToDeliver(peer), mailbox, wire, chunkBytes)
+    public OrleansRingTransport(ShardLayout layout, int shard, string tagPrefix, Func<int, IShardRing> peer, ShardMailbox mailbox, IComputeExecutor executor, WireDType wire, int chunkBytes)
+        : this(layout, shard, tagPrefix, ToDeliver(peer), mailbox, executor, wire, chunkBytes)
     {
     }
 
@@ -45,9 +50,10 @@ public sealed class OrleansRingTransport : IRingTransport
     /// <param name="tagPrefix">Prefix of every tag of this run ("a3/L2/").</param>
     /// <param name="deliver">Delivers one message to a shard.</param>
     /// <param name="mailbox">This shard's mailbox.</param>
+    /// <param name="executor">The shard's compute executor: received tensors are decoded there.</param>
     /// <param name="wire">Element type on the wire.</param>
     /// <param name="chunkBytes">Largest payload per message.</param>
-    public OrleansRingTransport(ShardLayout layout, int shard, string tagPrefix, Func<int, RingMessage, Task> deliver, ShardMailbox mailbox, WireDType wire, int chunkBytes)
+    public OrleansRingTransport(ShardLayout layout, int shard, string tagPrefix, Func<int, RingMessage, Task> deliver, ShardMailbox mailbox, IComputeExecutor executor, WireDType wire, int chunkBytes)
     {
         Layout = layout ?? throw new ArgumentNullException(nameof(layout));
         RingTags.CheckPeer(layout, shard);
@@ -55,6 +61,7 @@ public sealed class OrleansRingTransport : IRingTransport
         this.tagPrefix = tagPrefix ?? throw new ArgumentNullException(nameof(tagPrefix));
         this.deliver = deliver ?? throw new ArgumentNullException(nameof(deliver));
         this.mailbox = mailbox ?? throw new ArgumentNullException(nameof(mailbox));
+        this.executor = executor ?? throw new ArgumentNullException(nameof(executor));
         if (!Enum.IsDefined(wire)) throw new ArgumentOutOfRangeException(nameof(wire), wire, "unknown wire element type.");
         if (chunkBytes < TensorChunkRules.ElementSize(TensorChunkRules.Of(wire))) throw new ArgumentOutOfRangeException(nameof(chunkBytes), chunkBytes, "a chunk must hold at least one element.");
         this.wire = wire;
@@ -121,7 +128,7 @@ public sealed class OrleansRingTransport : IRingTransport
         RingTags.CheckPeer(Layout, from);
         var asked = Stopwatch.GetTimestamp();
         var span = Activity.Current;
-        var received = await mailbox.ReceiveTimedAsync(from, tagPrefix + tag, cancellationToken).ConfigureAwait(false);
+        var received = await mailbox.ReceiveTimedAsync(from, tagPrefix + tag, executor, cancellationToken).ConfigureAwait(false);
         if (from == Shard) return received.Tensor;
         // Waiting: until the peer's first piece arrived; transfer: from then (or from asking) to its last piece.
         var wait = Math.Max(0, Stopwatch.GetElapsedTime(asked, received.FirstArrival).TotalSeconds);

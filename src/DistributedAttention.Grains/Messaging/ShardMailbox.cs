@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
+using DistributedAttention.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Grains.Messaging;
@@ -79,9 +80,20 @@ public sealed class ShardMailbox
     /// <exception cref="InvalidOperationException">Another receive of the same (sender, tag) is waiting, or it was already received.</exception>
     /// <exception cref="RingAbortedException">The tag's prefix was aborted.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; chunks that arrive later stay buffered for another receive.</exception>
-    public async Task<ReceivedTensor> ReceiveTimedAsync(int from, string tag, CancellationToken cancellationToken = default)
+    public Task<ReceivedTensor> ReceiveTimedAsync(int from, string tag, CancellationToken cancellationToken = default) =>
+        ReceiveTimedAsync(from, tag, InlineExecutor.Instance, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ReceiveTimedAsync(int, string, CancellationToken)"/>, the bytes turned into a
+    /// tensor on <paramref name="decodeOn"/> (the shard's device thread).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another receive of the same (sender, tag) is waiting, or it was already received.</exception>
+    /// <exception cref="RingAbortedException">The tag's prefix was aborted.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; chunks that arrive later stay buffered for another receive.</exception>
+    public async Task<ReceivedTensor> ReceiveTimedAsync(int from, string tag, IComputeExecutor decodeOn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tag);
+        ArgumentNullException.ThrowIfNull(decodeOn);
         var key = (from, tag);
         TaskCompletionSource<Arrival>? waiter = null;
         Arrival? arrived = null;
@@ -102,11 +114,13 @@ public sealed class ShardMailbox
                 waiter = slot.Waiter = new TaskCompletionSource<Arrival>(TaskCreationOptions.RunContinuationsAsynchronously);
             }
         }
-        if (arrived is not null) return Decode(arrived);
-        return await WaitAsync(key, waiter!, cancellationToken).ConfigureAwait(false);
+        arrived ??= await WaitAsync(key, waiter!, cancellationToken).ConfigureAwait(false);
+        // Not cancellable: the message is taken, and a decode is short.
+        var whole = arrived;
+        return await decodeOn.RunAsync(() => Decode(whole), CancellationToken.None).ConfigureAwait(false);
     }
 
-    private async Task<ReceivedTensor> WaitAsync((int From, string Tag) key, TaskCompletionSource<Arrival> waiter, CancellationToken cancellationToken)
+    private async Task<Arrival> WaitAsync((int From, string Tag) key, TaskCompletionSource<Arrival> waiter, CancellationToken cancellationToken)
     {
         Arrival received;
         try
@@ -118,7 +132,7 @@ public sealed class ShardMailbox
             Withdraw(key, waiter);
             throw;
         }
-        return Decode(received);
+        return received;
     }
 
     /// <summary>

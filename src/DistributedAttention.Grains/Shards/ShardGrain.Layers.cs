@@ -108,7 +108,7 @@ public sealed partial class ShardGrain
         // Peers are resolved here, on the activation: the ring code continues on other threads.
         var peers = Enumerable.Range(0, layout!.Count).Select(Peer<IShardRing>).ToArray();
         var options = assignment!.Options;
-        var transport = new OrleansRingTransport(layout, Shard, $"a{run.Attempt}/L{run.Layer}/", s => peers[s], mailbox, options.Wire, options.ChunkBytes);
+        var transport = new OrleansRingTransport(layout, Shard, $"a{run.Attempt}/L{run.Layer}/", s => peers[s], mailbox, executor!, options.Wire, options.ChunkBytes);
         try
         {
             var output = await program!.RunLayerAsync(run.Layer, input, transport, executor!, run.Cancel.Token);

@@ -21,7 +21,7 @@ public sealed class RingTestGrain(SiloDeviceDirectory directory, ILocalSiloDetai
     public Task InitAsync(int shards, WireDType wire, int chunkBytes)
     {
         var (job, shard) = Key;
-        transport = new OrleansRingTransport(ShardLayout.Even(shards, shards), shard, "a0/", (to, m) => GrainFactory.GetGrain<IRingTestGrain>(ShardKey.Format(job, to)).DeliverAsync(m), mailbox, wire, chunkBytes);
+        transport = new OrleansRingTransport(ShardLayout.Even(shards, shards), shard, "a0/", (to, m) => GrainFactory.GetGrain<IRingTestGrain>(ShardKey.Format(job, to)).DeliverAsync(m), mailbox, InlineExecutor.Instance, wire, chunkBytes);
         return Task.CompletedTask;
     }
 
