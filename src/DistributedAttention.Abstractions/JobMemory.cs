@@ -59,15 +59,15 @@ public static class JobMemory
 
     /// <summary>
     /// Per position and head: q, k, v three times over (inputs, the kernel's working copies, the
-    /// halo), their copies on neighbours, o and lse twice (result and output buffer). Full
-    /// attention also holds two rotating key/value blocks as large as the widest shard.
+    /// halo), their copies on neighbours, o and lse twice (result and output buffer). Ring
+    /// Attention (full) also holds two rotating key/value blocks as large as the widest shard.
     /// </summary>
     private static double AttentionBytes(AttentionWork work, long rows, long widest, int replicas)
     {
         var shape = work.Shape;
         double heads = (double)shape.Batch * shape.Heads, qkv = (2.0 * shape.HeadDim) + shape.ValueDim;
         var bytes = rows * heads * 4.0 * ((qkv * (3 + replicas)) + (2.0 * (shape.ValueDim + 1)));
-        if (work.Spec.Kind == AttentionKind.Full) bytes += 2.0 * widest * heads * 4.0 * (shape.HeadDim + shape.ValueDim);
+        if (MechanismRegistry.For(work.Spec.Kind).HoldsRotatingBlocks) bytes += 2.0 * widest * heads * 4.0 * (shape.HeadDim + shape.ValueDim);
         return bytes + GlobalBytes(work.Spec.GlobalPositions.Count, heads, shape.HeadDim, shape.ValueDim);
     }
 

@@ -90,7 +90,7 @@ public sealed record AttentionWork(AttentionSpec Spec, AttentionShape Shape) : J
     ];
 
     /// <summary>o, and lse where the mechanism defines it (not Performer).</summary>
-    public override IReadOnlyList<TensorLayout> Outputs => Spec.Kind == AttentionKind.Performer
+    public override IReadOnlyList<TensorLayout> Outputs => !MechanismRegistry.For(Spec.Kind).DefinesLse
         ? [new("o", [Shape.Batch, Shape.Heads, Shape.Length, Shape.ValueDim], 2, ElementType.Float32)]
         : [new("o", [Shape.Batch, Shape.Heads, Shape.Length, Shape.ValueDim], 2, ElementType.Float32), new("lse", [Shape.Batch, Shape.Heads, Shape.Length], 2, ElementType.Float32)];
 

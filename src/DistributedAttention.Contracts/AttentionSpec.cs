@@ -121,40 +121,7 @@ public sealed record AttentionSpec
         Require(SoftmaxScale is null || (double.IsFinite(SoftmaxScale.Value) && SoftmaxScale.Value > 0),
             $"softmax scale must be a positive finite number (got {SoftmaxScale}).");
         Require(GlobalPositions.All(p => p >= 0), "global positions must be >= 0.");
-        switch (Kind)
-        {
-            case AttentionKind.BigBird:
-                Require(BlockSize >= 1, $"BigBird block size must be >= 1 (got {BlockSize}).");
-                Require(RandomBlocks >= 0, $"BigBird random blocks must be >= 0 (got {RandomBlocks}).");
-                break;
-            case AttentionKind.Linformer:
-                Require(ProjectedLength >= 1, $"Linformer projected length must be >= 1 (got {ProjectedLength}).");
-                Require(!Causal, "Linformer is not defined for causal attention (its projection mixes future positions).");
-                break;
-            case AttentionKind.Luna:
-                Require(PackedLength >= 1, $"Luna packed length must be >= 1 (got {PackedLength}).");
-                break;
-            case AttentionKind.Routing:
-                Require(Clusters >= 1, $"routing clusters must be >= 1 (got {Clusters}).");
-                Require(Centroids.Count % Clusters == 0, $"routing centroids hold {Centroids.Count} numbers, not a whole number of rows for {Clusters} clusters.");
-                Require(Centroids.All(float.IsFinite), "routing centroids must be finite numbers.");
-                break;
-            case AttentionKind.Performer:
-                Require(Features >= 1, $"Performer feature count must be >= 1 (got {Features}).");
-                break;
-            case AttentionKind.TransformerXl:
-            case AttentionKind.Compressive:
-                Require(SegmentLength >= 1, $"segment length must be >= 1 (got {SegmentLength}).");
-                Require(MemoryLength >= 0, $"memory length must be >= 0 (got {MemoryLength}).");
-                if (Kind == AttentionKind.Compressive)
-                {
-                    Require(CompressionRate >= 1, $"compression rate must be >= 1 (got {CompressionRate}).");
-                    Require(CompressedLength >= 0, $"compressed length must be >= 0 (got {CompressedLength}).");
-                    Require(SegmentLength % CompressionRate == 0 && MemoryLength % CompressionRate == 0,
-                        $"segment length ({SegmentLength}) and memory length ({MemoryLength}) must be multiples of the compression rate ({CompressionRate}).");
-                }
-                break;
-        }
+        if (MechanismRegistry.For(Kind).Problems(this).FirstOrDefault() is { } problem) throw new ArgumentException(problem);
     }
 
     /// <summary>Equal when every setting is equal, lists element by element (records alone would compare list references).</summary>

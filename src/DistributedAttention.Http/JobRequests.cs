@@ -1,5 +1,4 @@
 using DistributedAttention.Contracts;
-using DistributedAttention.Core.Attention;
 using DistributedAttention.Pipeline;
 
 namespace DistributedAttention.Http;
@@ -22,7 +21,8 @@ public static class JobRequests
             options.UInt64("model-seed") ?? defaults.ModelSeed,
             options.Int("global-every") ?? defaults.GlobalEvery,
             options.Int("max-tokens"),
-            Mechanism(options).Build(AttentionKind.Window, defaultWindow: 128, [], prefix: "")) { Encoding = options.Text("encoding") };
+            Mechanism(options).Build(AttentionKind.Window, defaultWindow: 128, [], prefix: ""))
+        { Encoding = options.Text("encoding") };
         settings.Validate();
         return settings;
     }
@@ -60,27 +60,21 @@ public static class JobRequests
         return options.Text("job-id") is { } id ? SplitRequest.CheckJobId(id, "") : Guid.NewGuid().ToString("N");
     }
 
+    /// <summary>The mechanism's name, window and every parameter of <see cref="MechanismRegistry.Parameters"/>, by the command line's flag names.</summary>
     private static MechanismRequest Mechanism(OptionBag o)
     {
-        var d = new MechanismRequest();
-        return new MechanismRequest
+        var values = new Dictionary<string, string>();
+        foreach (var parameter in MechanismRegistry.Parameters)
         {
-            Mechanism = o.Text("mechanism"),
-            Window = o.Text("window"),
-            Dilation = o.Int("dilation") ?? d.Dilation,
-            Causal = o.Bool("causal") ?? d.Causal,
-            BlockSize = o.Int("block-size") ?? d.BlockSize,
-            RandomBlocks = o.Int("random-blocks") ?? d.RandomBlocks,
-            ProjectedLength = o.Int("projected-length") ?? d.ProjectedLength,
-            PackedLength = o.Int("packed-length") ?? d.PackedLength,
-            Clusters = o.Int("clusters") ?? d.Clusters,
-            Features = o.Int("features") ?? d.Features,
-            SegmentLength = o.Int("segment-length") ?? d.SegmentLength,
-            MemoryLength = o.Int("memory-length") ?? d.MemoryLength,
-            CompressionRate = o.Int("compression-rate") ?? d.CompressionRate,
-            CompressedLength = o.Int("compressed-length") ?? d.CompressedLength,
-            Seed = o.UInt64("seed") ?? d.Seed,
-            SoftmaxScale = o.Double("softmax-scale"),
-        };
+            object? value = parameter.Type switch
+            {
+                ParameterType.Int32 => o.Int(parameter.Name),
+                ParameterType.UInt64 => o.UInt64(parameter.Name),
+                ParameterType.Number => o.Double(parameter.Name),
+                _ => o.Bool(parameter.Name),
+            };
+            if (value is not null) values[parameter.Name] = MechanismParameter.Format(value);
+        }
+        return new MechanismRequest { Mechanism = o.Text("mechanism"), Window = o.Text("window"), Values = values };
     }
 }

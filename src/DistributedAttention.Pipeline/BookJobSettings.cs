@@ -34,8 +34,8 @@ public sealed record BookJobSettings(int Layers, int ModelDim, int Heads, int Fe
     public void Validate(string prefix = "")
     {
         if (GlobalEvery < 0) throw new ArgumentException($"{prefix}global-every must be >= 0 (got {GlobalEvery}).");
-        if (GlobalEvery > 0 && Attention.Kind is not (AttentionKind.Window or AttentionKind.BigBird))
-            throw new ArgumentException($"{prefix}global-every applies to {prefix}mechanism window and bigbird only; {ValueParsers.MechanismName(Attention.Kind)} attention has no global tokens.");
+        if (GlobalEvery > 0 && !MechanismRegistry.For(Attention.Kind).Windowed)
+            throw new ArgumentException($"{prefix}global-every applies to {prefix}mechanism {MechanismRegistry.WindowedNames} only; {MechanismRegistry.NameOf(Attention.Kind)} attention has no global tokens.");
         if (MaxTokens is < 1) throw new ArgumentException($"{prefix}max-tokens must be >= 1 (got {MaxTokens}).");
         if (Encoding is not null)
         {
@@ -68,7 +68,7 @@ public sealed record BookJobSettings(int Layers, int ModelDim, int Heads, int Fe
         FeedForwardDim = FeedForwardDim,
         Seed = ModelSeed,
         LayerAttention = TransformerOptions.Uniform(
-            Attention.Kind is AttentionKind.Window or AttentionKind.BigBird ? Attention with { GlobalPositions = globals ?? [] } : Attention,
+            MechanismRegistry.For(Attention.Kind).Windowed ? Attention with { GlobalPositions = globals ?? [] } : Attention,
             Math.Max(Layers, 0)),
     };
 }

@@ -72,12 +72,8 @@ public static class BookSummaries
     {
         ArgumentNullException.ThrowIfNull(spec);
         static string Side(int? w) => w?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "inf";
-        var name = ValueParsers.MechanismName(spec.Kind);
-        return spec.Kind switch
-        {
-            AttentionKind.Window or AttentionKind.BigBird =>
-                $"{name} ({Side(spec.WindowLeft)},{Side(spec.EffectiveRight)}), dilation {spec.Dilation}, {spec.GlobalPositions.Count} global",
-            _ => spec.Causal ? $"{name}, causal" : name,
-        };
+        var name = MechanismRegistry.NameOf(spec.Kind);
+        if (MechanismRegistry.For(spec.Kind).Windowed) return $"{name} ({Side(spec.WindowLeft)},{Side(spec.EffectiveRight)}), dilation {spec.Dilation}, {spec.GlobalPositions.Count} global";
+        return spec.Causal ? $"{name}, causal" : name;
     }
 }

@@ -51,31 +51,6 @@ public static class ValueParsers
         return [.. result.Distinct().Order()];
     }
 
-    /// <summary><c>--mechanism</c>: full, window, bigbird, linformer, performer, xl, compressive, luna, routing.</summary>
-    public static AttentionKind Mechanism(string text, string option = "--mechanism") => text.Trim().ToLowerInvariant() switch
-    {
-        "full" => AttentionKind.Full,
-        "window" or "longformer" => AttentionKind.Window,
-        "bigbird" => AttentionKind.BigBird,
-        "linformer" => AttentionKind.Linformer,
-        "performer" => AttentionKind.Performer,
-        "xl" or "transformer-xl" or "transformerxl" => AttentionKind.TransformerXl,
-        "compressive" => AttentionKind.Compressive,
-        "luna" => AttentionKind.Luna,
-        "routing" => AttentionKind.Routing,
-        _ => throw new ArgumentException($"{option} '{text}' is not one of {MechanismNames}."),
-    };
-
-    /// <summary>The accepted mechanism names, for help and errors.</summary>
-    public const string MechanismNames = "full, window, bigbird, linformer, performer, xl, compressive, luna, routing";
-
-    /// <summary>The command-line name of <paramref name="kind"/>.</summary>
-    public static string MechanismName(AttentionKind kind) => kind switch
-    {
-        AttentionKind.TransformerXl => "xl",
-        _ => kind.ToString().ToLowerInvariant(),
-    };
-
     /// <summary><c>--wire</c>: fp32, fp16, bf16.</summary>
     public static WireDType Wire(string text, string option = "--wire") => text.Trim().ToLowerInvariant() switch
     {

@@ -40,6 +40,13 @@ public sealed class DistributedJobTests(JobCluster fixture) : IClassFixture<JobC
     public static IEnumerable<object[]> Cases() =>
         from name in Specs.Keys from shards in new[] { 1, 2, 3, 7 } select new object[] { name, shards };
 
+    [Fact]
+    public void Every_registered_mechanism_runs_here_on_the_cluster()
+    {
+        var covered = Specs.Values.Select(s => s.Kind).ToHashSet();
+        Assert.All(MechanismRegistry.All, m => Assert.True(covered.Contains(m.Kind), $"no cluster case runs {m.Name}: add one to Specs."));
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public async Task Attention_job_equals_single_device(string mechanism, int shards)

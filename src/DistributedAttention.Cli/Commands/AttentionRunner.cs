@@ -23,7 +23,7 @@ internal sealed class AttentionRunner(CliContext context, string input, string o
         var options = jobOptions(connection.Silos);
         var client = new JobClient(connection.Grains);
         var view = new JobProgressView(context.Console);
-        var title = $"{ValueParsers.MechanismName(spec.Kind)} attention, n = {shape.Length:N0}, {options.Shards} shard(s) on {connection.Description}";
+        var title = $"{MechanismRegistry.NameOf(spec.Kind)} attention, n = {shape.Length:N0}, {options.Shards} shard(s) on {connection.Description}";
         var result = await view.ShowWhileAsync(title, progress => AttentionJob.RunAsync(client, spec, input, output, options, jobId, progress, cancellationToken)).ConfigureAwait(false);
         context.Console.MarkupLine($"wrote [bold]{Markup.Escape(output)}[/]: o {AttentionShape.Format(result.Output.Shape)}"
             + (result.Lse is null ? " (no lse: the mechanism defines none)" : $", lse {AttentionShape.Format(result.Lse.Shape)}")

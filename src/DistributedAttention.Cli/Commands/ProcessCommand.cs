@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DistributedAttention.Contracts;
-using DistributedAttention.Core.Attention;
 using DistributedAttention.Pipeline;
 
 namespace DistributedAttention.Cli.Commands;
@@ -42,9 +41,10 @@ internal static class ProcessCommand
                 result.GetValue(modelSeed),
                 result.GetValue(globalEvery),
                 result.GetValue(maxTokens),
-                mechanism.Build(result, [])) { Encoding = result.GetValue(encoding), Weights = result.GetValue(weights) };
+                mechanism.Build(result, []))
+            { Encoding = result.GetValue(encoding), Weights = result.GetValue(weights) };
             settings.Validate("--");
-            if (settings.Weights is { } weightsPath) CheckAgainstWeights(result, weightsPath, command, (layers, modelDim, heads, ffn));
+            if (settings.Weights is { } weightsPath) CheckAgainstWeights(result, weightsPath, command, (layers, modelDim, heads, ffn), [modelSeed, globalEvery, .. mechanism.All]);
             if (!File.Exists(bookPath)) throw new UsageException(Directory.Exists(bookPath) ? $"'{bookPath}' is a folder, not a book file." : $"book file '{bookPath}' does not exist.");
             cluster.Validate(result);
             var runner = new ProcessRunner(context, bookPath, result.GetValue(output) ?? Path.GetFileNameWithoutExtension(bookPath) + ".distattn", settings, result.GetValue(verify));
@@ -57,7 +57,8 @@ internal static class ProcessCommand
     /// A checkpoint brings its own model: a shape flag must agree with it, and flags that would
     /// change what was trained (seed, mechanism, global tokens) are refused.
     /// </summary>
-    private static void CheckAgainstWeights(ParseResult result, string path, Command command, (Option<int> Layers, Option<int> ModelDim, Option<int> Heads, Option<int?> Ffn) shape)
+    private static void CheckAgainstWeights(ParseResult result, string path, Command command, (Option<int> Layers, Option<int> ModelDim, Option<int> Heads, Option<int?> Ffn) shape,
+        IReadOnlyCollection<Option> asTrained)
     {
         if (!File.Exists(path)) throw new UsageException(Directory.Exists(path) ? $"--weights '{path}' is a folder; give the checkpoint file (model.safetensors)." : $"--weights '{path}' does not exist.");
         TransformerOptions trained;
@@ -85,7 +86,7 @@ internal static class ProcessCommand
             }
         }
         var changing = command.Options
-            .Where(o => o.Name is "--model-seed" or "--global-every" or "--global-positions" or "--mechanism" or "--window" or "--dilation" or "--causal" or "--block-size" or "--random-blocks" or "--projected-length" or "--packed-length" or "--clusters" or "--features" or "--segment-length" or "--memory-length" or "--compression-rate" or "--compressed-length" or "--seed" or "--softmax-scale")
+            .Where(asTrained.Contains)
             .Where(given)
             .Select(o => o.Name)
             .ToList();

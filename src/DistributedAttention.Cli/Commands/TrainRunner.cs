@@ -135,7 +135,7 @@ internal sealed class TrainRunner(CliContext context, IReadOnlyList<string> book
     private static string Mechanism(TrainingPreset recipe) => recipe.Attention.Kind switch
     {
         Contracts.AttentionKind.Window => $"causal window {recipe.Attention.WindowLeft?.ToString(CultureInfo.InvariantCulture) ?? "∞"}",
-        var kind => $"causal {Pipeline.ValueParsers.MechanismName(kind)}",
+        var kind => $"causal {Contracts.MechanismRegistry.NameOf(kind)}",
     };
 
     private void Report(TrainingSummary summary)

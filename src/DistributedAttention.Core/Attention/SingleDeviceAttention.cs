@@ -22,16 +22,6 @@ public static class SingleDeviceAttention
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         HeadLayout.CheckInputs(q, k, v);
-        return spec.Kind switch
-        {
-            AttentionKind.Full => FullAttention.Forward(q, k, v, spec.Causal, spec.SoftmaxScale),
-            AttentionKind.Window or AttentionKind.BigBird => WindowAttention.Forward(spec, q, k, v),
-            AttentionKind.Linformer => LinformerAttention.Forward(spec, q, k, v),
-            AttentionKind.Luna => LunaAttention.Forward(spec, q, k, v),
-            AttentionKind.Routing => RoutingAttention.Forward(spec, q, k, v),
-            AttentionKind.Performer => PerformerAttention.Forward(spec, q, k, v),
-            AttentionKind.TransformerXl or AttentionKind.Compressive => SegmentMemoryAttention.Forward(spec, q, k, v),
-            _ => throw new ArgumentException($"unknown attention kind {spec.Kind}.", nameof(spec)),
-        };
+        return MechanismKernels.For(spec.Kind).Forward(spec, q, k, v);
     }
 }

@@ -39,10 +39,11 @@ public static class ShardAttention
         using var bag = new TensorBag();
         var context = new ShardContext(spec, ring, executor, scope, bag, cancellationToken);
         var (batch, heads) = (q.shape[0], q.shape[1]);
+        var kernel = MechanismKernels.For(spec.Kind);
         AttentionResult flat;
-        if (spec.Kind == AttentionKind.Performer)
+        if (kernel.ShardTakesInputsAsGiven)
         {
-            flat = await ShardPerformer.ForwardAsync(context, q, k, v).ConfigureAwait(false);
+            flat = await kernel.Shard(context, q, k, v).ConfigureAwait(false);
         }
         else
         {
@@ -55,16 +56,7 @@ public static class ShardAttention
             bag.Add(qs);
             bag.Add(kf);
             bag.Add(vf);
-            flat = spec.Kind switch
-            {
-                AttentionKind.Full => await ShardFull.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
-                AttentionKind.Window or AttentionKind.BigBird => await ShardWindow.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
-                AttentionKind.Linformer => await ShardLinformer.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
-                AttentionKind.Luna => await ShardLuna.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
-                AttentionKind.Routing => await ShardRouting.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
-                AttentionKind.TransformerXl or AttentionKind.Compressive => await ShardSegmentMemory.ForwardAsync(context, qs, kf, vf).ConfigureAwait(false),
-                _ => throw new ArgumentException($"unknown attention kind {spec.Kind}.", nameof(spec)),
-            };
+            flat = await kernel.Shard(context, qs, kf, vf).ConfigureAwait(false);
         }
         using (flat)
         {
