@@ -21,18 +21,15 @@ public static class BookJob
     /// <summary>Reads, decodes and tokenizes the book at <paramref name="path"/> and chooses its model.</summary>
     /// <param name="path">The book file.</param>
     /// <param name="name">The book's name in outputs (usually its file name).</param>
-    /// <param name="settings">Model and mechanism.</param>
-    /// <exception cref="ArgumentException">The settings are invalid, or the book cannot be read or has no tokens; the message names the problem.</exception>
+    /// <param name="settings">Model and mechanism, already checked where they were read (<see cref="BookJobSettings.Validate"/>: the command line, the API).</param>
+    /// <exception cref="ArgumentException">The book cannot be read or has no tokens, or the weights do not fit it; the message names the problem.</exception>
     public static PreparedBook Prepare(string path, string name, BookJobSettings settings)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(settings);
-        settings.Validate();
         using var span = Telemetry.Start(SpanNames.ClientPhase, "tokenize");
         span?.SetTag(AttributeNames.Phase, "tokenize");
         var clock = Stopwatch.StartNew();
-        if (Directory.Exists(path)) throw new ArgumentException($"'{name}' is a folder, not a book file.");
-        if (!File.Exists(path)) throw new ArgumentException($"book file '{name}' does not exist.");
         Book book;
         try
         {
@@ -59,17 +56,18 @@ public static class BookJob
     /// <param name="jobId">The job id (idempotent submission); null makes one.</param>
     /// <param name="progress">Receives every polled status.</param>
     /// <param name="cancellationToken">Cancels the job on the cluster.</param>
+    /// <param name="verify">Checks the written hidden states (the path) against one device before the summary is written (<c>--verify</c>); null: no check.</param>
     /// <exception cref="ArgumentException">The options do not fit the book (e.g. more shards than tokens).</exception>
     /// <exception cref="JobFailedException">The job failed on the cluster.</exception>
     public static async Task<BookJobResult> RunAsync(
-        JobClient client, PreparedBook book, JobOptions options, ClusterInfo cluster, string folder, string? jobId, IProgress<JobStatus>? progress, CancellationToken cancellationToken)
+        JobClient client, PreparedBook book, JobOptions options, ClusterInfo cluster, string folder, string? jobId, IProgress<JobStatus>? progress, CancellationToken cancellationToken,
+        Func<string, SingleDeviceCheck>? verify = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(book);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(cluster);
         var total = Stopwatch.StartNew();
-        if (options.Shards > book.Tokens.Length) throw new ArgumentException($"shards {options.Shards} is more than the {book.Tokens.Length} tokens; every shard needs at least one.");
         Directory.CreateDirectory(folder);
         var phases = new Dictionary<string, double> { ["tokenize"] = book.TokenizeSeconds };
 
@@ -96,7 +94,7 @@ public static class BookJob
         var clock = Stopwatch.StartNew();
         ChapterFiles.Write(folder, sections, sink.SectionMeans.Means(), book.Model.ModelDim, Metadata(book));
         phases["write"] = clock.Elapsed.TotalSeconds;
-        var summary = BookSummaries.Summarize(book, options, cluster, result, phases, total.Elapsed.TotalSeconds + book.TokenizeSeconds) with { LanguageModel = languageModel };
+        var summary = BookSummaries.Summarize(book, options, cluster, result, phases, total.Elapsed.TotalSeconds + book.TokenizeSeconds) with { LanguageModel = languageModel, Verification = verify?.Invoke(hiddenPath) };
         JsonFiles.Write(Path.Combine(folder, BookJobFiles.Summary), summary);
         return new BookJobResult(summary, result, hiddenPath);
     }

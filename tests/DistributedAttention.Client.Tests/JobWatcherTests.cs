@@ -1,7 +1,7 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
 
-namespace DistributedAttention.Cli.Tests;
+namespace DistributedAttention.Client.Tests;
 
 /// <summary>
 /// The client's status polling when the cluster forgets a job it had answered for: with the

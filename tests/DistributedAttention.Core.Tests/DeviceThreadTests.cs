@@ -104,7 +104,8 @@ public sealed class DeviceThreadTests
             thread = new Thread(() =>
             {
                 foreach (var item in queue.GetConsumingEnumerable()) item();
-            }) { IsBackground = true, Name = "ring messages" };
+            })
+            { IsBackground = true, Name = "ring messages" };
             thread.Start();
         }
 

@@ -3,7 +3,7 @@ using DistributedAttention.Model.Tests;
 using DistributedAttention.Training;
 using DistributedAttention.Training.Tasks;
 
-namespace DistributedAttention.Cli.Tests;
+namespace DistributedAttention.Experiments.Tests;
 
 /// <summary>A task's finished training is reused exactly when what its figures depend on is unchanged.</summary>
 public sealed class TaskResultTests

@@ -35,7 +35,7 @@ public sealed class RoutingCentroidLearnerTests
 
         model.train();
         using (no_grad())
-        model.forward(tokens).Dispose();
+            model.forward(tokens).Dispose();
         Assert.Empty(layer.Spec.Centroids);                                  // evaluation during training: untouched
 
         model.RequireGradients();

@@ -1,6 +1,6 @@
 using DistributedAttention.Pipeline;
 
-namespace DistributedAttention.Cli.Tests;
+namespace DistributedAttention.Pipeline.Tests;
 
 /// <summary>The numbers behind the chapter-similarity picture.</summary>
 public sealed class BookPlotsTests

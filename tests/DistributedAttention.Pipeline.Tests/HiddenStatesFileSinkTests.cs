@@ -5,7 +5,7 @@ using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;
 using static TorchSharp.torch;
 
-namespace DistributedAttention.Cli.Tests;
+namespace DistributedAttention.Pipeline.Tests;
 
 /// <summary>The model output sink: the file holds exactly what was fed, and chapter vectors equal mean pooling.</summary>
 public sealed class HiddenStatesFileSinkTests

@@ -10,8 +10,8 @@ internal static class RealBooks
     public const string PrideAndPrejudice = "pride-and-prejudice.txt";
     public const string KingJamesBible = "king-james-bible.txt";
 
-    private static readonly Lazy<string> s_folder = new(FindFolder);
-    private static readonly Dictionary<string, Lazy<Book>> s_books = new()
+    private static readonly Lazy<string> Folder = new(FindFolder);
+    private static readonly Dictionary<string, Lazy<Book>> Books = new()
     {
         [WarAndPeace] = new(() => BookReader.Read(PathOf(WarAndPeace))),
         [PrideAndPrejudice] = new(() => BookReader.Read(PathOf(PrideAndPrejudice))),
@@ -21,17 +21,17 @@ internal static class RealBooks
     /// <summary>Full path of a book; fails the test with a clear message when the books are missing.</summary>
     public static string PathOf(string name)
     {
-        string path = Path.Combine(s_folder.Value, name);
+        string path = Path.Combine(Folder.Value, name);
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"Test book '{name}' is missing from {s_folder.Value}.", path);
+            throw new FileNotFoundException($"Test book '{name}' is missing from {Folder.Value}.", path);
         }
 
         return path;
     }
 
     /// <summary>The book read with default options, cached.</summary>
-    public static Book Get(string name) => s_books[name].Value;
+    public static Book Get(string name) => Books[name].Value;
 
     private static string FindFolder()
     {

@@ -81,7 +81,8 @@ public sealed class GatewayClusterConnector : IClusterConnector
             {
                 await host.StopAsync().ConfigureAwait(false);
                 host.Dispose();
-            }) { ClientSettings = Settings };
+            })
+            { ClientSettings = Settings };
         }
         catch (Exception e)
         {

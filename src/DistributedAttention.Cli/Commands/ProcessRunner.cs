@@ -27,15 +27,10 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
         var view = new JobProgressView(context.Console);
         var title = $"{book.Model.Layers} layer(s), {options.Shards} shard(s) on {connection.Description}";
         var cluster = new ClusterInfo(connection.Silos, connection.Description);
-        var result = await view.ShowWhileAsync(title, progress => BookJob.RunAsync(client, book, options, cluster, output, jobId, progress, cancellationToken)).ConfigureAwait(false);
+        Func<string, SingleDeviceCheck>? verifier = verify ? hidden => Verify(book, hidden, view) : null;
+        var result = await view.ShowWhileAsync(title, progress => BookJob.RunAsync(client, book, options, cluster, output, jobId, progress, cancellationToken, verifier)).ConfigureAwait(false);
 
         var summary = result.Summary;
-        if (verify)
-        {
-            context.Console.MarkupLine("Verifying: the same model on this machine as one device…");
-            summary = summary with { Verification = SingleDeviceCheck.Run(book.Model, book.Tokens, result.HiddenPath, book.Weights?.Path) };
-            JsonFiles.Write(Path.Combine(output, BookJobFiles.Summary), summary);
-        }
         Report(summary);
         if (summary.Verification is { WithinTolerance: false } check)
         {
@@ -43,6 +38,13 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
             return ExitCodes.JobFailed;
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The same model on this machine as one device, compared with the cluster's hidden states.</summary>
+    private static SingleDeviceCheck Verify(PreparedBook book, string hiddenPath, JobProgressView view)
+    {
+        view.Note("Verifying: the same model on this machine as one device…");
+        return SingleDeviceCheck.Run(book.Model, book.Tokens, hiddenPath, book.Weights?.Path);
     }
 
     /// <summary>Creates the output folder and checks a file can be written there, before the job runs rather than after.</summary>

@@ -13,6 +13,7 @@ public sealed class JobProgressView : IProgress<JobStatus>
     private readonly IAnsiConsole console;
     private readonly bool live;
     private JobStatus? latest;
+    private string? note;
     private string lastLine = "";
 
     /// <summary>A view writing to <paramref name="console"/>.</summary>
@@ -30,6 +31,14 @@ public sealed class JobProgressView : IProgress<JobStatus>
         if (!live) WriteLineIfChanged(value);
     }
 
+    /// <summary>What the work does after the cluster's part (e.g. the single-device check): the live table's caption, or one line.</summary>
+    public void Note(string text)
+    {
+        Volatile.Write(ref note, text);
+        if (live) return;
+        lock (console) console.MarkupLine(Markup.Escape(text));
+    }
+
     /// <summary>Runs <paramref name="work"/> (which reports to this view) while showing its progress.</summary>
     public async Task<T> ShowWhileAsync<T>(string title, Func<IProgress<JobStatus>, Task<T>> work)
     {
@@ -41,14 +50,14 @@ public sealed class JobProgressView : IProgress<JobStatus>
         }
 
         var task = work(this);
-        await console.Live(Render(title, null)).AutoClear(false).StartAsync(async context =>
+        await console.Live(Render(title, null, null)).AutoClear(false).StartAsync(async context =>
         {
             while (!task.IsCompleted)
             {
-                context.UpdateTarget(Render(title, Volatile.Read(ref latest)));
+                context.UpdateTarget(Render(title, Volatile.Read(ref latest), Volatile.Read(ref note)));
                 await Task.WhenAny(task, Task.Delay(200)).ConfigureAwait(false);
             }
-            context.UpdateTarget(Render(title, Volatile.Read(ref latest)));
+            context.UpdateTarget(Render(title, Volatile.Read(ref latest), null));
         }).ConfigureAwait(false);
         return await task.ConfigureAwait(false);
     }
@@ -68,7 +77,7 @@ public sealed class JobProgressView : IProgress<JobStatus>
         }
     }
 
-    private static IRenderable Render(string title, JobStatus? status)
+    private static IRenderable Render(string title, JobStatus? status, string? note)
     {
         var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title));
         table.AddColumns("shard", "silo", "device", "layers");
@@ -91,7 +100,7 @@ public sealed class JobProgressView : IProgress<JobStatus>
                 Bar(shard.LayersDone, status.Layers));
         }
         var bytes = status.BytesByCollective.Values.Sum();
-        table.Caption($"{status.State.ToString().ToLowerInvariant()} · {status.ElapsedSeconds:F1} s · {bytes / 1e6:F1} MB exchanged · {status.Recoveries.Length} recoveries");
+        table.Caption(note is not null ? Markup.Escape(note) : $"{status.State.ToString().ToLowerInvariant()} · {status.ElapsedSeconds:F1} s · {bytes / 1e6:F1} MB exchanged · {status.Recoveries.Length} recoveries");
         return table;
     }
 

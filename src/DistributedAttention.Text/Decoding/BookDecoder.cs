@@ -13,13 +13,13 @@ public static class BookDecoder
     private const int Utf8CodePage = 65001;
     private const int Windows1252CodePage = 1252;
 
-    private static readonly Encoding s_windows1252;
+    private static readonly Encoding Windows1252;
 
     static BookDecoder()
     {
         // The code-page encodings ship with .NET but are only reachable once registered.
         Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-        s_windows1252 = Encoding.GetEncoding(Windows1252CodePage, EncoderFallback.ReplacementFallback, ByteValueDecoderFallback.Instance);
+        Windows1252 = Encoding.GetEncoding(Windows1252CodePage, EncoderFallback.ReplacementFallback, ByteValueDecoderFallback.Instance);
     }
 
     /// <summary>Reads and decodes a file.</summary>
@@ -97,7 +97,7 @@ public static class BookDecoder
         }
 
         string why = "not valid UTF-8: " + Utf8Strict.Describe(bytes, invalidOffset);
-        return (s_windows1252.GetString(bytes), new DecodingReport(s_windows1252.WebName, DecodingMethod.Fallback, why));
+        return (Windows1252.GetString(bytes), new DecodingReport(Windows1252.WebName, DecodingMethod.Fallback, why));
     }
 
     private static (string, DecodingReport) DecodeForced(ReadOnlySpan<byte> bytes, string sourceName, Encoding encoding)
@@ -129,7 +129,7 @@ public static class BookDecoder
                     $"'{sourceName}' is not valid UTF-8: {Utf8Strict.Describe(bytes, invalidOffset, baseOffset)}.",
                     offset);
             case Windows1252CodePage:
-                return s_windows1252.GetString(bytes);
+                return Windows1252.GetString(bytes);
         }
 
         Encoding strict = Encoding.GetEncoding(encoding.CodePage, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);

@@ -18,7 +18,7 @@ public sealed class BookTokenizer
     /// <summary>Chars per piece that <see cref="Encode"/> aims for.</summary>
     public const int DefaultPieceChars = 64 * 1024;
 
-    private static readonly Lazy<BookTokenizer> s_gpt2 =
+    private static readonly Lazy<BookTokenizer> SharedGpt2 =
         new(() => new BookTokenizer(TiktokenTokenizer.CreateForModel("gpt2"), "gpt2"));
 
     private readonly TiktokenTokenizer _tokenizer;
@@ -33,7 +33,7 @@ public sealed class BookTokenizer
     }
 
     /// <summary>The GPT-2 tokenizer (50,257 ids), created once on first use.</summary>
-    public static BookTokenizer Gpt2 => s_gpt2.Value;
+    public static BookTokenizer Gpt2 => SharedGpt2.Value;
 
     /// <summary>The vocabulary's name, <c>gpt2</c>.</summary>
     public string Name { get; }
