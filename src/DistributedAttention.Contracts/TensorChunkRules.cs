@@ -10,8 +10,10 @@ public static class TensorChunkRules
     /// <summary>Bytes per element.</summary>
     public static int ElementSize(ElementType type) => type switch
     {
+        ElementType.Float64 or ElementType.Int64 => 8,
         ElementType.Float32 or ElementType.Int32 => 4,
-        ElementType.Float16 or ElementType.BFloat16 => 2,
+        ElementType.Float16 or ElementType.BFloat16 or ElementType.Int16 => 2,
+        ElementType.Int8 or ElementType.UInt8 or ElementType.Bool => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown element type."),
     };
 

@@ -1,16 +1,15 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
-using DistributedAttention.Core.IO;
-using DistributedAttention.Core.Runtime;
-using static TorchSharp.torch;
+using DistributedAttention.Formats;
 
 namespace DistributedAttention.Pipeline;
 
 /// <summary>
 /// One attention call on q, k, v from a safetensors file, split across the cluster, with o (and
 /// lse where the mechanism defines it) written to another; what <c>distattn attention</c> and
-/// <c>POST /v1/jobs/attention</c> both run.
+/// <c>POST /v1/jobs/attention</c> both run. The tensors stay plain arrays from file to cluster and
+/// back: no tensor library runs here.
 /// </summary>
 public static class AttentionJob
 {
@@ -28,10 +27,10 @@ public static class AttentionJob
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new ArgumentException($"{name} does not exist.");
-        SafetensorsReader reader;
+        SafetensorsFile reader;
         try
         {
-            reader = SafetensorsReader.Open(path);
+            reader = SafetensorsFile.Open(path);
         }
         catch (InvalidDataException e)
         {
@@ -47,7 +46,7 @@ public static class AttentionJob
                     throw new ArgumentException($"{name} has no tensor '{tensor}' (it holds: {present}); it needs q, k and v.");
                 }
                 var info = reader.GetInfo(tensor);
-                if (info.DType != ScalarType.Float32) throw new ArgumentException($"{name}: tensor '{tensor}' is {info.DType}; q, k and v must be F32.");
+                if (info.DType != ElementType.Float32) throw new ArgumentException($"{name}: tensor '{tensor}' is {info.DType}; q, k and v must be F32.");
             }
             AttentionShape shape;
             try
@@ -67,22 +66,19 @@ public static class AttentionJob
     /// Attention over a NaN or an infinity is undefined (one NaN key poisons every query that sees
     /// it), so such inputs are refused, naming the tensor, the count and the first position.
     /// </summary>
-    private static void RequireFinite(SafetensorsReader reader, string tensor, string name)
+    private static void RequireFinite(SafetensorsFile reader, string tensor, string name)
     {
-        TorchRuntime.EnsureLoaded();
-        using var scope = NewDisposeScope();
-        var values = reader.Read(tensor);
-        var bad = values.isfinite().logical_not();
-        var count = bad.sum().item<long>();
+        var values = reader.ReadFloat32(tensor);
+        var count = values.Data.LongCount(x => !float.IsFinite(x));
         if (count == 0) return;
-        var flat = bad.flatten().nonzero()[0, 0].item<long>();
-        var index = new long[values.shape.Length];
+        long flat = Array.FindIndex(values.Data, x => !float.IsFinite(x));
+        var first = values.Data[flat];
+        var index = new long[values.Shape.Length];
         for (var d = index.Length - 1; d >= 0; d--)
         {
-            index[d] = flat % values.shape[d];
-            flat /= values.shape[d];
+            index[d] = flat % values.Shape[d];
+            flat /= values.Shape[d];
         }
-        var first = values[index.Select(i => TensorIndex.Single(i)).ToArray()].item<float>();
         throw new ArgumentException($"{name}: tensor '{tensor}' holds {count} NaN or infinite value(s), the first ({first.ToString(System.Globalization.CultureInfo.InvariantCulture)}) at [{string.Join(", ", index)}]; attention over them is undefined, so the input is refused.");
     }
 
@@ -104,13 +100,8 @@ public static class AttentionJob
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(spec);
-        TorchRuntime.EnsureLoaded();
         var (q, k, v) = ReadInputs(inputPath);
         var result = await client.RunAttentionAsync(spec, q, k, v, options, progress, cancellationToken, jobId).ConfigureAwait(false);
-        using var o = result.Output.ToTorch();
-        using var lse = result.Lse?.ToTorch();
-        var tensors = new Dictionary<string, Tensor> { ["o"] = o };
-        if (lse is not null) tensors["lse"] = lse;
         var metadata = new Dictionary<string, string>
         {
             ["format"] = "distattn.attention/1",
@@ -119,19 +110,19 @@ public static class AttentionJob
             ["shard_bounds"] = string.Join(",", result.Plan.Bounds),
             ["trace_id"] = result.Status.TraceId,
         };
-        Safetensors.Save(outputPath, tensors, metadata);
+        // In the order every safetensors writer uses (element size, then name): lse before o.
+        var outputs = new List<(string Name, HostTensor Tensor)>();
+        if (result.Lse is { } lse) outputs.Add(("lse", lse));
+        outputs.Add(("o", result.Output));
+        using var writer = new SafetensorsStreamWriter(outputPath, [.. outputs.Select(t => SafetensorsDeclaration.Float32(t.Name, t.Tensor.Shape))], metadata);
+        foreach (var (name, tensor) in outputs) writer.Write(name, tensor);
+        writer.Complete();
         return result;
     }
 
     private static (HostTensor Q, HostTensor K, HostTensor V) ReadInputs(string path)
     {
-        using var reader = SafetensorsReader.Open(path);
-        var host = new List<HostTensor>();
-        foreach (var name in InputNames)
-        {
-            using var tensor = reader.Read(name);
-            host.Add(tensor.ToHost());
-        }
-        return (host[0], host[1], host[2]);
+        using var file = SafetensorsFile.Open(path);
+        return (file.ReadFloat32("q"), file.ReadFloat32("k"), file.ReadFloat32("v"));
     }
 }

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using DistributedAttention.Core.IO;
+using DistributedAttention.Formats;
 
 namespace DistributedAttention.Pipeline;
 

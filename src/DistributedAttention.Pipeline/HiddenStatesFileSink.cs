@@ -1,5 +1,5 @@
 using DistributedAttention.Client;
-using DistributedAttention.Core.IO;
+using DistributedAttention.Formats;
 
 namespace DistributedAttention.Pipeline;
 

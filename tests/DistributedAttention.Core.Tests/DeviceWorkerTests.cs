@@ -10,6 +10,26 @@ namespace DistributedAttention.Core.Tests;
 public sealed class DeviceWorkerTests
 {
     [Fact]
+    public async Task An_item_sees_the_callers_current_span_and_runs_on_the_compute_thread()
+    {
+        using var worker = new DeviceWorker("test");
+        using var source = new System.Diagnostics.ActivitySource("DistributedAttention.Core.Tests.DeviceWorker");
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name == source.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var span = source.StartActivity("caller");
+        Assert.NotNull(span);
+        var (seen, thread) = await worker.RunAsync(() => (System.Diagnostics.Activity.Current, Thread.CurrentThread.Name));
+        Assert.Same(span, seen);
+        Assert.Equal("compute test", thread);
+        // Nested work started on the compute thread runs inline, not behind the item that started it.
+        Assert.Equal(3, await worker.RunAsync(() => worker.RunAsync(() => 3).Result));
+    }
+
+    [Fact]
     public async Task Stopping_waits_for_the_running_item_and_fails_the_queued_ones()
     {
         using var worker = new DeviceWorker("test");

@@ -1,3 +1,5 @@
+using DistributedAttention.Contracts;
+using DistributedAttention.Formats;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Core.IO;
@@ -49,21 +51,21 @@ public static class Safetensors
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian; big-endian hosts are not supported.");
 
         var ordered = tensors
-            .Select(pair => (Name: Check(pair.Key, pair.Value), Tensor: pair.Value))
-            .OrderByDescending(e => SafetensorsDType.Rank(e.Tensor.dtype))
+            .Select(pair => (Name: pair.Key, Tensor: pair.Value, Type: Check(pair.Key, pair.Value)))
+            .OrderByDescending(e => SafetensorsDType.Rank(e.Type))
             .ThenBy(e => e.Name, StringComparer.Ordinal)
             .ToList();
         var entries = new List<SafetensorsTensorInfo>(ordered.Count);
         long offset = 0;
-        foreach (var (name, tensor) in ordered)
+        foreach (var (name, tensor, type) in ordered)
         {
-            var bytes = checked(tensor.numel() * SafetensorsDType.Size(tensor.dtype));
-            entries.Add(new SafetensorsTensorInfo(name, tensor.dtype, tensor.shape, offset, offset + bytes));
+            var bytes = checked(tensor.numel() * SafetensorsDType.Size(type));
+            entries.Add(new SafetensorsTensorInfo(name, type, tensor.shape, offset, offset + bytes));
             offset += bytes;
         }
 
         stream.Write(SafetensorsHeader.Build(entries, metadata));
-        foreach (var (_, tensor) in ordered) TensorBytes.Write(tensor, stream);
+        foreach (var (_, tensor, _) in ordered) TensorBytes.Write(tensor, stream);
         stream.Flush();
     }
 
@@ -83,15 +85,15 @@ public static class Safetensors
         return reader.Metadata;
     }
 
-    private static string Check(string name, Tensor tensor)
+    private static ElementType Check(string name, Tensor tensor)
     {
         if (string.IsNullOrEmpty(name)) throw new ArgumentException("tensor names must be non-empty.");
         if (name == SafetensorsHeader.MetadataKey) throw new ArgumentException($"'{name}' is reserved for metadata and cannot name a tensor.");
         ArgumentNullException.ThrowIfNull(tensor, name);
-        if (!SafetensorsDType.IsSupported(tensor.dtype))
+        if (!ScalarTypes.TryElementType(tensor.dtype, out var type) || !SafetensorsDType.IsSupported(type))
         {
             throw new ArgumentException($"tensor '{name}' has dtype {tensor.dtype}, which has no safetensors encoding here (supported: {SafetensorsDType.SupportedNames}).");
         }
-        return name;
+        return type;
     }
 }

@@ -1,19 +1,16 @@
-using System.Buffers.Binary;
 using static TorchSharp.torch;
+using DistributedAttention.Formats;
 
 namespace DistributedAttention.Core.IO;
 
 /// <summary>
-/// Reads a safetensors file: the header is parsed and validated on open, tensors are read one
-/// at a time on demand (so a runtime can load just the weights it needs). Not thread-safe.
+/// Reads a safetensors file into tensors: the header is parsed and validated on open
+/// (<see cref="SafetensorsFile"/>), tensors are read one at a time on demand (so a runtime can
+/// load just the weights it needs). Not thread-safe.
 /// </summary>
 public sealed class SafetensorsReader : IDisposable
 {
-    private readonly Stream stream;
-    private readonly bool leaveOpen;
-    private readonly string source;
-    private readonly long dataStart;
-    private readonly Dictionary<string, SafetensorsTensorInfo> byName;
+    private readonly SafetensorsFile file;
 
     /// <summary>Reads and validates the header of a seekable <paramref name="stream"/> positioned at the file start.</summary>
     /// <param name="stream">The file contents; must be readable and seekable.</param>
@@ -21,76 +18,38 @@ public sealed class SafetensorsReader : IDisposable
     /// <param name="source">Name used in error messages (a file name).</param>
     /// <exception cref="InvalidDataException">The header is corrupt, or the data section is truncated.</exception>
     public SafetensorsReader(Stream stream, bool leaveOpen = false, string source = "safetensors stream")
+        : this(new SafetensorsFile(stream, leaveOpen, source))
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        if (!stream.CanRead || !stream.CanSeek) throw new ArgumentException("the stream must be readable and seekable.", nameof(stream));
-        this.stream = stream;
-        this.leaveOpen = leaveOpen;
-        this.source = source;
-        try
-        {
-            var start = stream.Position;
-            var available = stream.Length - start;
-            if (available < 8) throw new InvalidDataException($"{source}: not a safetensors file: {available} bytes is shorter than the 8-byte header length.");
-            Span<byte> prefix = stackalloc byte[8];
-            stream.ReadExactly(prefix);
-            var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-            if (headerLength > SafetensorsHeader.MaxHeaderBytes)
-            {
-                throw new InvalidDataException($"{source}: corrupt safetensors header: its length {headerLength} exceeds the {SafetensorsHeader.MaxHeaderBytes}-byte limit.");
-            }
-            if ((long)headerLength > available - 8)
-            {
-                throw new InvalidDataException($"{source}: corrupt safetensors header: its length {headerLength} is more than the {available - 8} bytes that follow.");
-            }
-            var json = new byte[headerLength];
-            stream.ReadExactly(json);
-            dataStart = start + 8 + (long)headerLength;
-            var header = SafetensorsHeader.Parse(json, stream.Length - dataStart, source);
-            Tensors = header.Tensors;
-            Metadata = header.Metadata;
-            byName = header.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        }
-        catch
-        {
-            if (!leaveOpen) stream.Dispose();
-            throw;
-        }
+    }
+
+    private SafetensorsReader(SafetensorsFile file)
+    {
+        this.file = file;
     }
 
     /// <summary>Opens the file at <paramref name="path"/>.</summary>
     /// <exception cref="InvalidDataException">The header is corrupt, or the data section is truncated.</exception>
-    public static SafetensorsReader Open(string path)
-    {
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
-        return new SafetensorsReader(file, leaveOpen: false, source: path);
-    }
+    public static SafetensorsReader Open(string path) => new(SafetensorsFile.Open(path));
 
     /// <summary>The <c>__metadata__</c> string map (empty when the file has none).</summary>
-    public IReadOnlyDictionary<string, string> Metadata { get; }
+    public IReadOnlyDictionary<string, string> Metadata => file.Metadata;
 
     /// <summary>Every tensor's header entry, in data order.</summary>
-    public IReadOnlyList<SafetensorsTensorInfo> Tensors { get; }
+    public IReadOnlyList<SafetensorsTensorInfo> Tensors => file.Tensors;
 
     /// <summary>True when the file holds a tensor named <paramref name="name"/>.</summary>
-    public bool Contains(string name) => byName.ContainsKey(name);
+    public bool Contains(string name) => file.Contains(name);
 
     /// <summary>The header entry of <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
-    public SafetensorsTensorInfo GetInfo(string name)
-    {
-        if (byName.TryGetValue(name, out var info)) return info;
-        var known = string.Join(", ", Tensors.Take(8).Select(t => t.Name)) + (Tensors.Count > 8 ? ", ..." : "");
-        throw new KeyNotFoundException($"{source}: no tensor named '{name}' (the file holds {Tensors.Count}: {known}).");
-    }
+    public SafetensorsTensorInfo GetInfo(string name) => file.GetInfo(name);
 
     /// <summary>Reads tensor <paramref name="name"/> onto <paramref name="device"/> (CPU by default). The caller disposes it.</summary>
     /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
     public Tensor Read(string name, Device? device = null)
     {
-        var info = GetInfo(name);
-        stream.Position = dataStart + info.DataStart;
-        return TensorBytes.Read(stream, info.DType, [.. info.Shape], device ?? CPU);
+        var info = file.GetInfo(name);
+        return TensorBytes.Read(file.Seek(name), ScalarTypes.Of(info.DType), [.. info.Shape], device ?? CPU);
     }
 
     /// <summary>Reads every tensor onto <paramref name="device"/> (CPU by default). The caller disposes them.</summary>
@@ -110,8 +69,5 @@ public sealed class SafetensorsReader : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        if (!leaveOpen) stream.Dispose();
-    }
+    public void Dispose() => file.Dispose();
 }

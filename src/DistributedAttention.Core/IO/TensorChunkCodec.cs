@@ -13,14 +13,7 @@ namespace DistributedAttention.Core.IO;
 public static class TensorChunkCodec
 {
     /// <summary>The TorchSharp element type of a chunk element type.</summary>
-    public static ScalarType ScalarTypeOf(ElementType type) => type switch
-    {
-        ElementType.Float32 => ScalarType.Float32,
-        ElementType.Float16 => ScalarType.Float16,
-        ElementType.BFloat16 => ScalarType.BFloat16,
-        ElementType.Int32 => ScalarType.Int32,
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown element type."),
-    };
+    public static ScalarType ScalarTypeOf(ElementType type) => ScalarTypes.Of(type);
 
     /// <summary>
     /// Row blocks of <paramref name="tensor"/> (any device and dtype) along

@@ -44,6 +44,9 @@ public sealed class DeviceWorker : IComputeExecutor, IDisposable
         ArgumentNullException.ThrowIfNull(work);
         if (IsCurrentThread) return InlineExecutor.Instance.RunAsync(work, cancellationToken);
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The caller's async-local state (the current trace span above all) goes with the item, as
+        // it would with Task.Run: a ring send made here is then a hop of the caller's span.
+        var flow = ExecutionContext.Capture();
         void Item()
         {
             if (stopping)
@@ -58,7 +61,7 @@ public sealed class DeviceWorker : IComputeExecutor, IDisposable
             }
             try
             {
-                completion.TrySetResult(work());
+                completion.TrySetResult(flow is null ? work() : RunIn(flow, work));
             }
             catch (Exception e)
             {
@@ -97,6 +100,13 @@ public sealed class DeviceWorker : IComputeExecutor, IDisposable
 
     /// <summary>Stops the worker, waiting up to <see cref="StopTimeout"/> for the running item.</summary>
     public void Dispose() => Stop(StopTimeout);
+
+    private static T RunIn<T>(ExecutionContext flow, Func<T> work)
+    {
+        var result = default(T)!;
+        ExecutionContext.Run(flow, _ => result = work(), null);
+        return result;
+    }
 
     private ObjectDisposedException Stopped() => new($"compute {name}", "the device's compute thread has stopped (its silo is shutting down).");
 

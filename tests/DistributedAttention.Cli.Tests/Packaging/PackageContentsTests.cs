@@ -12,11 +12,11 @@ public sealed class PackageContentsTests(PackagedTool packed, ITestOutputHelper 
     private const string Core = "DistributedAttention.Core";
 
     [Fact]
-    public void Only_the_tool_and_the_core_library_with_its_two_dependencies_are_packed()
+    public void Only_the_tool_and_the_core_library_with_its_three_dependencies_are_packed()
     {
         // Tests, benchmarks and the other libraries are not packable; everything shares one version.
         Assert.Equal(
-            new[] { Tool, "DistributedAttention.Contracts", Core, "DistributedAttention.Diagnostics" }.Select(id => $"{id}.{packed.Version}.nupkg").Order(),
+            new[] { Tool, "DistributedAttention.Contracts", Core, "DistributedAttention.Diagnostics", "DistributedAttention.Formats" }.Select(id => $"{id}.{packed.Version}.nupkg").Order(),
             Directory.GetFiles(packed.Feed).Select(Path.GetFileName).Order());
         // The one place the version comes from.
         var prefix = XDocument.Load(Path.Combine(Repo.Root, "Directory.Build.props")).Descendants("VersionPrefix").Single().Value;
@@ -53,7 +53,7 @@ public sealed class PackageContentsTests(PackagedTool packed, ITestOutputHelper 
     }
 
     [Fact]
-    public void The_core_package_depends_on_TorchSharp_and_on_its_two_dependencies_in_the_same_feed()
+    public void The_core_package_depends_on_TorchSharp_and_on_its_three_dependencies_in_the_same_feed()
     {
         var package = Nupkg.Read(packed.Package(Core));
         Assert.Equal(Core, package["id"]);
@@ -69,7 +69,7 @@ public sealed class PackageContentsTests(PackagedTool packed, ITestOutputHelper 
         Assert.DoesNotContain(package.Dependencies.Keys, id => id.StartsWith("libtorch", StringComparison.OrdinalIgnoreCase) || id.StartsWith("TorchSharp-", StringComparison.OrdinalIgnoreCase));
         // Our own dependencies are packages of the same version, and they are in the feed.
         var ours = package.Dependencies.Where(d => d.Key.StartsWith("DistributedAttention.", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["DistributedAttention.Contracts", "DistributedAttention.Diagnostics"], ours.Select(d => d.Key).Order());
+        Assert.Equal(["DistributedAttention.Contracts", "DistributedAttention.Diagnostics", "DistributedAttention.Formats"], ours.Select(d => d.Key).Order());
         foreach (var (id, version) in ours)
         {
             Assert.Equal(packed.Version, version);

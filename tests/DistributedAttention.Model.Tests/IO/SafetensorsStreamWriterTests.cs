@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
+using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
+using DistributedAttention.Formats;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Model.Tests.IO;
@@ -18,7 +20,7 @@ public sealed class SafetensorsStreamWriterTests
         var metadata = new Dictionary<string, string> { ["tokens"] = "37", ["note"] = "café" };
 
         using (var writer = new SafetensorsStreamWriter(path,
-            [SafetensorsDeclaration.Float32("hidden", 37, 8), SafetensorsDeclaration.Float32("lse", 2, 5), new("ids", ScalarType.Int32, [6])], metadata))
+            [SafetensorsDeclaration.Float32("hidden", 37, 8), SafetensorsDeclaration.Float32("lse", 2, 5), new("ids", ElementType.Int32, [6])], metadata))
         {
             // Uneven row blocks as tensors, then lse as raw bytes split inside an element.
             foreach (var (start, rows) in new[] { (0L, 10L), (10L, 1L), (11L, 26L) })
@@ -172,7 +174,7 @@ public sealed class SafetensorsStreamWriterTests
         Assert.Contains("reserved", Assert.Throws<ArgumentException>(() =>
             new SafetensorsStreamWriter(path, [SafetensorsDeclaration.Float32("__metadata__", 1)])).Message);
         Assert.Contains("larger element types first", Assert.Throws<ArgumentException>(() =>
-            new SafetensorsStreamWriter(path, [new("h", ScalarType.Float16, [1]), SafetensorsDeclaration.Float32("f", 1)])).Message);
+            new SafetensorsStreamWriter(path, [new("h", ElementType.Float16, [1]), SafetensorsDeclaration.Float32("f", 1)])).Message);
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
 }

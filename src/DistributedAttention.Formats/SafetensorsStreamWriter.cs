@@ -1,12 +1,11 @@
-using static TorchSharp.torch;
-
-namespace DistributedAttention.Core.IO;
+namespace DistributedAttention.Formats;
 
 /// <summary>
 /// Writes a safetensors file whose tensors arrive in pieces: the tensors (name, dtype, shape)
 /// and metadata are declared up front, the header is written at once, then each tensor's data
 /// is appended in declaration order, in chunks of any size. Memory stays bounded by one chunk,
-/// so a (10⁶, 64) fp32 hidden-state tensor streams from the cluster straight to disk.
+/// so a (10⁶, 64) fp32 hidden-state tensor streams from the cluster straight to disk. Needs no
+/// tensor library (DistributedAttention.Core adds a tensor overload).
 /// </summary>
 /// <remarks>
 /// Every tensor must receive exactly its declared byte count: a chunk that overruns it, data for
@@ -84,21 +83,19 @@ public sealed class SafetensorsStreamWriter : IDisposable
         Advance(data.Length);
     }
 
-    /// <summary>Appends the elements of <paramref name="chunk"/> (any shape, any device, row-major) to tensor <paramref name="name"/>.</summary>
-    /// <exception cref="ArgumentException">The chunk's dtype differs from the declared one.</exception>
-    /// <exception cref="InvalidDataException">The chunk does not fit the declaration.</exception>
+    /// <summary>
+    /// Appends <paramref name="byteCount"/> bytes to tensor <paramref name="name"/> (the current
+    /// one), which <paramref name="write"/> writes to the file's stream: how a tensor library
+    /// streams a tensor's chunks in without a managed copy. The count is checked before anything is written.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes do not fit the declaration (see the class remarks).</exception>
     /// <exception cref="InvalidOperationException">The writer is completed or disposed.</exception>
-    public void Write(string name, Tensor chunk)
+    public void Write(string name, long byteCount, Action<Stream> write)
     {
-        ArgumentNullException.ThrowIfNull(chunk);
-        if (indexByName.TryGetValue(name, out var index) && entries[index].DType != chunk.dtype)
-        {
-            throw new ArgumentException($"tensor '{name}' was declared {SafetensorsDType.Name(entries[index].DType)} but a chunk of dtype {chunk.dtype} arrived.", nameof(chunk));
-        }
-        var bytes = checked(chunk.numel() * chunk.ElementSize);
-        Reserve(name, bytes);
-        TensorBytes.Write(chunk, file!);
-        Advance(bytes);
+        ArgumentNullException.ThrowIfNull(write);
+        Reserve(name, byteCount);
+        write(file!);
+        Advance(byteCount);
     }
 
     /// <summary>Checks that every tensor is complete, flushes, and moves the file into place.</summary>

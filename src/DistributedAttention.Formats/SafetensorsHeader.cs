@@ -2,13 +2,13 @@ using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace DistributedAttention.Core.IO;
+namespace DistributedAttention.Formats;
 
 /// <summary>
 /// The JSON header of a safetensors file: <c>{name: {dtype, shape, data_offsets}, "__metadata__": {str: str}}</c>,
 /// preceded in the file by its byte length as an unsigned 64-bit little-endian integer.
 /// </summary>
-internal sealed class SafetensorsHeader
+public sealed class SafetensorsHeader
 {
     /// <summary>The reserved key of the free-form string map.</summary>
     public const string MetadataKey = "__metadata__";
