@@ -16,7 +16,7 @@ namespace DistributedAttention.Http;
 /// as the command line (<see cref="BookJob"/>, <see cref="AttentionJob"/>), writing into its own
 /// folder, its progress kept for status and event streams. Disposing cancels what still runs.
 /// </summary>
-public sealed class ApiJobs(IClusterAccess cluster, IOptions<ApiOptions> options, ILogger<ApiJobs> logger) : IAsyncDisposable
+public sealed class ApiJobs(IClusterAccess cluster, IOptions<ApiOptions> options, ILogger<ApiJobs> logger, ILocalBookWork? local = null) : IAsyncDisposable
 {
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, ApiJob> jobs = new(StringComparer.Ordinal);
@@ -47,7 +47,7 @@ public sealed class ApiJobs(IClusterAccess cluster, IOptions<ApiOptions> options
     {
         var info = new ClusterInfo(0, cluster.Description);
         return Start(id, "book", folder, BookJobFiles.All, async (progress, token) =>
-            (await BookJob.RunAsync(cluster.Jobs, book, split, info with { Silos = await cluster.ActiveSilosAsync(token).ConfigureAwait(false) }, folder, id, progress, token).ConfigureAwait(false)).Job);
+            (await BookJob.RunAsync(cluster.Jobs, book, split, info with { Silos = await cluster.ActiveSilosAsync(token).ConfigureAwait(false) }, folder, id, progress, token, local: local).ConfigureAwait(false)).Job);
     }
 
     /// <summary>Starts an attention job on the uploaded <paramref name="input"/> in the background.</summary>

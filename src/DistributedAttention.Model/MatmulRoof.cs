@@ -6,7 +6,7 @@ namespace DistributedAttention.Model;
 
 /// <summary>
 /// The fp32 matmul rate of this process's device: the roof a layer's useful GFLOP/s is compared
-/// with (<see cref="LayerFlops"/>). A 1024² product, best of five after a warm-up: about 0.1 s on
+/// with (<see cref="Contracts.LayerFlops"/>). A 1024² product, best of five after a warm-up: about 0.1 s on
 /// a CPU, so a job's summary can afford it. On a CPU it uses every core, whatever share silos in
 /// this process were given.
 /// </summary>

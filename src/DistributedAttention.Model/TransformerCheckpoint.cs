@@ -1,5 +1,6 @@
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
+using DistributedAttention.Formats;
 using static TorchSharp.torch;
 
 namespace DistributedAttention.Model;
@@ -11,13 +12,13 @@ namespace DistributedAttention.Model;
 internal static class TransformerCheckpoint
 {
     /// <summary>Metadata key of the format tag.</summary>
-    public const string FormatKey = "format";
+    public const string FormatKey = TransformerCheckpointFile.FormatKey;
 
     /// <summary>The format tag of this layout.</summary>
-    public const string Format = "distributed-attention.transformer/1";
+    public const string Format = TransformerCheckpointFile.Format;
 
     /// <summary>Metadata key of the options JSON.</summary>
-    public const string OptionsKey = "options";
+    public const string OptionsKey = TransformerCheckpointFile.OptionsKey;
 
     public static void Save(TransformerModel model, string path)
     {
@@ -30,23 +31,7 @@ internal static class TransformerCheckpoint
         Safetensors.Save(path, model.state_dict(), metadata);
     }
 
-    public static TransformerOptions ReadOptions(string path)
-    {
-        var metadata = Safetensors.LoadMetadata(path);
-        if (!metadata.TryGetValue(FormatKey, out var format) || format != Format)
-        {
-            throw new InvalidDataException($"{path}: not a transformer checkpoint (metadata '{FormatKey}' is '{format ?? "missing"}', expected '{Format}').");
-        }
-        if (!metadata.TryGetValue(OptionsKey, out var json)) throw new InvalidDataException($"{path}: transformer checkpoint has no '{OptionsKey}' metadata.");
-        try
-        {
-            return TransformerOptions.FromJson(json);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"{path}: transformer options in the checkpoint are invalid: {e.Message}", e);
-        }
-    }
+    public static TransformerOptions ReadOptions(string path) => TransformerCheckpointFile.ReadOptions(path);
 
     public static void LoadWeights(TransformerModel model, string path)
     {

@@ -4,7 +4,7 @@ using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
 using DistributedAttention.Diagnostics;
-using DistributedAttention.Model;
+using DistributedAttention.Formats;
 using DistributedAttention.Text;
 
 namespace DistributedAttention.Pipeline;
@@ -57,11 +57,12 @@ public static class BookJob
     /// <param name="progress">Receives every polled status.</param>
     /// <param name="cancellationToken">Cancels the job on the cluster.</param>
     /// <param name="verify">Checks the written hidden states (the path) against one device before the summary is written (<c>--verify</c>); null: no check.</param>
+    /// <param name="local">This machine's tensor work (the matmul roof; scoring with trained weights); null on a host without libtorch.</param>
     /// <exception cref="ArgumentException">The options do not fit the book (e.g. more shards than tokens).</exception>
     /// <exception cref="JobFailedException">The job failed on the cluster.</exception>
     public static async Task<BookJobResult> RunAsync(
         JobClient client, PreparedBook book, JobOptions options, ClusterInfo cluster, string folder, string? jobId, IProgress<JobStatus>? progress, CancellationToken cancellationToken,
-        Func<string, SingleDeviceCheck>? verify = null)
+        Func<string, SingleDeviceCheck>? verify = null, ILocalBookWork? local = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(book);
@@ -82,19 +83,18 @@ public static class BookJob
 
         var sections = book.Sections;
         LanguageModelSummary? languageModel = null;
-        if (book.Weights is { } weights)
+        if (book.Weights is not null)
         {
             // The tied head over every hidden state: loss and perplexity per section, and the two pictures.
+            if (local is null) throw new InvalidOperationException("scoring trained weights needs this machine's tensor work (ILocalBookWork), which this host lacks.");
             var scoring = Stopwatch.StartNew();
-            (sections, languageModel) = SectionLanguageModelStats.Score(weights.Path, hiddenPath, book.Tokens, book.Sections);
-            BookPlots.Perplexity(Path.Combine(folder, BookJobFiles.PerplexityPlot), book.Name, sections);
-            BookPlots.Similarity(Path.Combine(folder, BookJobFiles.SimilarityPlot), book.Name, sink.SectionMeans.Means(), book.Model.ModelDim);
+            (sections, languageModel) = local.Score(book, hiddenPath, sink.SectionMeans.Means(), folder);
             phases["score"] = scoring.Elapsed.TotalSeconds;
         }
         var clock = Stopwatch.StartNew();
         ChapterFiles.Write(folder, sections, sink.SectionMeans.Means(), book.Model.ModelDim, Metadata(book));
         phases["write"] = clock.Elapsed.TotalSeconds;
-        var summary = BookSummaries.Summarize(book, options, cluster, result, phases, total.Elapsed.TotalSeconds + book.TokenizeSeconds) with { LanguageModel = languageModel, Verification = verify?.Invoke(hiddenPath) };
+        var summary = BookSummaries.Summarize(book, options, cluster, result, phases, total.Elapsed.TotalSeconds + book.TokenizeSeconds, local?.MatmulGflops() ?? 0) with { LanguageModel = languageModel, Verification = verify?.Invoke(hiddenPath) };
         JsonFiles.Write(Path.Combine(folder, BookJobFiles.Summary), summary);
         return new BookJobResult(summary, result, hiddenPath);
     }
@@ -106,7 +106,7 @@ public static class BookJob
         ModelWeights weights;
         try
         {
-            model = TransformerModel.ReadOptions(path);
+            model = TransformerCheckpointFile.ReadOptions(path);
             weights = ModelWeights.Of(path);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)

@@ -1,6 +1,4 @@
 using DistributedAttention.Contracts;
-using DistributedAttention.Core.Attention;
-using DistributedAttention.Model;
 
 namespace DistributedAttention.Pipeline;
 

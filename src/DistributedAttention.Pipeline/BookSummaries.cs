@@ -1,8 +1,6 @@
 using DistributedAttention.Abstractions;
 using DistributedAttention.Client;
 using DistributedAttention.Contracts;
-using DistributedAttention.Core.Attention;
-using DistributedAttention.Model;
 
 namespace DistributedAttention.Pipeline;
 
@@ -10,8 +8,15 @@ namespace DistributedAttention.Pipeline;
 public static class BookSummaries
 {
     /// <summary>The summary of <paramref name="result"/>.</summary>
+    /// <param name="book">The book.</param>
+    /// <param name="options">How the job was split.</param>
+    /// <param name="cluster">What ran it.</param>
+    /// <param name="result">The cluster's result.</param>
+    /// <param name="phases">Seconds per phase.</param>
+    /// <param name="totalSeconds">The whole run's seconds.</param>
+    /// <param name="matmulGflops">This machine's fp32 matmul rate, the roof of the speed figures (0: not measured).</param>
     public static ProcessSummary Summarize(
-        PreparedBook book, JobOptions options, ClusterInfo cluster, ModelJobResult result, IReadOnlyDictionary<string, double> phases, double totalSeconds)
+        PreparedBook book, JobOptions options, ClusterInfo cluster, ModelJobResult result, IReadOnlyDictionary<string, double> phases, double totalSeconds, double matmulGflops)
     {
         ArgumentNullException.ThrowIfNull(book);
         ArgumentNullException.ThrowIfNull(options);
@@ -42,14 +47,13 @@ public static class BookSummaries
             options.EffectiveReplicas,
             [.. status.CoordinatorMoves.Select(m => new CoordinatorMoveSummary(m.LostSilo, m.NewSilo, m.LayersCompleted))],
             TraceId: status.TraceId,
-            Speed: Speed(model, result.Rows, status),
+            Speed: Speed(model, result.Rows, status, matmulGflops),
             Memory: new MemorySummary(status.SiloPeakMemoryBytes ?? [], PeakMemoryOfThisProcess()));
     }
 
-    /// <summary>Each layer's useful GFLOP/s from its phase's wall time, against a matmul measured now.</summary>
-    private static SpeedSummary Speed(TransformerOptions model, long tokens, JobStatus status)
+    /// <summary>Each layer's useful GFLOP/s from its phase's wall time, against the matmul rate.</summary>
+    private static SpeedSummary Speed(TransformerOptions model, long tokens, JobStatus status, double matmul)
     {
-        var matmul = MatmulRoof.MeasureGflops();
         var layers = new List<LayerSpeed>();
         for (var layer = 0; layer < model.Layers; layer++)
         {

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using DistributedAttention.Abstractions;
 using DistributedAttention.Contracts;
-using DistributedAttention.Core.Attention;
 
 namespace DistributedAttention.Pipeline;
 

@@ -3,6 +3,7 @@ using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;
+using DistributedAttention.Pipeline.Local;
 using DistributedAttention.Testing.Processes;
 using DistributedAttention.Text;
 
@@ -127,7 +128,7 @@ public sealed class ProcessCommandTests(ClusterFixture cluster)
             hidden[250, 3] = hidden[250, 3].add(1e-2);
             Safetensors.Save(tampered, new Dictionary<string, TorchSharp.torch.Tensor> { ["hidden"] = hidden });
         }
-        Assert.False(Pipeline.SingleDeviceCheck.Run(model, tokens, tampered).WithinTolerance);
+        Assert.False(SingleDeviceVerification.Run(model, tokens, tampered).WithinTolerance);
     }
 
     [Fact]

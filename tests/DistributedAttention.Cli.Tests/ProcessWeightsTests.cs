@@ -3,6 +3,7 @@ using DistributedAttention.Contracts;
 using DistributedAttention.Model;
 using DistributedAttention.Model.Tests;
 using DistributedAttention.Pipeline;
+using DistributedAttention.Pipeline.Local;
 using DistributedAttention.Testing.Processes;
 using DistributedAttention.Text;
 using DistributedAttention.Training;
@@ -36,8 +37,8 @@ public sealed class ProcessWeightsTests(ClusterFixture cluster)
         using var model = TransformerModel.Load(weights);
         var hiddenPath = Path.Combine(output, BookJobFiles.Hidden);
         // The checkpoint's weights on one device, not those its options would seed.
-        Assert.True(SingleDeviceCheck.Run(model.Options, tokens, hiddenPath, weights).WithinTolerance, "the cluster's hidden states differ from the checkpoint on one device");
-        Assert.False(SingleDeviceCheck.Run(model.Options, tokens, hiddenPath).WithinTolerance, "the cluster ran seeded weights, not the checkpoint's");
+        Assert.True(SingleDeviceVerification.Run(model.Options, tokens, hiddenPath, weights).WithinTolerance, "the cluster's hidden states differ from the checkpoint on one device");
+        Assert.False(SingleDeviceVerification.Run(model.Options, tokens, hiddenPath).WithinTolerance, "the cluster ran seeded weights, not the checkpoint's");
 
         // Each section's loss: cross-entropy of every token it holds, predicted from the one before.
         float[] perToken;

@@ -5,6 +5,7 @@ using System.Text.Json;
 using DistributedAttention.Contracts;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Pipeline;
+using DistributedAttention.Pipeline.Local;
 using DistributedAttention.Text;
 
 namespace DistributedAttention.Http.Tests;
@@ -39,7 +40,7 @@ public sealed class ApiConcurrencyTests(ApiCluster api)
                 await stream.CopyToAsync(file);
             }
             var model = TransformerOptions.FromJson(Safetensors.LoadMetadata(path)["model_options"]);
-            Assert.True(SingleDeviceCheck.Run(model, book.TokenIds[..tokens], path).WithinTolerance, $"job {id} ({tokens} tokens) differs from one device");
+            Assert.True(SingleDeviceVerification.Run(model, book.TokenIds[..tokens], path).WithinTolerance, $"job {id} ({tokens} tokens) differs from one device");
         }
     }
 }

@@ -7,6 +7,7 @@ using DistributedAttention.Core.Attention;
 using DistributedAttention.Core.IO;
 using DistributedAttention.Diagnostics;
 using DistributedAttention.Pipeline;
+using DistributedAttention.Pipeline.Local;
 using DistributedAttention.Testing.Processes;
 using static TorchSharp.torch;
 
@@ -64,7 +65,7 @@ public sealed class ApiJobTests(ApiCluster api)
         AssertSameTensor(Path.Combine(dir.Path, "cli", BookJobFiles.ChapterVectors), Path.Combine(dir.Path, "api-" + BookJobFiles.ChapterVectors), "chapters");
         Assert.Equal(File.ReadAllText(Path.Combine(dir.Path, "cli", BookJobFiles.Chapters)), File.ReadAllText(Path.Combine(dir.Path, "api-" + BookJobFiles.Chapters)));
         // …and one device.
-        Assert.True(SingleDeviceCheck.Run(book.Model, book.Tokens, Path.Combine(dir.Path, "api-" + BookJobFiles.Hidden)).WithinTolerance);
+        Assert.True(SingleDeviceVerification.Run(book.Model, book.Tokens, Path.Combine(dir.Path, "api-" + BookJobFiles.Hidden)).WithinTolerance);
         var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "api-" + BookJobFiles.Summary))).RootElement;
         Assert.Equal(traceId, summary.GetProperty("trace_id").GetString());
 

@@ -1,4 +1,5 @@
 using DistributedAttention.Pipeline;
+using DistributedAttention.Pipeline.Local;
 
 namespace DistributedAttention.Pipeline.Tests;
 

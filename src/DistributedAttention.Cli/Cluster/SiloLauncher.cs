@@ -4,6 +4,8 @@ using DistributedAttention.Client;
 using DistributedAttention.Hosting;
 using DistributedAttention.Http;
 using DistributedAttention.Observability;
+using DistributedAttention.Pipeline;
+using DistributedAttention.Pipeline.Local;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using DistributedAttention.Core.Runtime;
@@ -143,6 +145,8 @@ public sealed class SiloLauncher : ISiloLauncher
         // The silo's own grain factory: the API's jobs run on the cluster this silo belongs to.
         builder.Services.AddSingleton<IClusterAccess>(sp => new GrainClusterAccess(sp.GetRequiredService<IGrainFactory>(), $"cluster {settings.ClusterId}"));
         builder.AddDistributedAttentionApi("distattn-silo");
+        // A silo has libtorch: book jobs measure the matmul roof here, as distattn process does.
+        builder.Services.AddSingleton<ILocalBookWork>(TensorBookWork.Instance);
         var app = builder.Build();
         app.MapDistributedAttentionApi();
         app.MapClusterDashboard();

@@ -3,6 +3,7 @@ using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Cli.Progress;
 using DistributedAttention.Client;
 using DistributedAttention.Pipeline;
+using DistributedAttention.Pipeline.Local;
 using Spectre.Console;
 
 namespace DistributedAttention.Cli.Commands;
@@ -28,7 +29,7 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
         var title = $"{book.Model.Layers} layer(s), {options.Shards} shard(s) on {connection.Description}";
         var cluster = new ClusterInfo(connection.Silos, connection.Description);
         Func<string, SingleDeviceCheck>? verifier = verify ? hidden => Verify(book, hidden, view) : null;
-        var result = await view.ShowWhileAsync(title, progress => BookJob.RunAsync(client, book, options, cluster, output, jobId, progress, cancellationToken, verifier)).ConfigureAwait(false);
+        var result = await view.ShowWhileAsync(title, progress => BookJob.RunAsync(client, book, options, cluster, output, jobId, progress, cancellationToken, verifier, TensorBookWork.Instance)).ConfigureAwait(false);
 
         var summary = result.Summary;
         Report(summary);
@@ -44,7 +45,7 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
     private static SingleDeviceCheck Verify(PreparedBook book, string hiddenPath, JobProgressView view)
     {
         view.Note("Verifying: the same model on this machine as one device…");
-        return SingleDeviceCheck.Run(book.Model, book.Tokens, hiddenPath, book.Weights?.Path);
+        return SingleDeviceVerification.Run(book.Model, book.Tokens, hiddenPath, book.Weights?.Path);
     }
 
     /// <summary>Creates the output folder and checks a file can be written there, before the job runs rather than after.</summary>

@@ -3,6 +3,8 @@ using DistributedAttention.Cli.Cluster;
 using DistributedAttention.Client;
 using DistributedAttention.Http;
 using DistributedAttention.Pipeline;
+using DistributedAttention.Pipeline.Local;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Dashboard;
 
 namespace DistributedAttention.Cli.Commands;
@@ -48,6 +50,8 @@ internal static class ServeCommand
                 if (result.GetValue(maxUpload) is { } mb) o.MaxUploadBytes = (long)mb << 20;
             }, host: builder =>
             {
+                // distattn has libtorch: book jobs measure the matmul roof here, as distattn process does.
+                builder.Services.AddSingleton<ILocalBookWork>(TensorBookWork.Instance);
                 // The web host is also a client of the cluster, so it can show the Orleans dashboard.
                 if (connection.ClientSettings is { } settings) builder.AddDistributedAttentionClient(settings, client => client.AddDashboard());
             }, clusterDashboard: connection.ClientSettings is not null, cancellationToken: cancellationToken).ConfigureAwait(false);

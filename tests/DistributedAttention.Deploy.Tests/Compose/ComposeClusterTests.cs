@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DistributedAttention.Contracts;
 using DistributedAttention.Pipeline;
+using DistributedAttention.Pipeline.Local;
 using DistributedAttention.Testing.Processes;
 using Xunit.Abstractions;
 
@@ -189,7 +190,7 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         var attention = new MechanismRequest { Mechanism = "window", Window = "16" }.Build(AttentionKind.Window, defaultWindow: 128, [], prefix: "");
         var settings = new BookJobSettings(layers, 32, 2, 128, 3, 0, maxTokens, attention);
         var book = BookJob.Prepare(Book, "pride-and-prejudice.txt", settings);
-        var check = SingleDeviceCheck.Run(book.Model, book.Tokens, hidden);
+        var check = SingleDeviceVerification.Run(book.Model, book.Tokens, hidden);
         output.WriteLine($"job {id}: max |cluster - one device| = {check.MaxAbsDiff:E2}");
         Assert.True(check.WithinTolerance, $"job {id} differs from one device: max abs diff {check.MaxAbsDiff:E3}, worst excess {check.WorstExcess:E3}");
         File.Delete(hidden);

@@ -3,7 +3,7 @@ using DistributedAttention.Model;
 using DistributedAttention.Training;
 using static TorchSharp.torch;
 
-namespace DistributedAttention.Pipeline;
+namespace DistributedAttention.Pipeline.Local;
 
 /// <summary>
 /// With trained weights, how well the model predicts each section of the book: the hidden state of

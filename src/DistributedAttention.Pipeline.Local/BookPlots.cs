@@ -1,4 +1,4 @@
-namespace DistributedAttention.Pipeline;
+namespace DistributedAttention.Pipeline.Local;
 
 /// <summary>The two pictures of a book run with trained weights: perplexity by section, and how alike the chapter vectors are.</summary>
 internal static class BookPlots

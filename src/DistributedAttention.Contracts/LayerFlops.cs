@@ -1,6 +1,4 @@
-using DistributedAttention.Contracts;
-
-namespace DistributedAttention.Model;
+namespace DistributedAttention.Contracts;
 
 /// <summary>
 /// The useful floating-point operations of one transformer layer over a sequence: the q/k/v, output
