@@ -5,6 +5,7 @@
 #
 #   distattn:cpu        the CLI / silo / HTTP API with CPU libtorch (always)
 #   distattn:dashboard  the Aspire dashboard (always)
+#   distattn:api        the HTTP API alone, a client of a running cluster, without libtorch (always)
 #   distattn:cuda       the same as cpu with CUDA libtorch on an NVIDIA CUDA base (--cuda); skipped,
 #                       with a message, when that base is neither present nor pullable
 #   distattn-base/redis:local  Redis from Debian 13's package (--test-images): the deployment tests
@@ -197,6 +198,8 @@ build() {
 
 build "$DISTATTN_IMAGE_DASHBOARD" --target dashboard --build-arg RUNTIME_IMAGE="$runtime_image"
 build "$DISTATTN_IMAGE_CPU" --target app --build-arg RUNTIME_IMAGE="$runtime_image" --build-arg TORCH_BACKEND=cpu
+# The HTTP API alone (no libtorch): for an API in front of the silos on its own.
+build "${DISTATTN_IMAGE_API:-distattn:api}" --target api --build-arg RUNTIME_IMAGE="$runtime_image"
 
 if [ "$cuda" -eq 1 ]; then
   if image_available "$cuda_base"; then
