@@ -94,7 +94,7 @@ public static class BookJob
         var clock = Stopwatch.StartNew();
         ChapterFiles.Write(folder, sections, sink.SectionMeans.Means(), book.Model.ModelDim, Metadata(book));
         phases["write"] = clock.Elapsed.TotalSeconds;
-        var summary = BookSummaries.Summarize(book, options, cluster, result, phases, total.Elapsed.TotalSeconds + book.TokenizeSeconds, local?.MatmulGflops() ?? 0) with { LanguageModel = languageModel, Verification = verify?.Invoke(hiddenPath) };
+        var summary = BookSummaries.Summarize(book, options, cluster, result, phases, total.Elapsed.TotalSeconds + book.TokenizeSeconds, local?.MatmulGflops()) with { LanguageModel = languageModel, Verification = verify?.Invoke(hiddenPath) };
         JsonFiles.Write(Path.Combine(folder, BookJobFiles.Summary), summary);
         return new BookJobResult(summary, result, hiddenPath);
     }

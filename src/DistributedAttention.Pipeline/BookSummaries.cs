@@ -14,9 +14,9 @@ public static class BookSummaries
     /// <param name="result">The cluster's result.</param>
     /// <param name="phases">Seconds per phase.</param>
     /// <param name="totalSeconds">The whole run's seconds.</param>
-    /// <param name="matmulGflops">This machine's fp32 matmul rate, the roof of the speed figures (0: not measured).</param>
+    /// <param name="matmulGflops">This machine's fp32 matmul rate, the roof of the speed figures (null: not measured).</param>
     public static ProcessSummary Summarize(
-        PreparedBook book, JobOptions options, ClusterInfo cluster, ModelJobResult result, IReadOnlyDictionary<string, double> phases, double totalSeconds, double matmulGflops)
+        PreparedBook book, JobOptions options, ClusterInfo cluster, ModelJobResult result, IReadOnlyDictionary<string, double> phases, double totalSeconds, double? matmulGflops)
     {
         ArgumentNullException.ThrowIfNull(book);
         ArgumentNullException.ThrowIfNull(options);
@@ -52,7 +52,7 @@ public static class BookSummaries
     }
 
     /// <summary>Each layer's useful GFLOP/s from its phase's wall time, against the matmul rate.</summary>
-    private static SpeedSummary Speed(TransformerOptions model, long tokens, JobStatus status, double matmul)
+    private static SpeedSummary Speed(TransformerOptions model, long tokens, JobStatus status, double? matmul)
     {
         var layers = new List<LayerSpeed>();
         for (var layer = 0; layer < model.Layers; layer++)
@@ -60,7 +60,7 @@ public static class BookSummaries
             var seconds = status.Phases.Where(p => p.Phase == $"layer {layer}").Sum(p => p.Seconds);
             var gflop = LayerFlops.Of(model, layer, tokens) / 1e9;
             var gflops = seconds > 0 ? gflop / seconds : 0;
-            layers.Add(new LayerSpeed(layer, seconds, gflop, gflops, matmul > 0 ? gflops / matmul : 0));
+            layers.Add(new LayerSpeed(layer, seconds, gflop, gflops, matmul > 0 ? gflops / matmul : null));
         }
         return new SpeedSummary(matmul, layers);
     }

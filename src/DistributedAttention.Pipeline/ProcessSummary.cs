@@ -63,17 +63,17 @@ public sealed record ProcessSummary(
 public sealed record LanguageModelSummary(string Weights, double Loss, double Perplexity, long ScoredTokens);
 
 /// <summary>How close to the machine's roof the layers ran, in summary.json.</summary>
-/// <param name="MatmulGflops">fp32 matmul GFLOP/s measured in this process after the job (with an embedded cluster, the silos' machine).</param>
+/// <param name="MatmulGflops">fp32 matmul GFLOP/s measured in this process after the job (with an embedded cluster, the silos' machine); null where the host has no tensor library to measure it.</param>
 /// <param name="Layers">One row per layer.</param>
-public sealed record SpeedSummary(double MatmulGflops, IReadOnlyList<LayerSpeed> Layers);
+public sealed record SpeedSummary(double? MatmulGflops, IReadOnlyList<LayerSpeed> Layers);
 
 /// <summary>One layer's speed: useful FLOPs (projections, feed-forward, visible attention pairs) over its wall time.</summary>
 /// <param name="Layer">The layer.</param>
 /// <param name="Seconds">Wall seconds of the layer's phase on the cluster (all shards).</param>
 /// <param name="UsefulGflop">Useful GFLOP of the layer over the whole book.</param>
 /// <param name="Gflops">UsefulGflop / Seconds.</param>
-/// <param name="RatioToMatmul">Gflops / the matmul's GFLOP/s.</param>
-public sealed record LayerSpeed(int Layer, double Seconds, double UsefulGflop, double Gflops, double RatioToMatmul);
+/// <param name="RatioToMatmul">Gflops / the matmul's GFLOP/s; null where the matmul was not measured.</param>
+public sealed record LayerSpeed(int Layer, double Seconds, double UsefulGflop, double Gflops, double? RatioToMatmul);
 
 /// <summary>Peak resident memory, in summary.json.</summary>
 /// <param name="PerSiloBytes">Per silo, its process's peak while it ran the job (silos sharing a process, as an embedded cluster's do, report the same).</param>

@@ -29,7 +29,7 @@ public static class BookReader
         ContentRange content = options.StripGutenbergBoilerplate
             ? GutenbergBoilerplate.FindContent(decoded.Text)
             : new ContentRange(0, decoded.Text.Length, false, false);
-        string text = content.Length == decoded.Text.Length ? decoded.Text : decoded.Text.Substring(content.Start, content.Length);
+        var text = content.Length == decoded.Text.Length ? decoded.Text : decoded.Text.Substring(content.Start, content.Length);
         if (string.IsNullOrWhiteSpace(text))
         {
             throw new BookFormatException(sourceName, $"'{sourceName}' contains no text.");

@@ -147,7 +147,7 @@ public sealed class LanguageModelTrainer : IDisposable
         var clock = Stopwatch.StartNew();
         var checkpointed = step;
         HeldOutLoss? finalHeldOut = null;
-        double? latestHeldOut = log.Records.LastOrDefault(r => r.HeldOutLoss is not null)?.HeldOutLoss;
+        var latestHeldOut = log.Records.LastOrDefault(r => r.HeldOutLoss is not null)?.HeldOutLoss;
         var parameters = model.parameters().ToList();
 
         while (step < options.Steps)

@@ -15,7 +15,7 @@ internal static class BinarySniffer
     {
         long count = 0;
         firstOffset = -1;
-        for (int i = 0; i < bytes.Length; i++)
+        for (var i = 0; i < bytes.Length; i++)
         {
             if (IsSuspicious(bytes[i]))
             {

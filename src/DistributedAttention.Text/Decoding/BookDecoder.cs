@@ -53,7 +53,7 @@ public static class BookDecoder
             throw new BookFormatException(sourceName, $"'{sourceName}' is empty.");
         }
 
-        (string text, DecodingReport report) = options.Encoding is { } name
+        (var text, DecodingReport report) = options.Encoding is { } name
             ? DecodeForced(bytes, sourceName, ResolveEncoding(name))
             : DecodeDetected(bytes, sourceName);
 
@@ -84,26 +84,26 @@ public static class BookDecoder
 
     private static (string, DecodingReport) DecodeDetected(ReadOnlySpan<byte> bytes, string sourceName)
     {
-        if (ByteOrderMark.TryDetect(bytes, out Encoding? bomEncoding, out int bomLength))
+        if (ByteOrderMark.TryDetect(bytes, out Encoding? bomEncoding, out var bomLength))
         {
-            string fromBom = DecodeExact(bytes[bomLength..], bomLength, sourceName, bomEncoding);
+            var fromBom = DecodeExact(bytes[bomLength..], bomLength, sourceName, bomEncoding);
             return (fromBom, new DecodingReport(bomEncoding.WebName, DecodingMethod.ByteOrderMark, "byte order mark"));
         }
 
         ThrowIfBinary(bytes, sourceName);
-        if (Utf8Strict.TryDecode(bytes, out string text, out int invalidOffset))
+        if (Utf8Strict.TryDecode(bytes, out var text, out var invalidOffset))
         {
             return (text, new DecodingReport("utf-8", DecodingMethod.Utf8, null));
         }
 
-        string why = "not valid UTF-8: " + Utf8Strict.Describe(bytes, invalidOffset);
+        var why = "not valid UTF-8: " + Utf8Strict.Describe(bytes, invalidOffset);
         return (Windows1252.GetString(bytes), new DecodingReport(Windows1252.WebName, DecodingMethod.Fallback, why));
     }
 
     private static (string, DecodingReport) DecodeForced(ReadOnlySpan<byte> bytes, string sourceName, Encoding encoding)
     {
-        int skip = bytes.StartsWith(encoding.Preamble) ? encoding.Preamble.Length : 0;
-        string text = DecodeExact(bytes[skip..], skip, sourceName, encoding);
+        var skip = bytes.StartsWith(encoding.Preamble) ? encoding.Preamble.Length : 0;
+        var text = DecodeExact(bytes[skip..], skip, sourceName, encoding);
         return (text, new DecodingReport(encoding.WebName, DecodingMethod.Forced, "named by the caller"));
     }
 
@@ -118,7 +118,7 @@ public static class BookDecoder
         switch (encoding.CodePage)
         {
             case Utf8CodePage:
-                if (Utf8Strict.TryDecode(bytes, out string text, out int invalidOffset))
+                if (Utf8Strict.TryDecode(bytes, out var text, out var invalidOffset))
                 {
                     return text;
                 }
@@ -140,14 +140,14 @@ public static class BookDecoder
         catch (DecoderFallbackException ex)
         {
             long? offset = ex.Index >= 0 ? baseOffset + ex.Index : null;
-            string where = offset is { } o ? $" at byte offset {o}" : string.Empty;
+            var where = offset is { } o ? $" at byte offset {o}" : string.Empty;
             throw new BookFormatException(sourceName, $"'{sourceName}' is not valid {encoding.WebName}{where}.", offset, ex);
         }
     }
 
     private static void ThrowIfBinary(ReadOnlySpan<byte> bytes, string sourceName)
     {
-        if (BinarySniffer.Check(bytes, sourceName, out long firstOffset) is { } message)
+        if (BinarySniffer.Check(bytes, sourceName, out var firstOffset) is { } message)
         {
             throw new BookFormatException(sourceName, message, firstOffset);
         }

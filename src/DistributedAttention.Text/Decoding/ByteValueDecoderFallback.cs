@@ -23,7 +23,7 @@ internal sealed class ByteValueDecoderFallback : DecoderFallback
 
         public override bool Fallback(byte[] bytesUnknown, int index)
         {
-            foreach (byte b in bytesUnknown)
+            foreach (var b in bytesUnknown)
             {
                 _pending.Enqueue((char)b);
             }

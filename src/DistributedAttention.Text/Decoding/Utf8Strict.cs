@@ -10,11 +10,11 @@ internal static class Utf8Strict
     public static bool TryDecode(ReadOnlySpan<byte> bytes, out string text, out int invalidOffset)
     {
         // UTF-16 never needs more chars than UTF-8 has bytes.
-        char[] buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, bytes.Length));
+        var buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, bytes.Length));
         try
         {
             OperationStatus status = Utf8.ToUtf16(
-                bytes, buffer, out int read, out int written, replaceInvalidSequences: false, isFinalBlock: true);
+                bytes, buffer, out var read, out var written, replaceInvalidSequences: false, isFinalBlock: true);
             if (status == OperationStatus.Done)
             {
                 text = new string(buffer, 0, written);

@@ -48,17 +48,17 @@ public sealed class ChapterDetector
         }
 
         var sections = new List<Section>(accepted.Count + 1);
-        int firstStart = lines[accepted[0].Line].Start;
+        var firstStart = lines[accepted[0].Line].Start;
         if (!text.AsSpan(0, firstStart).IsWhiteSpace())
         {
             sections.Add(new Section("Front matter", 0, SectionKind.FrontMatter, 0, firstStart));
         }
 
-        for (int i = 0; i < accepted.Count; i++)
+        for (var i = 0; i < accepted.Count; i++)
         {
             Candidate c = accepted[i];
-            int start = sections.Count == 0 ? 0 : lines[c.Line].Start;
-            int end = i + 1 < accepted.Count ? lines[accepted[i + 1].Line].Start : text.Length;
+            var start = sections.Count == 0 ? 0 : lines[c.Line].Start;
+            var end = i + 1 < accepted.Count ? lines[accepted[i + 1].Line].Start : text.Length;
             sections.Add(new Section(c.Heading.Title, c.Heading.Level, c.Heading.Kind, start, end));
         }
 
@@ -68,16 +68,16 @@ public sealed class ChapterDetector
     private List<Candidate> FindCandidates(string text, List<TextLine> lines)
     {
         var candidates = new List<Candidate>();
-        for (int i = 0; i < lines.Count; i++)
+        for (var i = 0; i < lines.Count; i++)
         {
             ReadOnlySpan<char> span = lines[i].Trimmed(text);
-            bool afterBlank = i == 0 || lines[i - 1].IsBlank(text);
+            var afterBlank = i == 0 || lines[i - 1].IsBlank(text);
             if (span.IsEmpty || span.Length > _options.MaxHeadingChars || !afterBlank)
             {
                 continue;
             }
 
-            string trimmed = span.ToString();
+            var trimmed = span.ToString();
             HeadingMatch? heading = HeadingPatterns.Match(trimmed);
             if (heading is null && ScriptureTitle.IsTitle(text, lines, i))
             {
@@ -97,12 +97,12 @@ public sealed class ChapterDetector
     private List<Candidate> Accept(string text, List<TextLine> lines, List<Candidate> candidates)
     {
         var keep = new bool[candidates.Count];
-        for (int k = candidates.Count - 1; k >= 0; k--)
+        for (var k = candidates.Count - 1; k >= 0; k--)
         {
-            int bodyFrom = lines[candidates[k].Line].End;
-            int bodyTo = k + 1 < candidates.Count ? lines[candidates[k + 1].Line].Start : text.Length;
-            bool hasBody = CountLetters(text.AsSpan(bodyFrom, bodyTo - bodyFrom), _options.MinBodyLetters) >= _options.MinBodyLetters;
-            bool opensDeeper = k + 1 < candidates.Count && keep[k + 1]
+            var bodyFrom = lines[candidates[k].Line].End;
+            var bodyTo = k + 1 < candidates.Count ? lines[candidates[k + 1].Line].Start : text.Length;
+            var hasBody = CountLetters(text.AsSpan(bodyFrom, bodyTo - bodyFrom), _options.MinBodyLetters) >= _options.MinBodyLetters;
+            var opensDeeper = k + 1 < candidates.Count && keep[k + 1]
                 && candidates[k + 1].Heading.Level > candidates[k].Heading.Level;
             keep[k] = hasBody || opensDeeper;
         }
@@ -112,8 +112,8 @@ public sealed class ChapterDetector
 
     private static int CountLetters(ReadOnlySpan<char> span, int stopAt)
     {
-        int count = 0;
-        foreach (char ch in span)
+        var count = 0;
+        foreach (var ch in span)
         {
             if (char.IsLetter(ch) && ++count >= stopAt)
             {

@@ -11,10 +11,10 @@ internal static class FixedSizeSections
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetChars, 1);
         var sections = new List<Section>();
-        int start = 0;
+        var start = 0;
         while (start < text.Length)
         {
-            int end = CutAfter(text, start + targetChars, Math.Max(1, targetChars / 2));
+            var end = CutAfter(text, start + targetChars, Math.Max(1, targetChars / 2));
             // A short tail joins the previous piece rather than standing alone.
             if (text.Length - end < targetChars / 4)
             {
@@ -36,14 +36,14 @@ internal static class FixedSizeSections
         }
 
         // Look for a paragraph break within half a piece, then for any line break.
-        int window = Math.Min(text.Length - target, searchChars);
-        int paragraph = text.IndexOf("\n\n", target, window, StringComparison.Ordinal);
+        var window = Math.Min(text.Length - target, searchChars);
+        var paragraph = text.IndexOf("\n\n", target, window, StringComparison.Ordinal);
         if (paragraph >= 0)
         {
             return paragraph + 2;
         }
 
-        int line = text.IndexOf('\n', target);
+        var line = text.IndexOf('\n', target);
         return line >= 0 ? line + 1 : text.Length;
     }
 }

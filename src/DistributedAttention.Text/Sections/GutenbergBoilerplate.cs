@@ -24,9 +24,9 @@ public static partial class GutenbergBoilerplate
     {
         ArgumentNullException.ThrowIfNull(text);
         Match start = StartMarker().Match(text);
-        int from = start.Success ? start.Index + start.Length : 0;
+        var from = start.Success ? start.Index + start.Length : 0;
         Match end = EndMarker().Match(text, from);
-        int to = end.Success ? end.Index : text.Length;
+        var to = end.Success ? end.Index : text.Length;
 
         if (start.Success)
         {

@@ -42,7 +42,7 @@ internal static partial class HeadingPatterns
     public static HeadingMatch? Match(string line)
     {
         // Illustrated editions put headings inside "[Illustration: ... Chapter I.]".
-        string bare = line.Trim('[', ']', ' ', '\t');
+        var bare = line.Trim('[', ']', ' ', '\t');
         Match m = Numbered().Match(bare);
         if (!m.Success)
         {
@@ -63,13 +63,13 @@ internal static partial class HeadingPatterns
             "EPILOGUE" or "CONCLUSION" or "AFTERWORD" => SectionKind.Epilogue,
             _ => SectionKind.Prologue,
         };
-        int level = kind == SectionKind.Chapter ? ChapterLevel : DivisionLevel;
+        var level = kind == SectionKind.Chapter ? ChapterLevel : DivisionLevel;
         return new HeadingMatch(kind, level, bare);
     }
 
     private static bool IsHeadingTail(string rest)
     {
-        string tail = rest.Trim();
+        var tail = rest.Trim();
         if (tail.Length == 0 || !tail.Any(char.IsLower))
         {
             return true;
@@ -80,7 +80,7 @@ internal static partial class HeadingPatterns
             return false;
         }
 
-        string title = tail.TrimStart('.', ':', '-', '—', '–', ' ', '\t');
+        var title = tail.TrimStart('.', ':', '-', '—', '–', ' ', '\t');
         return title.Length == 0 || char.IsUpper(title[0]) || char.IsDigit(title[0]) || title[0] is '"' or '“' or '‘' or '\'' or '(';
     }
 }

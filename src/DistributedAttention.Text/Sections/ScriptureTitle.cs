@@ -15,7 +15,7 @@ internal static class ScriptureTitle
             return false;
         }
 
-        int i = NextNonBlank(text, lines, index + 1);
+        var i = NextNonBlank(text, lines, index + 1);
         if (i < lines.Count && lines[i].Trimmed(text) is "Chapter" or "CHAPTER" or "Chapters" or "CHAPTERS")
         {
             i = NextNonBlank(text, lines, i + 1);
@@ -34,7 +34,7 @@ internal static class ScriptureTitle
     /// <summary>Starts like <c>12:3</c>.</summary>
     private static bool IsVerse(ReadOnlySpan<char> line)
     {
-        int digits = 0;
+        var digits = 0;
         while (digits < line.Length && char.IsAsciiDigit(line[digits]))
         {
             digits++;
@@ -45,7 +45,7 @@ internal static class ScriptureTitle
 
     private static bool IsNumberList(ReadOnlySpan<char> line)
     {
-        foreach (char ch in line)
+        foreach (var ch in line)
         {
             if (!char.IsAsciiDigit(ch) && !char.IsWhiteSpace(ch))
             {

@@ -36,7 +36,7 @@ public sealed record Section(string Title, int Level, SectionKind Kind, int Char
     public Section WithTokenRange(TokenizedText tokens)
     {
         ArgumentNullException.ThrowIfNull(tokens);
-        (int start, int end) = tokens.TokenRange(CharStart, CharEnd);
+        (var start, var end) = tokens.TokenRange(CharStart, CharEnd);
         return this with { TokenStart = start, TokenEnd = end };
     }
 

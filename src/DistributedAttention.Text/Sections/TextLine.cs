@@ -6,11 +6,11 @@ internal readonly record struct TextLine(int Start, int End)
     public static List<TextLine> Split(string text)
     {
         var lines = new List<TextLine>(text.Length / 60 + 1);
-        int start = 0;
+        var start = 0;
         while (start <= text.Length)
         {
-            int newline = text.IndexOf('\n', start);
-            int end = newline < 0 ? text.Length : newline;
+            var newline = text.IndexOf('\n', start);
+            var end = newline < 0 ? text.Length : newline;
             lines.Add(new TextLine(start, end));
             if (newline < 0)
             {

@@ -55,8 +55,8 @@ public sealed class BookTokenizer
         // About 4 chars per token in English prose; the builders grow if that is short.
         var ids = new List<int>(text.Length / 4 + 16);
         var offsets = new List<int>(text.Length / 4 + 16);
-        int start = 0;
-        foreach (int end in ChunkSplitter.PieceEnds(text, pieceChars))
+        var start = 0;
+        foreach (var end in ChunkSplitter.PieceEnds(text, pieceChars))
         {
             IReadOnlyList<EncodedToken> tokens = _tokenizer.EncodeToTokens(
                 text.AsSpan(start, end - start), out _, considerPreTokenization: true, considerNormalization: false);

@@ -23,10 +23,10 @@ internal static class ChunkSplitter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetChars, 1);
         var ends = new List<int>(text.Length / targetChars + 1);
-        int start = 0;
+        var start = 0;
         while (start < text.Length)
         {
-            int end = FindCut(text, start, targetChars);
+            var end = FindCut(text, start, targetChars);
             ends.Add(end);
             start = end;
         }
@@ -36,13 +36,13 @@ internal static class ChunkSplitter
 
     private static int FindCut(string text, int start, int targetChars)
     {
-        int target = start + targetChars;
+        var target = start + targetChars;
         if (target >= text.Length)
         {
             return text.Length;
         }
 
-        for (int p = target; p > start; p--)
+        for (var p = target; p > start; p--)
         {
             if (IsExactCut(text, p))
             {
@@ -50,7 +50,7 @@ internal static class ChunkSplitter
             }
         }
 
-        for (int p = target + 1; p < text.Length; p++)
+        for (var p = target + 1; p < text.Length; p++)
         {
             if (IsExactCut(text, p))
             {

@@ -47,11 +47,11 @@ public sealed class TokenizedText
     /// </summary>
     public int FirstTokenAtOrAfter(int charOffset)
     {
-        int lo = 0;
-        int hi = Count;
+        var lo = 0;
+        var hi = Count;
         while (lo < hi)
         {
-            int mid = lo + ((hi - lo) >> 1);
+            var mid = lo + ((hi - lo) >> 1);
             if (Offsets[mid] < charOffset)
             {
                 lo = mid + 1;
