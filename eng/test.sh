@@ -5,12 +5,13 @@
 # Runs inside the Debian 13 sandbox when the host's libstdc++ is too old for TorchSharp.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-# The interop tests read our safetensors files with Python's own safetensors library; the
+# The interop tests read our safetensors files with Python's own safetensors library, the
+# pretrained-model tests check our decoders against a float64 PyTorch reference (python3-torch); the
 # Redis clustering tests start their own redis-server; the dashboard tests render its pages in
 # a headless chromium; the Kubernetes manifest tests render k8s/ with kubectl's built-in kustomize
 # (offline, no cluster); the deployment tests drive the host's Docker engine (its socket is bound
 # into the sandbox) with Debian 13's Docker client and Compose v2.
-export DISTATTN_SANDBOX_PACKAGES="${DISTATTN_SANDBOX_PACKAGES:-python3 python3-numpy python3-safetensors redis-server chromium kubectl docker-cli docker-compose}"
+export DISTATTN_SANDBOX_PACKAGES="${DISTATTN_SANDBOX_PACKAGES:-python3 python3-numpy python3-safetensors python3-torch redis-server chromium kubectl docker-cli docker-compose}"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

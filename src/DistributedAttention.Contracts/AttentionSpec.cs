@@ -104,6 +104,14 @@ public sealed record AttentionSpec
     [Id(18)]
     public IReadOnlyList<float> Centroids { get; init; } = [];
 
+    /// <summary>
+    /// Soft-capping of the (scaled) scores, <c>c · tanh(s / c)</c> before the mask (Gemma 2's
+    /// <c>attn_logit_softcapping</c>); <c>null</c>: none. Elementwise on each score, so exact across
+    /// shards. Full and window attention only; pretrained checkpoints set it, no flag does.
+    /// </summary>
+    [Id(19)]
+    public double? LogitSoftCap { get; init; }
+
     /// <summary>The effective right window: 0 when causal.</summary>
     public int? EffectiveRight => Causal ? 0 : WindowRight;
 
@@ -121,6 +129,10 @@ public sealed record AttentionSpec
         Require(SoftmaxScale is null || (double.IsFinite(SoftmaxScale.Value) && SoftmaxScale.Value > 0),
             $"softmax scale must be a positive finite number (got {SoftmaxScale}).");
         Require(GlobalPositions.All(p => p >= 0), "global positions must be >= 0.");
+        Require(LogitSoftCap is null || (double.IsFinite(LogitSoftCap.Value) && LogitSoftCap.Value > 0),
+            $"logit soft-cap must be a positive finite number (got {LogitSoftCap}).");
+        Require(LogitSoftCap is null || Kind == AttentionKind.Full || (Kind == AttentionKind.Window && GlobalPositions.Count == 0),
+            $"logit soft-capping applies to full and window attention without global tokens (got {MechanismRegistry.NameOf(Kind)}{(GlobalPositions.Count > 0 ? " with global tokens" : "")}).");
         if (MechanismRegistry.For(Kind).Problems(this).FirstOrDefault() is { } problem) throw new ArgumentException(problem);
     }
 

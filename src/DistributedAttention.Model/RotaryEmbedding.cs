@@ -29,10 +29,24 @@ public sealed class RotaryEmbedding
         for (var i = 0; i < inverseFrequencies.Length; i++) inverseFrequencies[i] = Math.Pow(@base, -2.0 * i / headDim);
     }
 
+    /// <summary>
+    /// RoPE with the given inverse frequencies (d/2 of them, e.g. a checkpoint's rescaled ones):
+    /// element i is paired with i + d/2 and rotated by <c>p · inverseFrequencies[i]</c>.
+    /// </summary>
+    public RotaryEmbedding(IReadOnlyList<double> inverseFrequencies)
+    {
+        ArgumentNullException.ThrowIfNull(inverseFrequencies);
+        if (inverseFrequencies.Count == 0) throw new ArgumentException("rotary embeddings need at least one frequency.", nameof(inverseFrequencies));
+        if (inverseFrequencies.Any(f => !double.IsFinite(f) || f <= 0)) throw new ArgumentException("rotary frequencies must be positive finite numbers.", nameof(inverseFrequencies));
+        HeadDim = inverseFrequencies.Count * 2;
+        Base = double.NaN;
+        this.inverseFrequencies = [.. inverseFrequencies];
+    }
+
     /// <summary>Per-head dimension d.</summary>
     public int HeadDim { get; }
 
-    /// <summary>Frequency base θ.</summary>
+    /// <summary>Frequency base θ; NaN when built from frequencies.</summary>
     public double Base { get; }
 
     /// <summary>Rotates <paramref name="x"/> as tokens at positions <c>startPosition .. startPosition + n - 1</c>.</summary>

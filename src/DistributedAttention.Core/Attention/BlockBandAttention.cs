@@ -46,15 +46,16 @@ internal static class BlockBandAttention
     /// <param name="left">Keys visible before a query.</param>
     /// <param name="right">Keys visible after a query.</param>
     /// <param name="globals">Global keys every query also sees, outside its window; null: none.</param>
+    /// <param name="softCap">Soft-cap of the scores; null: none.</param>
     /// <returns>(o (bh, nq, dv), lse (bh, nq)); rows that see nothing get o = 0, lse = -inf.</returns>
-    public static AttentionResult Forward(Tensor q, long queryStart, Tensor k, Tensor v, long keyStart, long left, long right, GlobalKeys? globals = null) =>
-        Forward(q, queryStart, new HeldRows(k), new HeldRows(v), keyStart, left, right, globals);
+    public static AttentionResult Forward(Tensor q, long queryStart, Tensor k, Tensor v, long keyStart, long left, long right, GlobalKeys? globals = null, double? softCap = null) =>
+        Forward(q, queryStart, new HeldRows(k), new HeldRows(v), keyStart, left, right, globals, softCap);
 
     /// <summary>
-    /// <see cref="Forward(Tensor, long, Tensor, Tensor, long, long, long, GlobalKeys?)"/> over keys and
+    /// <see cref="Forward(Tensor, long, Tensor, Tensor, long, long, long, GlobalKeys?, double?)"/> over keys and
     /// values held in pieces (a shard's rows and its halos), copying only the spans that cross pieces.
     /// </summary>
-    public static AttentionResult Forward(Tensor q, long queryStart, HeldRows k, HeldRows v, long keyStart, long left, long right, GlobalKeys? globals = null)
+    public static AttentionResult Forward(Tensor q, long queryStart, HeldRows k, HeldRows v, long keyStart, long left, long right, GlobalKeys? globals = null, double? softCap = null)
     {
         var bh = q.shape[0];
         var nq = q.shape[1];
@@ -102,7 +103,7 @@ internal static class BlockBandAttention
                     : cat([mask.expand(1, count, Block, width), (hidden ?? zeros(count * Block, g, dtype: q.dtype, device: q.device)).view(1, count, Block, g)], 3);
             }
             // Interior masks are (Block, columns), the others (1, count, Block, columns).
-            var scores = InPlace.Add(bmm(qb, kw.reshape(bh * count, -1, columns)).view(bh, count, Block, columns), mask).view(bh * count, Block, columns);
+            var scores = InPlace.Add(InPlace.SoftCap(bmm(qb, kw.reshape(bh * count, -1, columns)), softCap).view(bh, count, Block, columns), mask).view(bh * count, Block, columns);
             var max = InPlace.ClampMin(scores.amax([-1], keepdim: true), Floor);
             scores = InPlace.Exp(InPlace.Sub(scores, max));
             var sum = scores.sum(-1, keepdim: true);

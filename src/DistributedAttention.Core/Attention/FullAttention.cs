@@ -19,13 +19,14 @@ public static class FullAttention
     /// <param name="softmaxScale">Score scale; null means 1/sqrt(d).</param>
     /// <param name="queryBlock">Queries per block.</param>
     /// <param name="keyChunk">Keys per online-softmax step.</param>
+    /// <param name="softCap">Soft-cap of the scaled scores; null: none.</param>
     public static AttentionResult Forward(Tensor q, Tensor k, Tensor v, bool causal = false, double? softmaxScale = null,
-        int queryBlock = 256, int keyChunk = 1024)
+        int queryBlock = 256, int keyChunk = 1024, double? softCap = null)
     {
         HeadLayout.CheckInputs(q, k, v);
         using var scope = NewDisposeScope();
         var nk = k.shape[2];
-        var kernel = new IntervalAttention { QueryBlock = queryBlock, KeyChunk = keyChunk };
+        var kernel = new IntervalAttention { QueryBlock = queryBlock, KeyChunk = keyChunk, SoftCap = softCap };
         var result = kernel.Forward(HeadLayout.ScaledQueries(q, softmaxScale ?? 1.0 / Math.Sqrt(q.shape[3])), HeadLayout.Flatten(k), HeadLayout.Flatten(v),
             HeadLayout.Range(0, q.shape[2]), 0, i => (0, causal ? i : nk - 1));
         kernel.ClearMasks();

@@ -19,6 +19,14 @@ internal static class InPlace
     /// <summary>Whether autograd records an op on these operands.</summary>
     public static bool Recording(Tensor a, Tensor b) => (a.requires_grad || b.requires_grad) && is_grad_enabled();
 
+    /// <summary>Soft-caps scores, <c>cap · tanh(t / cap)</c>; nothing when <paramref name="cap"/> is null.</summary>
+    public static Tensor SoftCap(Tensor t, double? cap)
+    {
+        if (cap is not { } c) return t;
+        using var s = c.ToScalar();
+        return Recording(t) ? t.div(s).tanh().mul(s) : t.div_(s).tanh_().mul_(s);
+    }
+
     /// <summary>exp(t).</summary>
     public static Tensor Exp(Tensor t) => Recording(t) ? t.exp() : t.exp_();
 

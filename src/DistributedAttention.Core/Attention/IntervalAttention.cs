@@ -22,6 +22,9 @@ internal sealed class IntervalAttention
     /// <summary>Most keys scored at once per query block.</summary>
     public int KeyChunk { get; init; } = 2048;
 
+    /// <summary>Soft-cap of the scores (<see cref="Contracts.AttentionSpec.LogitSoftCap"/>); null: none.</summary>
+    public double? SoftCap { get; init; }
+
     /// <summary>
     /// Partial attention of queries at <paramref name="queryPositions"/> over keys at positions
     /// <c>keyStart .. keyStart + nk - 1</c>, each query limited to <paramref name="interval"/>.
@@ -70,7 +73,7 @@ internal sealed class IntervalAttention
                 using var chunkScope = NewDisposeScope();
                 var width = Math.Min(KeyChunk, blockHi - c0 + 1);
                 var mask = MaskFor(lo.AsSpan(0, rows), hi.AsSpan(0, rows), c0, width, q.dtype, q.device);
-                var scores = bmm(qBlock, k.narrow(1, c0, width).transpose(1, 2));
+                var scores = InPlace.SoftCap(bmm(qBlock, k.narrow(1, c0, width).transpose(1, 2)), SoftCap);
                 if (mask is not null) scores = InPlace.Add(scores, mask);
                 state.Add(scores, v.narrow(1, c0, width));
                 state.KeepBeyondScope();

@@ -24,7 +24,7 @@ internal static class MechanismKernels
 {
     private static readonly MechanismKernel[] All =
     [
-        new(AttentionKind.Full, (spec, q, k, v) => FullAttention.Forward(q, k, v, spec.Causal, spec.SoftmaxScale), ShardFull.ForwardAsync),
+        new(AttentionKind.Full, (spec, q, k, v) => FullAttention.Forward(q, k, v, spec.Causal, spec.SoftmaxScale, softCap: spec.LogitSoftCap), ShardFull.ForwardAsync),
         new(AttentionKind.Window, WindowAttention.Forward, ShardWindow.ForwardAsync),
         new(AttentionKind.BigBird, WindowAttention.Forward, ShardWindow.ForwardAsync),
         new(AttentionKind.Linformer, LinformerAttention.Forward, ShardLinformer.ForwardAsync),

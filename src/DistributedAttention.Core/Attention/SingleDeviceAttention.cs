@@ -13,15 +13,19 @@ public static class SingleDeviceAttention
     /// <summary>Runs the mechanism of <paramref name="spec"/> over the whole sequence.</summary>
     /// <param name="spec">Mechanism and parameters; validated first.</param>
     /// <param name="q">(batch, heads, n, d) queries.</param>
-    /// <param name="k">(batch, heads, n, d) keys.</param>
-    /// <param name="v">(batch, heads, n, dv) values.</param>
+    /// <param name="k">(batch, kv heads, n, d) keys; kv heads divides heads (grouped-query attention: query head h reads kv head h / (heads / kv heads)).</param>
+    /// <param name="v">(batch, kv heads, n, dv) values.</param>
     /// <returns>Output (batch, heads, n, dv) and lse (batch, heads, n) where defined. The caller disposes it.</returns>
     /// <exception cref="ArgumentException">The spec or the tensor shapes are invalid; the message names the problem.</exception>
     public static AttentionResult Forward(AttentionSpec spec, Tensor q, Tensor k, Tensor v)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
-        HeadLayout.CheckInputs(q, k, v);
-        return MechanismKernels.For(spec.Kind).Forward(spec, q, k, v);
+        HeadLayout.CheckInputs(q, k, v, groupedKeys: true);
+        var groups = q.shape[1] / k.shape[1];
+        if (groups == 1) return MechanismKernels.For(spec.Kind).Forward(spec, q, k, v);
+        using var kr = HeadLayout.RepeatGroups(k, groups);
+        using var vr = HeadLayout.RepeatGroups(v, groups);
+        return MechanismKernels.For(spec.Kind).Forward(spec, q, kr, vr);
     }
 }

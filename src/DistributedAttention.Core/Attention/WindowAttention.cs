@@ -79,7 +79,7 @@ public static class WindowAttention
         var right = (long?)spec.EffectiveRight ?? n;
         if (spec.Dilation == 1 && BlockBandAttention.Applies(left, right))
         {
-            return BlockBandAttention.Forward(qs, queryStart, heldKeys, heldValues, keyStart, left, right, globals);
+            return BlockBandAttention.Forward(qs, queryStart, heldKeys, heldValues, keyStart, left, right, globals, spec.LogitSoftCap);
         }
         using var k = heldKeys.Whole();
         using var v = heldValues.Whole();
@@ -91,11 +91,11 @@ public static class WindowAttention
     {
         var nq = qs.shape[1];
         var nk = k.shape[1];
-        var kernel = new IntervalAttention { QueryBlock = 64, KeyChunk = 4096 };
+        var kernel = new IntervalAttention { QueryBlock = 64, KeyChunk = 4096, SoftCap = spec.LogitSoftCap };
         // Narrow bands go many query blocks per op; wide ones a block at a time in key chunks.
         AttentionResult Plain(Tensor queries, long qStart, Tensor keys, Tensor values, long kStart) =>
             BlockBandAttention.Applies(left, right)
-                ? BlockBandAttention.Forward(queries, qStart, keys, values, kStart, left, right, globals)
+                ? BlockBandAttention.Forward(queries, qStart, keys, values, kStart, left, right, globals, spec.LogitSoftCap)
                 : kernel.Forward(queries, keys, values, HeadLayout.Range(qStart, queries.shape[1]), kStart, i => (i - left, i + right));
         try
         {

@@ -17,8 +17,12 @@ public static class ShardAttention
     /// <summary>Computes this shard's rows of the attention output.</summary>
     /// <param name="spec">Mechanism and parameters (positions are absolute in the whole sequence).</param>
     /// <param name="q">(batch, heads, rows, d) this shard's queries.</param>
-    /// <param name="k">(batch, heads, rows, d) this shard's keys.</param>
-    /// <param name="v">(batch, heads, rows, dv) this shard's values.</param>
+    /// <param name="k">
+    /// (batch, kv heads, rows, d) this shard's keys; kv heads divides heads (grouped-query attention).
+    /// Full and window attention send them at kv heads (heads / kv heads times fewer bytes) and repeat
+    /// them for the query heads only where they are scored; the other mechanisms repeat them first.
+    /// </param>
+    /// <param name="v">(batch, kv heads, rows, dv) this shard's values.</param>
     /// <param name="ring">This shard's ring transport; its layout gives the rows.</param>
     /// <param name="executor">Where tensor work runs (e.g. the device's compute thread).</param>
     /// <param name="scope">Distinguishes this call's messages from other calls' (e.g. "L3").</param>
@@ -31,13 +35,21 @@ public static class ShardAttention
         ArgumentNullException.ThrowIfNull(ring);
         ArgumentNullException.ThrowIfNull(executor);
         spec.Validate();
-        HeadLayout.CheckInputs(q, k, v);
+        HeadLayout.CheckInputs(q, k, v, groupedKeys: true);
         var rows = ring.Layout.Size(ring.Shard);
         if (q.shape[2] != rows || k.shape[2] != rows)
             throw new ArgumentException($"shard {ring.Shard} holds {rows} rows, but q has {q.shape[2]} and k {k.shape[2]}.");
 
         using var bag = new TensorBag();
-        var context = new ShardContext(spec, ring, executor, scope, bag, cancellationToken);
+        var groups = q.shape[1] / k.shape[1];
+        var groupsOnWire = groups > 1 && KeepsGroupsOnWire(spec);
+        if (groups > 1 && !groupsOnWire)
+        {
+            (k, v) = await executor.RunAsync(() => (HeadLayout.RepeatGroups(k, groups), HeadLayout.RepeatGroups(v, groups)), cancellationToken).ConfigureAwait(false);
+            bag.Add(k);
+            bag.Add(v);
+        }
+        var context = new ShardContext(spec, ring, executor, scope, bag, cancellationToken) { KvGroups = groupsOnWire ? groups : 1 };
         var (batch, heads) = (q.shape[0], q.shape[1]);
         var kernel = MechanismKernels.For(spec.Kind);
         AttentionResult flat;
@@ -68,9 +80,18 @@ public static class ShardAttention
             }, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Whether the mechanism's shard code takes keys and values at kv heads (full, and window without global tokens).</summary>
+    internal static bool KeepsGroupsOnWire(AttentionSpec spec) =>
+        spec.Kind == AttentionKind.Full || (spec.Kind == AttentionKind.Window && spec.GlobalPositions.Count == 0);
 }
 
 /// <summary>What every mechanism's shard code needs.</summary>
+/// <remarks>
+/// <see cref="KvGroups"/> &gt; 1: keys and values are held and sent at kv heads, flattened to
+/// (batch · kv heads, rows, d); a kernel repeats them for the query heads (<see cref="ExpandKv"/>)
+/// only inside the work item that scores them.
+/// </remarks>
 internal sealed record ShardContext(AttentionSpec Spec, IRingTransport Ring, IComputeExecutor Executor, string Scope, TensorBag Bag, CancellationToken Cancellation)
 {
     public ShardLayout Layout => Ring.Layout;
@@ -84,6 +105,12 @@ internal sealed record ShardContext(AttentionSpec Spec, IRingTransport Ring, ICo
     public long Length => Layout.Length;
 
     public string Tag(string collective, string detail) => $"{collective}/{Scope}/{detail}";
+
+    /// <summary>Query heads per key/value head held here (1 without grouped-query attention).</summary>
+    public long KvGroups { get; init; } = 1;
+
+    /// <summary>Flattened keys or values at kv heads, repeated for every query head (an alias when <see cref="KvGroups"/> is 1); call inside a work item.</summary>
+    public Tensor ExpandKv(Tensor kv) => HeadLayout.RepeatFlatGroups(kv, KvGroups);
 
     public Task<T> Run<T>(Func<T> work) => Executor.RunAsync(() =>
     {

@@ -22,7 +22,7 @@ internal static class ShardCausalRing
         var (p, s, layout) = (c.Layout.Count, c.Shard, c.Layout);
         var own = HeadLayout.Range(c.Start, c.End - c.Start);
         // The diagonal block: the shard's own keys, causally masked.
-        var result = await c.Run(() => ShardFull.Block(qs, own, kf, vf, c.Start, i => i)).ConfigureAwait(false);
+        var result = await c.Run(() => ShardFull.Block(qs, own, c.ExpandKv(kf), c.ExpandKv(vf), c.Start, i => i, c.Spec.LogitSoftCap)).ConfigureAwait(false);
         var steps = p / 2;
         if (steps == 0) return result;
         using var span = CollectiveSpan.Start(c.Ring, c.Tag("rotate", "causal"));
@@ -42,14 +42,14 @@ internal static class ShardCausalRing
                 if (owner < s)
                 {
                     // Our queries, the owner's (earlier) keys: all visible.
-                    var part = await c.Run(() => ShardFull.Block(qs, own, k, v, layout.Start(owner), i => i)).ConfigureAwait(false);
+                    var part = await c.Run(() => ShardFull.Block(qs, own, c.ExpandKv(k), c.ExpandKv(v), layout.Start(owner), i => i, c.Spec.LogitSoftCap)).ConfigureAwait(false);
                     result = await c.MergeAsync(result, part).ConfigureAwait(false);
                 }
                 else
                 {
                     // The owner's (later) queries, our keys: computed here, carried home in its accumulator.
                     var ownerRows = HeadLayout.Range(layout.Start(owner), layout.Size(owner));
-                    var part = await c.Run(() => ShardFull.Block(q, ownerRows, kf, vf, c.Start, i => i)).ConfigureAwait(false);
+                    var part = await c.Run(() => ShardFull.Block(q, ownerRows, c.ExpandKv(kf), c.ExpandKv(vf), c.Start, i => i, c.Spec.LogitSoftCap)).ConfigureAwait(false);
                     var merged = await c.MergeAsync(new AttentionResult(block[3], block[4]), part).ConfigureAwait(false);
                     (block[3], block[4]) = (merged.Output, merged.Lse!);
                 }

@@ -15,13 +15,13 @@ internal static class ShardFull
         if (c.Spec.Causal) return ShardCausalRing.ForwardAsync(c, qs, kf, vf);
         var n = c.Length;
         var positions = HeadLayout.Range(c.Start, c.End - c.Start);
-        return ShardRotation.AccumulateAsync(c, kf, vf, "full", (k, v, keyStart) => Block(qs, positions, k, v, keyStart, _ => n - 1), skip: null);
+        return ShardRotation.AccumulateAsync(c, kf, vf, "full", (k, v, keyStart) => Block(qs, positions, c.ExpandKv(k), c.ExpandKv(v), keyStart, _ => n - 1, c.Spec.LogitSoftCap), skip: null);
     }
 
     /// <summary>Partial of queries at <paramref name="positions"/> over one block of keys, keys visible up to hi(i).</summary>
-    public static AttentionResult Block(Tensor q, long[] positions, Tensor k, Tensor v, long keyStart, Func<long, long> hi)
+    public static AttentionResult Block(Tensor q, long[] positions, Tensor k, Tensor v, long keyStart, Func<long, long> hi, double? softCap)
     {
-        var kernel = new IntervalAttention { QueryBlock = 256, KeyChunk = 1024 };
+        var kernel = new IntervalAttention { QueryBlock = 256, KeyChunk = 1024, SoftCap = softCap };
         try
         {
             return kernel.Forward(q, k, v, positions, keyStart, i => (0, hi(i)));

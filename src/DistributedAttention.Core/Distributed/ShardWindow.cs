@@ -33,8 +33,9 @@ internal static class ShardWindow
         using (vl)
         using (vr)
         {
-            // The kernel reads the halos and the shard's own rows in place (no shard-sized copy).
-            result = await c.Run(() => WindowAttention.Band(spec, qs, start, new HeldRows(kl, kf, kr), new HeldRows(vl, vf, vr), start - kl.shape[1], n, fused)).ConfigureAwait(false);
+            // The kernel reads the halos and the shard's own rows in place (no shard-sized copy, unless kv heads are repeated).
+            result = await c.Run(() => WindowAttention.Band(spec, qs, start,
+                new HeldRows(c.ExpandKv(kl), c.ExpandKv(kf), c.ExpandKv(kr)), new HeldRows(c.ExpandKv(vl), c.ExpandKv(vf), c.ExpandKv(vr)), start - kl.shape[1], n, fused)).ConfigureAwait(false);
         }
         if (spec.Kind == AttentionKind.BigBird)
         {
