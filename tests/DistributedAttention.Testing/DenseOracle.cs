@@ -28,7 +28,7 @@ public static class DenseOracle
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         using var mask = OracleMasks.Mask(spec, q.shape[2], q.device);
-        return Attend(q, k, v, mask, Scale(spec, q));
+        return Attend(q, k, v, mask, Scale(spec, q), spec.LogitSoftCap);
     }
 
     /// <summary>
@@ -130,13 +130,16 @@ public static class DenseOracle
     /// <param name="v">(batch, heads, nk, dv) values.</param>
     /// <param name="mask">(nq, nk) boolean, true = visible.</param>
     /// <param name="scale">Score scale.</param>
-    public static AttentionResult Attend(Tensor q, Tensor k, Tensor v, Tensor mask, double scale)
+    /// <param name="softCap">Scores become c · tanh(s / c) before the mask; null: not capped.</param>
+    public static AttentionResult Attend(Tensor q, Tensor k, Tensor v, Tensor mask, double scale, double? softCap = null)
     {
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(k);
         ArgumentNullException.ThrowIfNull(mask);
         using var scope = NewDisposeScope();
-        var scores = q.matmul(k.transpose(-2, -1)).mul(scale).masked_fill(mask.logical_not(), KeptScalars.NegativeInfinity);
+        var scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+        if (softCap is { } c) scores = scores.div(c).tanh().mul(c);
+        scores = scores.masked_fill(mask.logical_not(), KeptScalars.NegativeInfinity);
         var lse = scores.logsumexp(-1, keepdim: true);
         // A row that sees nothing has lse = −inf; subtracting 0 instead keeps its weights exp(−inf) = 0.
         var weights = scores.sub(lse.masked_fill(lse.isinf(), KeptScalars.Zero)).exp();
