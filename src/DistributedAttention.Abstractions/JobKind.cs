@@ -9,4 +9,7 @@ public enum JobKind
 
     /// <summary>One attention call over q, k, v tensors: o and lse.</summary>
     Attention = 1,
+
+    /// <summary>A pretrained decoder from a model folder over token ids: hidden states and next-token scores.</summary>
+    Pretrained = 2,
 }

@@ -35,6 +35,7 @@ public static class JobMemory
             {
                 ModelWork model => ModelBytes(model.Model, rows, replicas),
                 AttentionWork attention => AttentionBytes(attention, rows, widest, replicas),
+                PretrainedWork pretrained => PretrainedBytes(pretrained.Model, rows, replicas),
                 _ => throw new ArgumentException($"unknown kind of work {work.GetType().Name}."),
             });
         }
@@ -55,6 +56,19 @@ public static class JobMemory
         double d = model.ModelDim, f = model.FeedForwardDim;
         var weights = 4.0 * model.Layers * ((4 * d * d) + (2 * d * f)) + (4.0 * model.VocabSize * d);
         return (rows * 4.0 * ((d * (24 + (8 * replicas))) + f + 1)) + weights + GlobalBytes(model.LayerAttention.Max(a => a.GlobalPositions.Count), model.Heads, model.HeadDim, model.HeadDim);
+    }
+
+    /// <summary>
+    /// As <see cref="ModelBytes"/> at the widest of the hidden size and the heads' width (Gemma's
+    /// heads are wider than its hidden size), kv heads repeated for the query heads where scored,
+    /// the float32 weights (one copy per silo, counted with each shard so the bound holds when
+    /// silos hold one shard each), and the output head's blocks of logits.
+    /// </summary>
+    private static double PretrainedBytes(PretrainedModel model, long rows, int replicas)
+    {
+        double d = Math.Max(model.HiddenSize, (double)model.Heads * model.HeadDim), f = model.IntermediateSize;
+        var head = 3.0 * 64 * model.VocabSize * 4;
+        return (rows * 4.0 * ((d * (24 + (8 * replicas))) + (2 * f) + 4)) + (4.0 * model.Parameters) + head;
     }
 
     /// <summary>

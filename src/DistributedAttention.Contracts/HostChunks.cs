@@ -23,16 +23,16 @@ public static class HostChunks
         }
     }
 
-    /// <summary>Token ids [<paramref name="start"/>, <paramref name="end"/>) as int32 chunks of shape (rows) of at most <paramref name="chunkBytes"/>.</summary>
-    public static IEnumerable<TensorChunk> SplitTokens(int[] tokenIds, long start, long end, int chunkBytes)
+    /// <summary>Token ids [<paramref name="start"/>, <paramref name="end"/>) as int32 chunks of shape (rows) of at most <paramref name="chunkBytes"/>, of the input named <paramref name="name"/>.</summary>
+    public static IEnumerable<TensorChunk> SplitTokens(int[] tokenIds, long start, long end, int chunkBytes, string name = "tokens")
     {
         ArgumentNullException.ThrowIfNull(tokenIds);
-        var step = RowsPerChunk(sizeof(int), chunkBytes, "tokens");
+        var step = RowsPerChunk(sizeof(int), chunkBytes, name);
         for (var row = start; row < end; row += step)
         {
             var rows = (int)Math.Min(step, end - row);
             var bytes = MemoryMarshal.AsBytes(tokenIds.AsSpan((int)row, rows)).ToArray();
-            yield return new TensorChunk("tokens", 0, row, [rows], ElementType.Int32, bytes);
+            yield return new TensorChunk(name, 0, row, [rows], ElementType.Int32, bytes);
         }
     }
 

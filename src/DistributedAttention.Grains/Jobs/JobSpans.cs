@@ -94,6 +94,7 @@ internal static class JobSpans
     {
         ModelWork m => string.Join(",", m.Model.LayerAttention.Select(a => a.Kind.ToString().ToLowerInvariant()).Distinct()),
         AttentionWork a => a.Spec.Kind.ToString().ToLowerInvariant(),
+        PretrainedWork p => string.Join(",", p.Model.SlidingWindows.Select(w => w is null ? "full" : "sliding").Distinct()),
         _ => "",
     };
 }

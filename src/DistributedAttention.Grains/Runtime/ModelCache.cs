@@ -1,6 +1,8 @@
 using DistributedAttention.Abstractions;
+using DistributedAttention.Checkpoints;
 using DistributedAttention.Contracts;
 using DistributedAttention.Model;
+using DistributedAttention.Model.Pretrained;
 using TorchSharp;
 
 namespace DistributedAttention.Grains.Runtime;
@@ -9,7 +11,9 @@ namespace DistributedAttention.Grains.Runtime;
 /// One <see cref="TransformerModel"/> per (options, weights, device) on a silo, shared by its shard
 /// grains through leases. Weights are seeded from the options, so every silo builds bit-identical
 /// ones and no weights travel; or every silo reads the same trained checkpoint
-/// (<see cref="ModelWeights"/>), checked against its digest and the options. Inference only reads the weights, so sharing across threads is safe.
+/// (<see cref="ModelWeights"/>), checked against its digest and the options. Pretrained decoders
+/// (<see cref="DecoderModel"/>) the same way, one per (model folder fingerprint, device): the
+/// folder is read once per process, whatever number of shards and embedded silos use it. Inference only reads the weights, so sharing across threads is safe.
 /// Bounded: models no shard leases are kept for reuse, at most <see cref="IdleCapacity"/> of them,
 /// the least recently used freed first; a leased model is never freed.
 /// </summary>
@@ -26,7 +30,7 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
     public const int IdleCapacity = 2;
 
     private readonly Lock gate = new();
-    private readonly Dictionary<(string Json, string Device, string Weights), Entry> models = [];
+    private readonly Dictionary<(string Model, string Device, string Weights), Entry> models = [];
     private long clock;
 
     /// <summary>Models held now, leased or idle.</summary>
@@ -43,16 +47,35 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
     /// <param name="device">Where it runs.</param>
     /// <param name="weights">Trained weights to read; null seeds them from the options.</param>
     /// <exception cref="InvalidDataException">The weights file is missing here, is another file than the job's, or holds another model.</exception>
-    public ModelLease Acquire(TransformerOptions options, string device, ModelWeights? weights = null)
+    public ModelLease<TransformerModel> Acquire(TransformerOptions options, string device, ModelWeights? weights = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var key = (options.ToJson(), device, weights?.Sha256 ?? "");
+        return Acquire((options.ToJson(), device, weights?.Sha256 ?? ""),
+            () => weights is null ? new TransformerModel(options, torch.device(device)) : TrainedWeights.Load(weights, options, device));
+    }
+
+    /// <summary>A lease on the pretrained decoder of <paramref name="model"/> on <paramref name="device"/>, read on first use.</summary>
+    /// <exception cref="InvalidDataException">The folder is missing here, cannot be read, or is not the job's (another fingerprint).</exception>
+    public ModelLease<DecoderModel> Acquire(PretrainedModel model, string device)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Acquire(("pretrained:" + model.Fingerprint, device, ""), () =>
+        {
+            var folder = ModelFolder.Open(model.Directory);
+            if (folder.Fingerprint != model.Fingerprint)
+                throw new InvalidDataException($"{model.Directory}: this silo's copy of the model folder is not the job's (fingerprint {folder.Fingerprint[..12]}…, the job's {model.Fingerprint[..12]}…).");
+            return DecoderModel.Load(folder, torch.device(device));
+        });
+    }
+
+    private ModelLease<T> Acquire<T>((string, string, string) key, Func<T> build) where T : class, IDisposable
+    {
         Entry entry;
         lock (gate)
         {
             if (!models.TryGetValue(key, out entry!))
             {
-                entry = new Entry(new Lazy<TransformerModel>(() => weights is null ? new TransformerModel(options, torch.device(device)) : TrainedWeights.Load(weights, options, device)));
+                entry = new Entry(new Lazy<IDisposable>(() => build()));
                 models[key] = entry;
             }
             entry.Leases++;
@@ -60,7 +83,7 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
         }
         try
         {
-            return new ModelLease(entry.Model.Value, () => Return(key, entry));
+            return new ModelLease<T>((T)entry.Model.Value, () => Return(key, entry));
         }
         catch
         {
@@ -106,9 +129,9 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
         foreach (var stale in evicted.Where(e => e.Model.IsValueCreated)) stale.Model.Value.Dispose();
     }
 
-    private sealed class Entry(Lazy<TransformerModel> model)
+    private sealed class Entry(Lazy<IDisposable> model)
     {
-        public Lazy<TransformerModel> Model { get; } = model;
+        public Lazy<IDisposable> Model { get; } = model;
 
         public int Leases { get; set; }
 
@@ -117,14 +140,15 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
 }
 
 /// <summary>A shard's use of a cached model; dispose it when the shard is done with the model.</summary>
-public sealed class ModelLease : IDisposable
+/// <typeparam name="T">The model's type.</typeparam>
+public sealed class ModelLease<T> : IDisposable
 {
     private Action? release;
 
-    internal ModelLease(TransformerModel model, Action release) => (Model, this.release) = (model, release);
+    internal ModelLease(T model, Action release) => (Model, this.release) = (model, release);
 
     /// <summary>The model.</summary>
-    public TransformerModel Model { get; }
+    public T Model { get; }
 
     /// <inheritdoc />
     public void Dispose() => Interlocked.Exchange(ref release, null)?.Invoke();

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace DistributedAttention.Grains.Shards.Programs;
 
 /// <summary>A shard of a model job: embeds its token ids, then runs the transformer one layer at a time; the last layer ends with the final norm. Holds (1, rows, d_model).</summary>
-internal sealed class ModelShardProgram(ModelLease lease, Device device) : IShardProgram
+internal sealed class ModelShardProgram(ModelLease<TransformerModel> lease, Device device) : IShardProgram
 {
     private readonly TransformerModel model = lease.Model;
 

@@ -12,6 +12,7 @@ internal static class ShardPrograms
     {
         ModelWork model => new ModelShardProgram(models.Acquire(model.Model, device, model.Weights), torch.device(device)),
         AttentionWork attention => new AttentionShardProgram(attention.Spec, torch.device(device)),
+        PretrainedWork pretrained => new PretrainedShardProgram(models.Acquire(pretrained.Model, device), torch.device(device)),
         _ => throw new ArgumentException($"unknown kind of work: {work?.GetType().Name ?? "none"}."),
     };
 }
