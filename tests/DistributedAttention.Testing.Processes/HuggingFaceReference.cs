@@ -43,7 +43,16 @@ public static class HuggingFaceReference
         }
     }
 
-    private static void Run(params string[] arguments)
+    /// <summary>
+    /// Writes a hand-built tokenizer.json of <paramref name="kind"/> (<c>byte-level</c> or <c>sentencepiece</c>)
+    /// with its tokenizer_config.json and generation_config.json into <paramref name="directory"/>;
+    /// returns the script's JSON: the BOS id and the ids the files define for a few texts.
+    /// </summary>
+    public static JsonDocument MakeTokenizer(string kind, string directory) => JsonDocument.Parse(RunScript("hf_tokenizers.py", kind, directory));
+
+    private static void Run(params string[] arguments) => RunScript("hf_reference.py", arguments);
+
+    private static string RunScript(string script, params string[] arguments)
     {
         var start = new ProcessStartInfo("python3")
         {
@@ -51,7 +60,7 @@ public static class HuggingFaceReference
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(Repo.Root, "tests", "reference", "hf_reference.py"));
+        start.ArgumentList.Add(Path.Combine(Repo.Root, "tests", "reference", script));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         Process process;
         try
@@ -71,8 +80,9 @@ public static class HuggingFaceReference
             {
                 var message = stderr.Result.Trim();
                 if (message.Contains("ModuleNotFoundError", StringComparison.Ordinal)) message += ": " + Install;
-                throw new InvalidOperationException($"hf_reference.py {string.Join(' ', arguments.Take(1))} failed with exit code {process.ExitCode}: {message} {stdout}");
+                throw new InvalidOperationException($"{script} {string.Join(' ', arguments.Take(1))} failed with exit code {process.ExitCode}: {message} {stdout}");
             }
+            return stdout;
         }
     }
 }
