@@ -25,4 +25,11 @@ public sealed class TensorBookWork : ILocalBookWork
         BookPlots.Similarity(Path.Combine(folder, BookJobFiles.SimilarityPlot), book.Name, sectionMeans, book.Model.ModelDim);
         return (sections, summary);
     }
+
+    /// <inheritdoc />
+    public void PlotSections(string folder, string book, IReadOnlyList<SectionRange> sections, float[] sectionMeans, int hiddenSize)
+    {
+        BookPlots.Perplexity(Path.Combine(folder, BookJobFiles.PerplexityPlot), book, sections);
+        BookPlots.Similarity(Path.Combine(folder, BookJobFiles.SimilarityPlot), book, sectionMeans, hiddenSize);
+    }
 }

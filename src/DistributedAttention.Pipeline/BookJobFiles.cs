@@ -21,6 +21,12 @@ public static class BookJobFiles
     /// <summary>With trained weights: cosine similarity of every pair of chapter vectors, a PNG heatmap.</summary>
     public const string SimilarityPlot = "chapter-similarity.png";
 
+    /// <summary>With a pretrained model: <c>input_ids</c> (n) int64, exactly the ids the model saw.</summary>
+    public const string TokenIds = "tokens.safetensors";
+
+    /// <summary>With a pretrained model: <c>logprob</c> and <c>entropy</c> (n − 1) fp32, log p(token i + 1 | tokens ≤ i) and the prediction's entropy in nats.</summary>
+    public const string TokenLogProbs = "token-logprobs.safetensors";
+
     /// <summary>Every output, in the order a reader wants them.</summary>
     public static IReadOnlyList<string> All { get; } = [Summary, Chapters, ChapterVectors, Hidden];
 }

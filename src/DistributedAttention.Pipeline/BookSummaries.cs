@@ -65,7 +65,7 @@ public static class BookSummaries
         return new SpeedSummary(matmul, layers);
     }
 
-    private static long PeakMemoryOfThisProcess()
+    internal static long PeakMemoryOfThisProcess()
     {
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         return process.PeakWorkingSet64;

@@ -21,4 +21,12 @@ public interface ILocalBookWork
     /// <param name="sectionMeans">The mean hidden state of each section, row-major (sections, d_model).</param>
     /// <param name="folder">The job's output folder.</param>
     (IReadOnlyList<SectionRange> Sections, LanguageModelSummary Book) Score(PreparedBook book, string hiddenPath, float[] sectionMeans, string folder);
+
+    /// <summary>The perplexity-by-section and chapter-similarity plots of sections already scored (a pretrained model's, scored on the shards), written into <paramref name="folder"/>.</summary>
+    /// <param name="folder">The job's output folder.</param>
+    /// <param name="book">The book's name, for the titles.</param>
+    /// <param name="sections">The sections with their loss.</param>
+    /// <param name="sectionMeans">The mean hidden state of each section, row-major (sections, hidden).</param>
+    /// <param name="hiddenSize">The hidden size.</param>
+    void PlotSections(string folder, string book, IReadOnlyList<SectionRange> sections, float[] sectionMeans, int hiddenSize);
 }

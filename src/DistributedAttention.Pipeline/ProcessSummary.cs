@@ -53,7 +53,26 @@ public sealed record ProcessSummary(
     string TraceId = "",
     SpeedSummary? Speed = null,
     MemorySummary? Memory = null,
-    LanguageModelSummary? LanguageModel = null);
+    LanguageModelSummary? LanguageModel = null)
+{
+    /// <summary>With a pretrained model (<c>--model</c>): what it is and how it ran; absent otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public PretrainedSummary? Pretrained { get; init; }
+}
+
+/// <summary>A pretrained model's part of summary.json.</summary>
+/// <param name="Folder">The model folder.</param>
+/// <param name="Family">config.json's model_type.</param>
+/// <param name="Parameters">Parameter count.</param>
+/// <param name="ComputeType">The type the shards computed in.</param>
+/// <param name="Heads">Query heads.</param>
+/// <param name="KvHeads">Key/value heads: halo and ring K/V bytes are heads / kv heads times fewer than with repeated heads.</param>
+/// <param name="MaxPositions">The positions the model was trained for.</param>
+/// <param name="Fingerprint">The folder's fingerprint, which every silo checked.</param>
+/// <param name="ExactTokenOffsets">Whether each token's char offset (hence the sections' token ranges) is exact.</param>
+/// <param name="Warnings">What the user should know (a book longer than the model was trained for…).</param>
+public sealed record PretrainedSummary(string Folder, string Family, long Parameters, string ComputeType, int Heads, int KvHeads, long MaxPositions, string Fingerprint,
+    bool ExactTokenOffsets, IReadOnlyList<string> Warnings);
 
 /// <summary>With trained weights (<c>--weights</c>), how well the model predicts the book, in summary.json; per section in chapters.json.</summary>
 /// <param name="Weights">The checkpoint's file name.</param>

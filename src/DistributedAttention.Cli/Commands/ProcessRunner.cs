@@ -17,7 +17,7 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
     /// <summary>Runs the job; returns the exit code.</summary>
     public async Task<int> RunAsync(ClusterChoice choice, Func<int, JobOptions> jobOptions, string? jobId, CancellationToken cancellationToken)
     {
-        CreateOutputFolder();
+        CreateOutputFolder(output);
         var book = BookJob.Prepare(bookPath, Path.GetFileName(bookPath), settings);
         context.Console.MarkupLine($"[bold]{Markup.Escape(book.Name)}[/]: {book.Tokens.Length:N0} tokens, {book.Sections.Count} sections ({book.Book.Decoding.EncodingName}).");
 
@@ -32,7 +32,7 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
         var result = await view.ShowWhileAsync(title, progress => BookJob.RunAsync(client, book, options, cluster, output, jobId, progress, cancellationToken, verifier, TensorBookWork.Instance)).ConfigureAwait(false);
 
         var summary = result.Summary;
-        Report(summary);
+        Report(context, summary, output);
         if (summary.Verification is { WithinTolerance: false } check)
         {
             context.Console.MarkupLine($"[red]error:[/] the cluster's hidden states differ from the single-device run (max |Δ| {check.MaxAbsDiff:E2}).");
@@ -49,7 +49,7 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
     }
 
     /// <summary>Creates the output folder and checks a file can be written there, before the job runs rather than after.</summary>
-    private void CreateOutputFolder()
+    internal static void CreateOutputFolder(string output)
     {
         try
         {
@@ -71,7 +71,7 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
         }
     }
 
-    private void Report(ProcessSummary summary)
+    internal static void Report(CliContext context, ProcessSummary summary, string output)
     {
         var table = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumns("", "");
         table.AddRow("tokens", $"{summary.Tokens:N0}");
@@ -84,6 +84,10 @@ internal sealed class ProcessRunner(CliContext context, string bookPath, string 
         if (summary.Verification is { } check)
         {
             table.AddRow("single device", $"{(check.WithinTolerance ? "[green]equal[/]" : "[red]DIFFERENT[/]")} (max |Δ| {check.MaxAbsDiff:E2}; {check.SingleDeviceSeconds:F1} s on one device)");
+        }
+        if (summary.Pretrained is { } model)
+        {
+            table.AddRow("model", $"{Markup.Escape(model.Family)}, {model.Parameters / 1e6:N1}M parameters, {model.Heads} heads / {model.KvHeads} kv heads, {model.ComputeType}: {Markup.Escape(string.Join(", ", summary.MechanismPerLayer.Distinct()))}");
         }
         if (summary.LanguageModel is { } lm)
         {
