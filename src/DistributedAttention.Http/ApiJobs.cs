@@ -50,6 +50,14 @@ public sealed class ApiJobs(IClusterAccess cluster, IOptions<ApiOptions> options
             (await BookJob.RunAsync(cluster.Jobs, book, split, info with { Silos = await cluster.ActiveSilosAsync(token).ConfigureAwait(false) }, folder, id, progress, token, local: local).ConfigureAwait(false)).Job);
     }
 
+    /// <summary>Starts a prepared pretrained book job in the background.</summary>
+    public ApiJob StartPretrainedBook(string id, string folder, PreparedPretrainedBook book, JobOptions split)
+    {
+        var info = new ClusterInfo(0, cluster.Description);
+        return Start(id, "book", folder, BookJobFiles.AllPretrained, async (progress, token) =>
+            (await PretrainedBookJob.RunAsync(cluster.Jobs, book, split, info with { Silos = await cluster.ActiveSilosAsync(token).ConfigureAwait(false) }, folder, id, progress, token, local: local).ConfigureAwait(false)).Job);
+    }
+
     /// <summary>Starts an attention job on the uploaded <paramref name="input"/> in the background.</summary>
     public ApiJob StartAttention(string id, string folder, string input, AttentionSpec spec, JobOptions split) =>
         Start(id, "attention", folder, [AttentionJob.OutputFile], async (progress, token) =>

@@ -24,6 +24,13 @@ public sealed class ApiOptions
     /// <summary>How long an ended job (its record, upload and outputs) is kept before it is deleted; its status stays readable from the cluster.</summary>
     public TimeSpan JobRetention { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// The folder of Hugging Face model folders a book job may name (<c>model=NAME</c> is the folder
+    /// NAME in it; a caller never sends a path). Every silo must see it at the same path (a shared
+    /// read-only volume). Unset: no pretrained models are served.
+    /// </summary>
+    public string? ModelsDirectory { get; set; }
+
     /// <summary>How often a job's progress is polled and sent to event streams.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 }

@@ -16,6 +16,8 @@ public sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
             failures.Add($"JobRetention must be between 00:01:00 and 365.00:00:00 (got {options.JobRetention}).");
         if (options.MaxUploadBytes < 1) failures.Add($"MaxUploadBytes must be >= 1 (got {options.MaxUploadBytes}).");
         if (options.MaxTokens < 1) failures.Add($"MaxTokens must be >= 1 (got {options.MaxTokens}).");
+        if (options.ModelsDirectory is { } models && (!Path.IsPathFullyQualified(models) || !Directory.Exists(models)))
+            failures.Add($"ModelsDirectory '{models}' must be an absolute path to an existing folder (the silos read the models at the same path).");
         if (options.ApiKey is { Length: > 0 and < 16 }) failures.Add("ApiKey must be at least 16 characters (it guards the job routes).");
         if (options.DashboardToken is { Length: > 0 and < 16 }) failures.Add("DashboardToken must be at least 16 characters (it guards the cluster's dashboard).");
         if (options.ProgressInterval <= TimeSpan.Zero || options.ProgressInterval > TimeSpan.FromMinutes(1))

@@ -27,12 +27,15 @@ public static class JobEndpoints
         var jobs = app.MapGroup("/v1/jobs").WithTags("Jobs").AddEndpointFilter(ApiKeys.RequireAsync);
         jobs.MapPost("/book", SubmitBookAsync)
             .WithSummary("Run a book through the transformer on the cluster")
-            .WithDescription("Body: the book as text/plain (or application/octet-stream), or multipart/form-data with the book as a file and an optional 'options' field (a JSON object). Options as query parameters, named like distattn process's flags: layers, model-dim, heads, ffn-dim, model-seed, global-every, max-tokens, encoding, mechanism, window, dilation, shards, wire, replicas, job-id…")
+            .WithDescription("Body: the book as text/plain (or application/octet-stream), or multipart/form-data with the book as a file and an optional 'options' field (a JSON object). Options as query parameters, named like distattn process's flags: layers, model-dim, heads, ffn-dim, model-seed, global-every, max-tokens, encoding, mechanism, window, dilation, shards, wire, replicas, job-id…; or model=NAME, a model folder of the server's models directory (GET /v1/models), which decides the shape and attention.")
             .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
         jobs.MapPost("/attention", SubmitAttentionAsync)
             .WithSummary("Run one attention call on q, k, v on the cluster")
             .WithDescription("Body: a safetensors file holding F32 tensors q, k, v of shape (batch, heads, n, d) (application/octet-stream), or multipart/form-data with it as a file. Options as query parameters, named like distattn attention's flags: mechanism, window, causal, global-positions, shards…")
             .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
+        app.MapGet("/v1/models", (IOptions<ApiOptions> options) => TypedResults.Ok(PretrainedModels.List(options.Value.ModelsDirectory)))
+            .WithTags("Models").AddEndpointFilter(ApiKeys.RequireAsync)
+            .WithSummary("The model folders a book job can name (model=NAME), with their family and size");
         jobs.MapGet("/", (ApiJobs registry) => TypedResults.Ok(registry.All.Select(JobView.Of).ToArray()))
             .WithSummary("Jobs this server submitted, newest first");
         jobs.MapGet("/{id}", GetAsync).WithSummary("A job's status, progress per shard and layer, recoveries, bytes and trace id")
@@ -49,6 +52,7 @@ public static class JobEndpoints
     private static Task<IResult> SubmitBookAsync(HttpContext context, ApiJobs registry, IOptions<ApiOptions> options) =>
         SubmitAsync(context, registry, options.Value, "book.txt", ["text/plain", "application/octet-stream"], async (id, folder, input, bag) =>
         {
+            if (bag.Text("model") is { } model) return await SubmitPretrainedBookAsync(context, registry, options.Value, id, folder, input, bag, model);
             var settings = JobRequests.Book(bag);
             var split = JobRequests.Split(bag);
             bag.RejectUnknown();
@@ -59,6 +63,24 @@ public static class JobEndpoints
             if (plan.Shards > book.Tokens.Length) throw new ArgumentException($"shards {plan.Shards} is more than the book's {book.Tokens.Length} tokens; every shard needs at least one.");
             return registry.StartBook(id, folder, book, plan);
         });
+
+    /// <summary>A book through model folder <paramref name="name"/> of the models directory.</summary>
+    private static async Task<ApiJob> SubmitPretrainedBookAsync(HttpContext context, ApiJobs registry, ApiOptions options, string id, string folder, string input, OptionBag bag, string name)
+    {
+        var decided = bag.Given(JobRequests.ModelDecides);
+        if (decided.Count > 0) throw new ArgumentException($"model={name} runs the checkpoint as its config.json defines it; drop {string.Join(", ", decided)}.");
+        var directory = PretrainedModels.Resolve(options.ModelsDirectory, name);
+        var maxTokens = bag.Int("max-tokens");
+        var encoding = bag.Text("encoding");
+        var split = JobRequests.Split(bag);
+        bag.RejectUnknown();
+        var book = PretrainedBookJob.Prepare(input, $"{id}.txt", directory, maxTokens, encoding);
+        if (book.Tokens.Length > options.MaxTokens)
+            throw new ArgumentException($"the book has {book.Tokens.Length} tokens, more than this server's limit of {options.MaxTokens} (DistributedAttention:Api:MaxTokens); send max-tokens={options.MaxTokens} to process its beginning.");
+        var plan = split.Build(await RequireSilosAsync(registry, context.RequestAborted), prefix: "");
+        if (plan.Shards > book.Tokens.Length) throw new ArgumentException($"shards {plan.Shards} is more than the book's {book.Tokens.Length} tokens; every shard needs at least one.");
+        return registry.StartPretrainedBook(id, folder, book, plan);
+    }
 
     private static Task<IResult> SubmitAttentionAsync(HttpContext context, ApiJobs registry, IOptions<ApiOptions> options) =>
         SubmitAsync(context, registry, options.Value, "input.safetensors", ["application/octet-stream", "application/x-safetensors"], async (id, folder, input, bag) =>

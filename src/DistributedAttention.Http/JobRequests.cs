@@ -27,6 +27,10 @@ public static class JobRequests
         return settings;
     }
 
+    /// <summary>The options a pretrained model decides itself (refused beside model=NAME).</summary>
+    public static IReadOnlyList<string> ModelDecides { get; } =
+        ["layers", "model-dim", "heads", "ffn-dim", "model-seed", "global-every", "mechanism", "window", .. MechanismRegistry.Parameters.Select(p => p.Name)];
+
     /// <summary>The mechanism of an attention job.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public static AttentionSpec Attention(OptionBag options)

@@ -96,6 +96,9 @@ public sealed class OptionBag
         };
     }
 
+    /// <summary>Which of <paramref name="names"/> were given, in that order.</summary>
+    public IReadOnlyList<string> Given(IEnumerable<string> names) => [.. names.Where(values.ContainsKey)];
+
     /// <summary>Throws when an option was given that nothing read.</summary>
     /// <exception cref="ArgumentException">Names the unknown options.</exception>
     public void RejectUnknown()

@@ -29,4 +29,7 @@ public static class BookJobFiles
 
     /// <summary>Every output, in the order a reader wants them.</summary>
     public static IReadOnlyList<string> All { get; } = [Summary, Chapters, ChapterVectors, Hidden];
+
+    /// <summary>Every output of a pretrained model's job, in the order a reader wants them (the plots where the host draws them).</summary>
+    public static IReadOnlyList<string> AllPretrained { get; } = [Summary, Chapters, TokenLogProbs, TokenIds, ChapterVectors, Hidden, PerplexityPlot, SimilarityPlot];
 }

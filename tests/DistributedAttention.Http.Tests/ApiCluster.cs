@@ -33,9 +33,18 @@ public sealed class ApiCluster : IAsyncLifetime
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"distattn-api-tests-{Guid.NewGuid():N}");
 
+    /// <summary>The models directory: <see cref="TinyModel"/>, a tiny Gemma 2 checkpoint with a SentencePiece-style tokenizer.</summary>
+    public string ModelsDirectory { get; } = Path.Combine(Path.GetTempPath(), $"distattn-api-models-{Guid.NewGuid():N}");
+
+    /// <summary>The model the book tests name.</summary>
+    public const string TinyModel = "tiny-gemma2";
+
     public async Task InitializeAsync()
     {
         TorchRuntime.EnsureLoaded();
+        var tiny = Path.Combine(ModelsDirectory, TinyModel);
+        Testing.Processes.HuggingFaceReference.Make(tiny, new { family = "gemma2", hidden = 32, layers = 2, heads = 2, kv_heads = 1, head_dim = 16, ffn = 48, vocab = 352, sliding_window = 17, seed = 41 });
+        Testing.Processes.HuggingFaceReference.MakeTokenizer("sentencepiece", tiny).Dispose();
         await cluster.StartAsync(3, ["cpu", "cpu", "cpu"]);
         app = await ApiServer.StartAsync(new GrainClusterAccess(cluster.Client, "3 test silos"), "http://127.0.0.1:0", "distattn-api-tests", o =>
         {
@@ -43,6 +52,7 @@ public sealed class ApiCluster : IAsyncLifetime
             o.MaxUploadBytes = UploadLimit;
             o.ProgressInterval = TimeSpan.FromMilliseconds(50);
             o.DashboardToken = DashboardToken;
+            o.ModelsDirectory = ModelsDirectory;
         }, t => t.AddInMemoryExporter(Spans), host: builder => builder.AddDistributedAttentionClient(o =>
         {
             // The web host is a client of the cluster too, so it can show the Orleans dashboard.
@@ -59,6 +69,7 @@ public sealed class ApiCluster : IAsyncLifetime
         if (app is not null) await app.DisposeAsync();
         await cluster.DisposeAsync();
         if (Directory.Exists(DataDirectory)) Directory.Delete(DataDirectory, recursive: true);
+        if (Directory.Exists(ModelsDirectory)) Directory.Delete(ModelsDirectory, recursive: true);
     }
 
     /// <summary>Polls the job until it has ended (bounded).</summary>
