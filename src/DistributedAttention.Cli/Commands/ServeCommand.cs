@@ -22,11 +22,12 @@ internal static class ServeCommand
         var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id of --cluster or --redis.", DefaultValueFactory = _ => ClusterChoice.DefaultClusterId };
         var serviceId = new Option<string>("--service-id") { Description = "Orleans service id of --cluster or --redis.", DefaultValueFactory = _ => ClusterChoice.DefaultServiceId };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder for each job's upload and outputs (default: under the temporary folder).", HelpName = "DIR" };
+        var modelsDir = new Option<string?>("--models-dir") { Description = "Folder of Hugging Face model folders a book job may name (model=NAME); every silo must see it at the same path.", HelpName = "DIR" };
         var maxUpload = new Option<int?>("--max-upload-mb") { Description = "Largest accepted upload in MiB (default 512).", HelpName = "MB" };
         var waitForCluster = new Option<int>("--wait-for-cluster") { Description = "Keep trying to reach --cluster or --redis this many seconds before giving up (0 tries once).", DefaultValueFactory = _ => 120, HelpName = "SECONDS" };
         var command = new Command("serve", "Run the HTTP API (submit jobs, watch them, download outputs) on an embedded cluster, until Ctrl+C or SIGTERM.")
         {
-            port, host, silos, cluster, redis, clusterId, serviceId, dataDir, maxUpload, waitForCluster,
+            port, host, silos, cluster, redis, clusterId, serviceId, dataDir, modelsDir, maxUpload, waitForCluster,
         };
         command.Add(Dashboard.DashboardForRun.CreateOption());
         command.SetAction(async (result, cancellationToken) =>
@@ -35,6 +36,7 @@ internal static class ServeCommand
             if (portValue is < 0 or > 65535) throw new UsageException($"--port must be in 0-65535 (got {portValue}).");
             var silosValue = result.GetValue(silos);
             if (silosValue is < 1 or > 64) throw new UsageException($"--silos must be between 1 and 64 (got {silosValue}).");
+            if (result.GetValue(modelsDir) is { } models && !Directory.Exists(models)) throw new UsageException($"--models-dir '{models}' does not exist.");
             if (result.GetValue(maxUpload) is < 1) throw new UsageException($"--max-upload-mb must be >= 1 (got {result.GetValue(maxUpload)}).");
             var patience = result.GetValue(waitForCluster);
             if (patience is < 0 or > 86_400) throw new UsageException($"--wait-for-cluster must be in 0-86400 seconds (got {patience}).");
@@ -47,6 +49,7 @@ internal static class ServeCommand
             var app = await ApiServer.StartAsync(new GrainClusterAccess(connection.Grains, connection.Description), url, "distattn-serve", o =>
             {
                 if (result.GetValue(dataDir) is { } folder) o.DataDirectory = folder;
+                if (result.GetValue(modelsDir) is { } models) o.ModelsDirectory = Path.GetFullPath(models);
                 if (result.GetValue(maxUpload) is { } mb) o.MaxUploadBytes = (long)mb << 20;
             }, host: builder =>
             {

@@ -23,6 +23,11 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
     private static string Book => Path.Combine(RepositoryPaths.Root, "..", "shared", "books", "pride-and-prejudice.txt");
     private readonly string folder = Directory.CreateTempSubdirectory("distattn-compose-").FullName;
 
+    // The models volume: readable by the containers' user (a temporary subdirectory is the owner's alone).
+    private readonly string models = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"distattn-compose-models-{Guid.NewGuid():N}")).FullName;
+
+    private const string TinyModel = "tiny-gemma3";
+
     [Fact]
     public async Task The_compose_cluster_runs_books_equal_to_one_device_while_silos_scale_drain_and_die()
     {
@@ -43,6 +48,7 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
             ["DISTATTN_REDIS_IMAGE"] = redisImage,
             ["DISTATTN_API_PORT"] = $"{ports[0]}",
             ["DISTATTN_DASHBOARD_PORT"] = $"{ports[1]}",
+            ["DISTATTN_MODELS_DIR"] = models,
         });
         try
         {
@@ -98,6 +104,9 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
             Assert.Contains(names, n => n.StartsWith("layer", StringComparison.Ordinal));
             output.WriteLine($"trace {first.GetProperty("traceId").GetString()}: {names.Count} spans in the dashboard");
         }
+
+        // 2b. A checkpoint of the models volume, named, on every silo at the same path: equal to one device.
+        await RunPretrainedBookAsync(api);
 
         // 3. Scale out: the next job uses all five silos.
         await compose.UpAsync("--scale", "silo=5", "silo");
@@ -196,5 +205,26 @@ public sealed class ComposeClusterTests(ITestOutputHelper output) : IDisposable
         File.Delete(hidden);
     }
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    /// <summary>A tiny Gemma 3 checkpoint (five sliding layers to one global) named model=NAME; its hidden states equal it run here on one device.</summary>
+    private async Task RunPretrainedBookAsync(ClusterApi api)
+    {
+        var directory = Path.Combine(models, TinyModel);
+        HuggingFaceReference.Make(directory, new { family = "gemma3", hidden = 32, layers = 6, heads = 2, kv_heads = 1, head_dim = 16, ffn = 48, vocab = 352, sliding_window = 33, seed = 51 });
+        HuggingFaceReference.MakeTokenizer("byte-level", directory).Dispose();
+        var id = await api.SubmitBookAsync(Book, $"model={TinyModel}&max-tokens=3000");
+        var view = await api.WaitForCompletionAsync(id, JobTimeout);
+        Assert.Equal("completed", view.GetProperty("state").GetString());
+        var hidden = Path.Combine(folder, $"{id}.safetensors");
+        await api.DownloadAsync(id, BookJobFiles.Hidden, hidden);
+        var book = PretrainedBookJob.Prepare(Book, "pride-and-prejudice.txt", directory, maxTokens: 3000);
+        var check = PretrainedVerification.Run(book.Model, book.Tokens, hidden);
+        output.WriteLine($"pretrained job {id}: max |cluster - one device| = {check.MaxAbsDiff:E2}");
+        Assert.True(check.WithinTolerance, $"pretrained job {id} differs from one device: max abs diff {check.MaxAbsDiff:E3}");
+    }
+
+    public void Dispose()
+    {
+        Directory.Delete(folder, recursive: true);
+        Directory.Delete(models, recursive: true);
+    }
 }

@@ -14,6 +14,7 @@ internal static class ManifestKinds
         ["v1/Namespace"] = typeof(V1Namespace),
         ["v1/ConfigMap"] = typeof(V1ConfigMap),
         ["v1/Secret"] = typeof(V1Secret),
+        ["v1/PersistentVolumeClaim"] = typeof(V1PersistentVolumeClaim),
         ["v1/Service"] = typeof(V1Service),
         ["apps/v1/Deployment"] = typeof(V1Deployment),
         ["apps/v1/StatefulSet"] = typeof(V1StatefulSet),
