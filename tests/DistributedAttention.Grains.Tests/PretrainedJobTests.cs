@@ -63,6 +63,10 @@ public sealed class PretrainedJobTests(JobCluster fixture) : IClassFixture<JobCl
         Close(logProb, actualLogProb, $"{name} over {shards} shards: log-probs");
         Close(entropy, actualEntropy, $"{name} over {shards} shards: entropy");
         Assert.Equal(folder.Architecture.Layers.Count, result.Status.Layers);
+        // The silos of this process share one copy of the weights; each silo that ran a shard holds it (idle silos' caches keep it after earlier runs).
+        var (copies, handles) = Runtime.SharedDecoders.Of(folder.Fingerprint);
+        Assert.Equal(1, copies);
+        Assert.InRange(handles, Math.Min(shards, 3), 3);
         if (shards > 1) Assert.True(result.Status.BytesByCollective.Values.Sum() > 0, "no ring traffic was counted.");
     }
 

@@ -1,8 +1,6 @@
 using DistributedAttention.Abstractions;
-using DistributedAttention.Checkpoints;
 using DistributedAttention.Contracts;
 using DistributedAttention.Model;
-using DistributedAttention.Model.Pretrained;
 using TorchSharp;
 
 namespace DistributedAttention.Grains.Runtime;
@@ -12,8 +10,8 @@ namespace DistributedAttention.Grains.Runtime;
 /// grains through leases. Weights are seeded from the options, so every silo builds bit-identical
 /// ones and no weights travel; or every silo reads the same trained checkpoint
 /// (<see cref="ModelWeights"/>), checked against its digest and the options. Pretrained decoders
-/// (<see cref="DecoderModel"/>) the same way, one per (model folder fingerprint, device): the
-/// folder is read once per process, whatever number of shards and embedded silos use it. Inference only reads the weights, so sharing across threads is safe.
+/// the same way, one per (model folder fingerprint, device), each a hold on the process's one copy
+/// (<see cref="SharedDecoders"/>): the folder is read once per process, whatever number of shards and embedded silos use it. Inference only reads the weights, so sharing across threads is safe.
 /// Bounded: models no shard leases are kept for reuse, at most <see cref="IdleCapacity"/> of them,
 /// the least recently used freed first; a leased model is never freed.
 /// </summary>
@@ -54,18 +52,15 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
             () => weights is null ? new TransformerModel(options, torch.device(device)) : TrainedWeights.Load(weights, options, device));
     }
 
-    /// <summary>A lease on the pretrained decoder of <paramref name="model"/> on <paramref name="device"/>, read on first use.</summary>
+    /// <summary>
+    /// A lease on the pretrained decoder of <paramref name="model"/> on <paramref name="device"/>: this
+    /// silo's hold on the process's one copy (<see cref="SharedDecoders"/>), read on first use.
+    /// </summary>
     /// <exception cref="InvalidDataException">The folder is missing here, cannot be read, or is not the job's (another fingerprint).</exception>
-    public ModelLease<DecoderModel> Acquire(PretrainedModel model, string device)
+    public ModelLease<DecoderHandle> Acquire(PretrainedModel model, string device)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Acquire(("pretrained:" + model.Fingerprint, device, ""), () =>
-        {
-            var folder = ModelFolder.Open(model.Directory);
-            if (folder.Fingerprint != model.Fingerprint)
-                throw new InvalidDataException($"{model.Directory}: this silo's copy of the model folder is not the job's (fingerprint {folder.Fingerprint[..12]}…, the job's {model.Fingerprint[..12]}…).");
-            return DecoderModel.Load(folder, torch.device(device));
-        });
+        return Acquire(("pretrained:" + model.Fingerprint, device, ""), () => SharedDecoders.Acquire(model, device));
     }
 
     private ModelLease<T> Acquire<T>((string, string, string) key, Func<T> build) where T : class, IDisposable

@@ -103,6 +103,17 @@ public sealed class AdmissionControlTests(AdmissionCluster fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_checkpoint_larger_than_the_budget_is_refused_before_any_silo_reads_it()
+    {
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>(Guid.NewGuid().ToString("N"));
+        // 60 M parameters are 240 MB as float32; the folder does not exist, and is never opened.
+        var model = new PretrainedModel("/nowhere/model", new string('a', 64), "llama", 2, 512, 8, 8, 64, 2048, 32000, 60_000_000, [null, null]);
+        var e = await Assert.ThrowsAsync<AdmissionRefusedException>(() => job.SubmitAsync(new JobRequest(new PretrainedWork(model, 1_000), new JobOptions(2))));
+        Assert.Equal(AdmissionRefusal.TooLarge, e.Refusal);
+        Assert.Contains("more than its budget of 100 MiB", e.Message);
+    }
+
+    [Fact]
     public async Task An_admitted_job_whose_inputs_never_come_fails_after_the_upload_timeout_and_gives_its_memory_back()
     {
         var id = Guid.NewGuid().ToString("N");

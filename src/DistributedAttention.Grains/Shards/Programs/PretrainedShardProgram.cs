@@ -14,9 +14,9 @@ namespace DistributedAttention.Grains.Shards.Programs;
 /// (1, rows) as floats (exact below 2^24; the largest vocabularies are 262 144), so a restored copy
 /// carries everything the last layer needs.
 /// </summary>
-internal sealed class PretrainedShardProgram(ModelLease<DecoderModel> lease, Device device) : IShardProgram
+internal sealed class PretrainedShardProgram(ModelLease<DecoderHandle> lease, Device device) : IShardProgram
 {
-    private readonly DecoderModel model = lease.Model;
+    private readonly DecoderModel model = lease.Model.Model;
 
     /// <inheritdoc />
     public void Dispose() => lease.Dispose();
