@@ -99,6 +99,23 @@ public sealed record DecoderArchitecture
     /// <summary>Parameters, counted from the shapes (the head once when tied).</summary>
     public long ParameterCount => ExpectedTensors().Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b));
 
+    /// <summary>
+    /// Useful FLOPs of layer <paramref name="layer"/> over <paramref name="n"/> tokens: the projections
+    /// and feed-forward per token, and 4 · heads · head_dim per visible (query, key) pair.
+    /// </summary>
+    public double LayerFlops(int layer, long n)
+    {
+        double h = HiddenSize, q = (double)Heads * HeadDim, kv = (double)KvHeads * HeadDim, f = IntermediateSize;
+        var perToken = (2 * h * (q + (2 * kv))) + (2 * q * h) + (2 * 3 * h * f);
+        var pairs = Layers[layer].SlidingWindow is { } w
+            ? (Math.Min(w, n) * (Math.Min(w, n) + 1) / 2.0) + (Math.Max(0, n - w) * (double)w)
+            : n * (n + 1) / 2.0;
+        return (perToken * n) + (4 * q * pairs);
+    }
+
+    /// <summary>FLOPs of scoring <paramref name="n"/> rows through the output head (the logits' matmul).</summary>
+    public double HeadFlops(long n) => 2.0 * HiddenSize * VocabSize * n;
+
     /// <summary>Every tensor the checkpoint must hold, with its shape.</summary>
     public IReadOnlyList<(string Name, long[] Shape)> ExpectedTensors()
     {

@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 //        | model [rows] [reps] [globals] (one layer of the default book model, step by step)
 //        | globals [keys] [G] [reps] (the rows of G global queries over every key)
 //        | bandops [rows] [G] [threads] (the band kernel's time op by op)
+//        | pretrained SHAPE [tokens] (prefill at a real checkpoint's shape, smollm2-135m or gemma3-270m: one device, then 3 silos)
 // ("all" runs window and full; the cluster suite starts in-process silos and runs only when named.)
 // Prints markdown rows; docs/benchmarks.md records them with the command.
 try
@@ -40,6 +41,7 @@ if (suite is "globals") GlobalRowsSuite.Run(Arg(1, 1_216_169), Arg(2, 67), Arg(3
 if (suite is "pytorch") PyTorchSuite.Run(Arg(1, 16), Arg(2, 20), args.Length > 3 ? args[3] : "python3");
 if (suite is "weak") await WeakScalingSuite.RunAsync(Arg(1, 15), Arg(2, 2));
 if (suite is "cluster") await ClusterSuite.RunAsync(Arg(1, 18), Arg(2, 3));
+if (suite is "pretrained") await PretrainedSuite.RunAsync(args.Length > 1 ? args[1] : PretrainedSuite.Shapes[0], Arg(2, 8192));
 if (suite is "tracing") await TracingSuite.RunAsync(args[1], args.Length > 2 && args[2] != "all" ? Arg(2, 0) : null, Arg(3, 3));
 return 0;
 

@@ -43,24 +43,13 @@ internal static class PretrainedSummaries
         };
     }
 
-    /// <summary>Useful FLOPs of one layer over n tokens: the projections and feed-forward per token, and 4 · heads · head_dim per visible (query, key) pair.</summary>
-    public static double LayerFlops(DecoderArchitecture a, int layer, long n)
-    {
-        double h = a.HiddenSize, q = (double)a.Heads * a.HeadDim, kv = (double)a.KvHeads * a.HeadDim, f = a.IntermediateSize;
-        var perToken = (2 * h * (q + (2 * kv))) + (2 * q * h) + (2 * 3 * h * f);
-        var pairs = a.Layers[layer].SlidingWindow is { } w
-            ? (Math.Min(w, n) * (Math.Min(w, n) + 1) / 2.0) + (Math.Max(0, n - w) * (double)w)
-            : n * (n + 1) / 2.0;
-        return (perToken * n) + (4 * q * pairs);
-    }
-
     private static SpeedSummary Speed(DecoderArchitecture a, long tokens, JobStatus status, double? matmul)
     {
         var layers = new List<LayerSpeed>();
         for (var layer = 0; layer < a.Layers.Count; layer++)
         {
             var seconds = status.Phases.Where(p => p.Phase == $"layer {layer}").Sum(p => p.Seconds);
-            var gflop = LayerFlops(a, layer, tokens) / 1e9;
+            var gflop = a.LayerFlops(layer, tokens) / 1e9;
             var gflops = seconds > 0 ? gflop / seconds : 0;
             layers.Add(new LayerSpeed(layer, seconds, gflop, gflops, matmul > 0 ? gflops / matmul : null));
         }

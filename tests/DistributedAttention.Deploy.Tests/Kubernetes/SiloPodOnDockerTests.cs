@@ -53,6 +53,14 @@ public sealed class SiloPodOnDockerTests(ITestOutputHelper output) : IAsyncLifet
         foreach (var mount in container.VolumeMounts ?? [])
         {
             var volume = silo.Pod.Volumes.Single(v => v.Name == mount.Name);
+            if (volume.PersistentVolumeClaim is not null)
+            {
+                // A read-only claim (the models): an empty folder of this machine stands in for the volume.
+                Assert.True(mount.ReadOnlyProperty, $"{mount.Name} is a claim mounted writable");
+                var claim = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"distattn-claim-{suffix}-{mount.Name}")).FullName;
+                run.AddRange(["-v", $"{claim}:{mount.MountPath}:ro"]);
+                continue;
+            }
             Assert.NotNull(volume.EmptyDir);
             run.AddRange(["--tmpfs", $"{mount.MountPath}:uid={Deployment.AppUid},gid={Deployment.AppUid},mode=1770"]);
         }
@@ -169,5 +177,6 @@ public sealed class SiloPodOnDockerTests(ITestOutputHelper output) : IAsyncLifet
     {
         foreach (var id in containers) await Docker.CliAsync(TimeSpan.FromSeconds(60), "rm", "-f", "-v", id);
         if (network is not null) await Docker.CliAsync(TimeSpan.FromSeconds(60), "network", "rm", network);
+        foreach (var claim in Directory.EnumerateDirectories(Path.GetTempPath(), $"distattn-claim-{suffix}-*")) Directory.Delete(claim, recursive: true);
     }
 }
