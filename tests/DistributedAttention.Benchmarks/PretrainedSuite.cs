@@ -72,13 +72,19 @@ internal static class PretrainedSuite
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| 3 silos, 3 shards | {distributed:F1} | {tokens / distributed:N0} | {flops / distributed / 1e9:F1} | {flops / distributed / 1e9 / matmul:P0} | {(silos.Count == 0 ? 0 : silos.Values.Max()) / 1e9:F2} GB (the process, all silos) |"));
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cluster / one device: {distributed / single:F2}× the time; max |hidden − one device| {maxDiff:E2} (max |hidden| {scale:F1})."));
-        var kvRow = 2.0 * a.KvHeads * a.HeadDim * 4;
-        Console.WriteLine("| layer | attention | bytes exchanged | halo formula (2 boundaries × (W − 1) rows × K and V at kv heads) |");
-        Console.WriteLine("|---|---|---|---|");
-        for (var l = 0; l < a.Layers.Count && l < result.Status.BytesPerLayer.Length; l++)
+        // The minimum each layer must move, fp32: a sliding layer's causal halo is W − 1 rows of K and V (at the kv heads)
+        // across each of the P − 1 boundaries; the causal ring at P = 3 passes each shard's q, k, v and accumulator (o, lse)
+        // one hop and brings the accumulators home: n · (3 · heads · d + 2 · kv heads · d + 2 · heads) floats.
+        var (q, kv, h) = ((double)a.Heads * a.HeadDim, (double)a.KvHeads * a.HeadDim, (double)a.Heads);
+        Console.WriteLine();
+        Console.WriteLine("| layer | attention | bytes exchanged | formula | K/V bytes if kv heads were repeated |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (var (plan, bytes) in a.Layers.Zip(result.Status.BytesPerLayer).DistinctBy(p => p.First.Describe()))
         {
-            var formula = a.Layers[l].WindowLeft is { } left ? (2 * 2 * left * kvRow).ToString("N0", CultureInfo.InvariantCulture) : "(ring)";
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {l} | {a.Layers[l].Describe()} | {result.Status.BytesPerLayer[l]:N0} | {formula} |"));
+            var (formula, repeated) = plan.WindowLeft is { } left
+                ? (2.0 * left * 2 * kv * 4, 2.0 * left * 2 * q * 4)
+                : (tokens * 4 * ((3 * q) + (2 * kv) + (2 * h)), tokens * 4 * ((3 * q) + (2 * q) + (2 * h)));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {plan.Index} | {plan.Describe()} | {bytes:N0} | {formula:N0} | {repeated:N0} |"));
         }
     }
 
