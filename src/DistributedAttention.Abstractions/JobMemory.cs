@@ -68,7 +68,8 @@ public static class JobMemory
     {
         double d = Math.Max(model.HiddenSize, (double)model.Heads * model.HeadDim), f = model.IntermediateSize;
         var head = 3.0 * 64 * model.VocabSize * 4;
-        return (rows * 4.0 * ((d * (24 + (8 * replicas))) + (2 * f) + 4)) + (4.0 * model.Parameters) + head;
+        var weightBytes = model.ComputeType == PretrainedModel.BFloat16 ? 2.0 : 4.0;
+        return (rows * 4.0 * ((d * (24 + (8 * replicas))) + (2 * f) + 4)) + (weightBytes * model.Parameters) + head;
     }
 
     /// <summary>

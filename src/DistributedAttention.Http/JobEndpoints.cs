@@ -72,9 +72,10 @@ public static class JobEndpoints
         var directory = PretrainedModels.Resolve(options.ModelsDirectory, name);
         var maxTokens = bag.Int("max-tokens");
         var encoding = bag.Text("encoding");
+        var computeType = ValueParsers.ComputeType(bag.Text("dtype") ?? "fp32", "dtype");
         var split = JobRequests.Split(bag);
         bag.RejectUnknown();
-        var book = PretrainedBookJob.Prepare(input, $"{id}.txt", directory, maxTokens, encoding);
+        var book = PretrainedBookJob.Prepare(input, $"{id}.txt", directory, maxTokens, encoding) with { ComputeType = computeType };
         if (book.Tokens.Length > options.MaxTokens)
             throw new ArgumentException($"the book has {book.Tokens.Length} tokens, more than this server's limit of {options.MaxTokens} (DistributedAttention:Api:MaxTokens); send max-tokens={options.MaxTokens} to process its beginning.");
         var plan = split.Build(await RequireSilosAsync(registry, context.RequestAborted), prefix: "");

@@ -59,6 +59,14 @@ public static class ValueParsers
         _ => throw new ArgumentException($"{option} '{text}' is not one of fp32, fp16, bf16."),
     };
 
+    /// <summary><c>--dtype</c> of a pretrained model: fp32 or bf16, as <see cref="Abstractions.PretrainedModel.ComputeType"/> names it.</summary>
+    public static string ComputeType(string text, string option = "--dtype") => text.Trim().ToLowerInvariant() switch
+    {
+        "fp32" or "float32" or "f32" => Abstractions.PretrainedModel.Float32,
+        "bf16" or "bfloat16" => Abstractions.PretrainedModel.BFloat16,
+        _ => throw new ArgumentException($"{option} '{text}' is not one of fp32, bf16."),
+    };
+
     /// <summary>The command-line name of <paramref name="wire"/>.</summary>
     public static string WireName(WireDType wire) => wire switch
     {

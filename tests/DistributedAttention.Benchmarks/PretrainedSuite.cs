@@ -36,21 +36,12 @@ internal static class PretrainedSuite
         var flops = Enumerable.Range(0, a.Layers.Count).Sum(l => a.LayerFlops(l, tokens)) + a.HeadFlops(tokens - 1);
         var ids = Enumerable.Range(0, tokens).Select(i => (int)((i * 7919L + 13) % a.VocabSize)).ToArray();
 
-        // One device: every core, the whole prefill (layers, final norm, the head's scores).
-        float[] expected;
-        double single;
-        using (var decoder = DecoderModel.Load(model))
-        using (var input = tensor(ids.Select(i => (long)i).ToArray(), [1, tokens]))
-        {
-            clock.Restart();
-            using var hidden = decoder.Forward(input).squeeze(0);
-            var (logProb, entropy) = decoder.Score(hidden.narrow(0, 0, tokens - 1), input.squeeze(0).narrow(0, 1, tokens - 1));
-            logProb.Dispose();
-            entropy.Dispose();
-            single = clock.Elapsed.TotalSeconds;
-            expected = hidden.data<float>().ToArray();
-        }
+        // One device: every core, the whole prefill (layers, final norm, the head's scores); fp32, then bf16 matmuls.
+        var (single, expected, expectedLogProb) = OneDevice(model, ids, ScalarType.Float32);
         var singlePeak = Process.GetCurrentProcess().PeakWorkingSet64;
+        var (bf16, bf16Hidden, bf16LogProb) = OneDevice(model, ids, ScalarType.BFloat16);
+        var bf16Error = expected.Zip(bf16Hidden).Max(p => Math.Abs(p.First - p.Second));
+        var bf16LogProbError = expectedLogProb.Zip(bf16LogProb).Max(p => Math.Abs(p.First - p.Second));
 
         // The embedded cluster: 3 silos in this process, one shard each.
         await using var cluster = new LocalCluster(new LocalClusterOptions { LogLevel = Microsoft.Extensions.Logging.LogLevel.Error });
@@ -67,11 +58,13 @@ internal static class PretrainedSuite
         Console.WriteLine();
         Console.WriteLine("| run | seconds | tokens/s | useful GFLOP/s | of fp32 matmul | peak memory |");
         Console.WriteLine("|---|---|---|---|---|---|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| one device, bf16 matmuls | {bf16:F1} | {tokens / bf16:N0} | {flops / bf16 / 1e9:F1} | {flops / bf16 / 1e9 / matmul:P0} | |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| one device | {single:F1} | {tokens / single:N0} | {flops / single / 1e9:F1} | {flops / single / 1e9 / matmul:P0} | {singlePeak / 1e9:F2} GB (process) |"));
         var silos = result.Status.SiloPeakMemoryBytes ?? [];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| 3 silos, 3 shards | {distributed:F1} | {tokens / distributed:N0} | {flops / distributed / 1e9:F1} | {flops / distributed / 1e9 / matmul:P0} | {(silos.Count == 0 ? 0 : silos.Values.Max()) / 1e9:F2} GB (the process, all silos) |"));
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cluster / one device: {distributed / single:F2}× the time; max |hidden − one device| {maxDiff:E2} (max |hidden| {scale:F1})."));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bf16 matmuls / fp32: {single / bf16:F2}× faster; max |hidden − fp32| {bf16Error:E2}, max |log-prob − fp32| {bf16LogProbError:E2} nats."));
         // The minimum each layer must move, fp32: a sliding layer's causal halo is W − 1 rows of K and V (at the kv heads)
         // across each of the P − 1 boundaries; the causal ring at P = 3 passes each shard's q, k, v and accumulator (o, lse)
         // one hop and brings the accumulators home: n · (3 · heads · d + 2 · kv heads · d + 2 · heads) floats.
@@ -85,6 +78,21 @@ internal static class PretrainedSuite
                 ? (2.0 * left * 2 * kv * 4, 2.0 * left * 2 * q * 4)
                 : (tokens * 4 * ((3 * q) + (2 * kv) + (2 * h)), tokens * 4 * ((3 * q) + (2 * q) + (2 * h)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {plan.Index} | {plan.Describe()} | {bytes:N0} | {formula:N0} | {repeated:N0} |"));
+        }
+    }
+
+    private static (double Seconds, float[] Hidden, float[] LogProb) OneDevice(ModelFolder model, int[] ids, ScalarType dtype)
+    {
+        using var decoder = DecoderModel.Load(model, dtype: dtype);
+        using var input = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
+        var clock = Stopwatch.StartNew();
+        using var hidden = decoder.Forward(input).squeeze(0);
+        var (logProb, entropy) = decoder.Score(hidden.narrow(0, 0, ids.Length - 1), input.squeeze(0).narrow(0, 1, ids.Length - 1));
+        var seconds = clock.Elapsed.TotalSeconds;
+        using (logProb)
+        using (entropy)
+        {
+            return (seconds, hidden.data<float>().ToArray(), logProb.data<float>().ToArray());
         }
     }
 

@@ -85,6 +85,26 @@ public sealed class PretrainedProcessTests(ClusterFixture cluster)
     }
 
     [Fact]
+    public async Task Bf16_matmuls_run_on_the_shards_and_verify_against_bf16_on_one_device()
+    {
+        using var dir = new TempDir();
+        var modelDir = MakeModel(dir, "gemma2", "sentencepiece");
+        var output = dir.File("out");
+        var run = await CliHarness.RunAsync(cluster, "process", SampleBook, "--model", modelDir, "--dtype", "bf16", "--max-tokens", $"{Tokens}", "--shards", "2", "--verify", "--output", output);
+        Assert.True(run.ExitCode == ExitCodes.Ok, run.Error + run.Output);
+        using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "summary.json")));
+        Assert.Equal("bfloat16", summary.RootElement.GetProperty("pretrained").GetProperty("compute_type").GetString());
+        Assert.True(summary.RootElement.GetProperty("verification").GetProperty("within_tolerance").GetBoolean());
+
+        var noModel = await CliHarness.RunAsync(null, "process", SampleBook, "--dtype", "bf16");
+        Assert.Equal(ExitCodes.Usage, noModel.ExitCode);
+        Assert.Contains("--dtype applies to a pretrained model", noModel.Error);
+        var fp8 = await CliHarness.RunAsync(null, "process", SampleBook, "--model", modelDir, "--dtype", "fp8", "--output", dir.File("out8"));
+        Assert.Equal(ExitCodes.Usage, fp8.ExitCode);
+        Assert.Contains("--dtype 'fp8' is not one of fp32, bf16", fp8.Error);
+    }
+
+    [Fact]
     public async Task Refuses_flags_the_checkpoint_decides_and_a_folder_it_cannot_run()
     {
         using var dir = new TempDir();

@@ -14,6 +14,9 @@ namespace DistributedAttention.Cli.Commands;
 /// </summary>
 internal sealed class PretrainedProcessRunner(CliContext context, string bookPath, string output, string modelDirectory, int? maxTokens, string? encoding, bool verify)
 {
+    /// <summary>The shards' weights and matmuls (<c>float32</c> or <c>bfloat16</c>).</summary>
+    public string ComputeType { get; init; } = PretrainedModel.Float32;
+
     /// <summary>Runs the job; returns the exit code.</summary>
     public async Task<int> RunAsync(ClusterChoice choice, Func<int, JobOptions> jobOptions, string? jobId, CancellationToken cancellationToken)
     {
@@ -21,7 +24,7 @@ internal sealed class PretrainedProcessRunner(CliContext context, string bookPat
         PreparedPretrainedBook book;
         try
         {
-            book = PretrainedBookJob.Prepare(bookPath, Path.GetFileName(bookPath), modelDirectory, maxTokens, encoding);
+            book = PretrainedBookJob.Prepare(bookPath, Path.GetFileName(bookPath), modelDirectory, maxTokens, encoding) with { ComputeType = ComputeType };
         }
         catch (ArgumentException e)
         {
@@ -41,7 +44,7 @@ internal sealed class PretrainedProcessRunner(CliContext context, string bookPat
         Func<string, SingleDeviceCheck>? verifier = verify ? hidden =>
         {
             view.Note("Verifying: the same checkpoint on this machine as one device…");
-            return PretrainedVerification.Run(book.Model, book.Tokens, hidden);
+            return PretrainedVerification.Run(book.Model, book.Tokens, hidden, book.ComputeType);
         }
         : null;
         var result = await view.ShowWhileAsync(title, progress => PretrainedBookJob.RunAsync(client, book, options, cluster, output, jobId, progress, cancellationToken, verifier, TensorBookWork.Instance)).ConfigureAwait(false);

@@ -21,12 +21,13 @@ internal static class ProcessCommand
         var encoding = new Option<string?>("--encoding") { Description = "The book's encoding (utf-8, windows-1252, latin1, utf-16, utf-16BE…) when it has no byte-order mark and detection guesses wrong.", HelpName = "NAME" };
         var weights = new Option<string?>("--weights") { Description = "A trained checkpoint (distattn train's model.safetensors) to run instead of seeded weights, as trained: its shape and mechanism. Adds loss and perplexity per section to chapters.json, and two plots. Every silo reads it at the same path.", HelpName = "FILE" };
         var model = new Option<string?>("--model") { Description = "A Hugging Face model folder (config.json, model.safetensors or its index and shards, tokenizer.json) of a Llama, Mistral, Qwen2, Gemma 2 or Gemma 3 checkpoint, run instead of the built-in transformer: the book is tokenized with its tokenizer, each layer attends as the config says (sliding windows as halos, full layers on the causal ring), and every token's log-probability is scored on the shards. Every silo reads the folder at the same path.", HelpName = "DIR" };
+        var dtype = new Option<string>("--dtype") { Description = "With --model: fp32 (default) or bf16. bf16 keeps the weights in bf16 and runs the matmuls in bf16; norms, activations, attention and the hidden states stay fp32 (about 1-2 % of max |hidden|, see docs/architecture.md).", DefaultValueFactory = _ => "fp32", HelpName = "TYPE" };
         var verify = new Option<bool>("--verify") { Description = "Also run the model on this machine as one device and check the cluster's hidden states equal it (fp32 tolerance); exit 1 if not." };
         var mechanism = new MechanismOptions(AttentionKind.Window, defaultWindow: 128);
         var cluster = new ClusterOptions();
         var command = new Command("process", "Run a transformer over a whole book: hidden states, chapter vectors and a summary.")
         {
-            book, output, layers, modelDim, heads, ffn, modelSeed, globalEvery, maxTokens, encoding, weights, model, verify,
+            book, output, layers, modelDim, heads, ffn, modelSeed, globalEvery, maxTokens, encoding, weights, model, dtype, verify,
         };
         mechanism.AddTo(command);
         cluster.AddTo(command);
@@ -43,10 +44,13 @@ internal static class ProcessCommand
                 if (!File.Exists(bookPath)) throw new UsageException(Directory.Exists(bookPath) ? $"'{bookPath}' is a folder, not a book file." : $"book file '{bookPath}' does not exist.");
                 if (result.GetValue(maxTokens) is < 1) throw new UsageException("--max-tokens must be >= 1.");
                 cluster.Validate(result);
+                var computeType = ValueParsers.ComputeType(result.GetValue(dtype)!, "--dtype");
                 var pretrained = new PretrainedProcessRunner(context, bookPath, result.GetValue(output) ?? Path.GetFileNameWithoutExtension(bookPath) + ".distattn", modelDirectory,
-                    result.GetValue(maxTokens), result.GetValue(encoding), result.GetValue(verify));
+                    result.GetValue(maxTokens), result.GetValue(encoding), result.GetValue(verify))
+                { ComputeType = computeType };
                 return await pretrained.RunAsync(cluster.Choice(result), silos => cluster.Job(result, silos), cluster.Id(result), cancellationToken).ConfigureAwait(false);
             }
+            if (result.GetResult(dtype) is { Implicit: false }) throw new UsageException("--dtype applies to a pretrained model (--model DIR); the built-in transformer computes in fp32.");
             var settings = new BookJobSettings(
                 result.GetValue(layers),
                 result.GetValue(modelDim),

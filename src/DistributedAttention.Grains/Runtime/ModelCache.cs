@@ -60,7 +60,7 @@ public sealed class ModelCache(DeviceSlots slots) : IDisposable
     public ModelLease<DecoderHandle> Acquire(PretrainedModel model, string device)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Acquire(("pretrained:" + model.Fingerprint, device, ""), () => SharedDecoders.Acquire(model, device));
+        return Acquire(("pretrained:" + model.Fingerprint, device, model.ComputeType), () => SharedDecoders.Acquire(model, device));
     }
 
     private ModelLease<T> Acquire<T>((string, string, string) key, Func<T> build) where T : class, IDisposable

@@ -8,13 +8,13 @@ namespace DistributedAttention.Grains.Runtime;
 /// <summary>
 /// Pretrained decoders shared by every silo of a process (an embedded cluster's silos hold one copy
 /// of a checkpoint's weights, not one each): one per (folder fingerprint, device), read on first
-/// use, freed when the last silo lets go. A silo's <see cref="ModelCache"/> holds a
+/// use, freed when the last silo lets go (per compute type: fp32 and bf16 weights are different copies). A silo's <see cref="ModelCache"/> holds a
 /// <see cref="DecoderHandle"/> while it keeps the model.
 /// </summary>
 internal static class SharedDecoders
 {
     private static readonly Lock Gate = new();
-    private static readonly Dictionary<(string Fingerprint, string Device), Entry> Models = [];
+    private static readonly Dictionary<(string Fingerprint, string Device, string Type), Entry> Models = [];
 
     /// <summary>Models held in this process now.</summary>
     public static int Count
@@ -39,7 +39,7 @@ internal static class SharedDecoders
     /// <exception cref="InvalidDataException">The folder is missing here, cannot be read, or is not the job's.</exception>
     public static DecoderHandle Acquire(PretrainedModel model, string device)
     {
-        var key = (model.Fingerprint, device);
+        var key = (model.Fingerprint, device, model.ComputeType);
         Entry entry;
         lock (Gate)
         {
@@ -62,10 +62,10 @@ internal static class SharedDecoders
         var folder = ModelFolder.Open(model.Directory);
         if (folder.Fingerprint != model.Fingerprint)
             throw new InvalidDataException($"{model.Directory}: this silo's copy of the model folder is not the job's (fingerprint {folder.Fingerprint[..12]}…, the job's {model.Fingerprint[..12]}…).");
-        return DecoderModel.Load(folder, torch.device(device));
+        return DecoderModel.Load(folder, torch.device(device), model.ComputeType == PretrainedModel.BFloat16 ? torch.ScalarType.BFloat16 : torch.ScalarType.Float32);
     }
 
-    private static void Release((string, string) key, Entry entry)
+    private static void Release((string, string, string) key, Entry entry)
     {
         lock (Gate)
         {

@@ -103,10 +103,10 @@ public sealed class DecoderLayer
     {
         using var scope = NewDisposeScope();
         var eps = architecture.RmsNormEps;
-        var h = RmsNorm.Apply(x, inputNorm, eps);
-        var q = SplitHeads(nn.functional.linear(h, qWeight, qBias), architecture.Heads);
-        var k = SplitHeads(nn.functional.linear(h, kWeight, kBias), architecture.KvHeads);
-        var v = SplitHeads(nn.functional.linear(h, vWeight, vBias), architecture.KvHeads).contiguous();
+        var h = MixedPrecision.In(RmsNorm.Apply(x, inputNorm, eps), qWeight);
+        var q = SplitHeads(MixedPrecision.Out(nn.functional.linear(h, qWeight, qBias), x), architecture.Heads);
+        var k = SplitHeads(MixedPrecision.Out(nn.functional.linear(h, kWeight, kBias), x), architecture.KvHeads);
+        var v = SplitHeads(MixedPrecision.Out(nn.functional.linear(h, vWeight, vBias), x), architecture.KvHeads).contiguous();
         if (qNorm is not null)
         {
             q = RmsNorm.Apply(q, qNorm, eps);
@@ -152,11 +152,12 @@ public sealed class DecoderLayer
         var eps = architecture.RmsNormEps;
         using var scope = NewDisposeScope();
         var merged = attnOutput.transpose(1, 2).reshape(batch, n, architecture.Heads * architecture.HeadDim);
-        var o = nn.functional.linear(merged, oWeight, oBias);
+        var o = MixedPrecision.Linear(merged, oWeight, oBias);
         if (postAttentionNorm is not null) o = RmsNorm.Apply(o, postAttentionNorm, eps);
         var h = x.add(o, KeptScalars.One);
-        var m = RmsNorm.Apply(h, preFeedForwardNorm, eps);
-        var f = nn.functional.linear(Activate(nn.functional.linear(m, gate, gateBias)).mul_(nn.functional.linear(m, up, upBias)), down, downBias);
+        var m = MixedPrecision.In(RmsNorm.Apply(h, preFeedForwardNorm, eps), gate);
+        var gated = Activate(MixedPrecision.Out(nn.functional.linear(m, gate, gateBias), x)).mul_(MixedPrecision.Out(nn.functional.linear(m, up, upBias), x));
+        var f = MixedPrecision.Linear(gated, down, downBias);
         if (postFeedForwardNorm is not null) f = RmsNorm.Apply(f, postFeedForwardNorm, eps);
         return h.add_(f, KeptScalars.One).MoveToOuterDisposeScope();
     }

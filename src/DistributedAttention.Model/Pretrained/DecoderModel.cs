@@ -52,8 +52,14 @@ public sealed class DecoderModel : IDisposable
     /// <summary>Where the weights live.</summary>
     public Device Device { get; }
 
-    /// <summary>The type weights and activations are computed in.</summary>
+    /// <summary>
+    /// The type of the weights and of the matmuls: float32 (the default), bfloat16 (matmuls in bf16,
+    /// every norm, activation, softmax and the residual stream in float32), or float64 (tests).
+    /// </summary>
     public ScalarType ComputeType { get; }
+
+    /// <summary>The type of the hidden states and of everything but the matmuls: float64 for a float64 model, float32 otherwise.</summary>
+    public ScalarType ActivationType => ComputeType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
     /// <summary>The layers in order.</summary>
     public IReadOnlyList<DecoderLayer> Layers { get; }
@@ -70,11 +76,11 @@ public sealed class DecoderModel : IDisposable
         if (tokenIds.dim() != 2 || tokenIds.dtype != ScalarType.Int64) throw new ArgumentException($"token ids must be (batch, n) int64; got {tokenIds.dtype} [{string.Join(", ", tokenIds.shape)}].", nameof(tokenIds));
         using var scope = NewDisposeScope();
         CheckIds(tokenIds);
-        var x = embedding.index_select(0, tokenIds.to(Device).flatten()).view(tokenIds.shape[0], tokenIds.shape[1], -1);
+        var x = embedding.index_select(0, tokenIds.to(Device).flatten()).view(tokenIds.shape[0], tokenIds.shape[1], -1).to(ActivationType);
         if (Architecture.EmbeddingScale != 1)
         {
-            // Gemma rounds √hidden to the compute type before multiplying, as its own code does.
-            using var scale = tensor(Architecture.EmbeddingScale, dtype: ComputeType, device: Device);
+            // Gemma rounds √hidden to the weights' type before multiplying, as its own code does.
+            using var scale = tensor(Architecture.EmbeddingScale, dtype: ComputeType, device: Device).to(ActivationType);
             x = x.mul_(scale);
         }
         return x.MoveToOuterDisposeScope();
@@ -133,7 +139,7 @@ public sealed class DecoderModel : IDisposable
         {
             var length = Math.Min(HeadRowBlock, rows - start);
             using var scope = NewDisposeScope();
-            var logits = nn.functional.linear(hidden.narrow(0, start, length), head).to(scoreType);
+            var logits = MixedPrecision.Linear(hidden.narrow(0, start, length), head, null).to(scoreType);
             if (Architecture.FinalSoftCap is { } cap)
             {
                 using var s = new ScalarScope();

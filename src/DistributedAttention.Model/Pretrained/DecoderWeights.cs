@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace DistributedAttention.Model.Pretrained;
 
 /// <summary>
-/// A checkpoint's tensors by name, read from its safetensors files and converted to the compute
-/// type (BF16, F16 and F32 files alike), on one device. Gemma's norms, stored as w and applied as
-/// (1 + w), are stored here as (1 + w), so every family's RMSNorm is one multiply.
+/// A checkpoint's tensors by name, read from its safetensors files (BF16, F16 and F32 files alike)
+/// onto one device: matrices and biases in the matmul type, norm weights in the activations' type
+/// (float32, or float64). Gemma's norms, stored as w and applied as (1 + w), are stored here as
+/// (1 + w), so every family's RMSNorm is one multiply.
 /// </summary>
 internal sealed class DecoderWeights : IDisposable
 {
@@ -31,9 +32,11 @@ internal sealed class DecoderWeights : IDisposable
                 if (!readers.TryGetValue(file, out var reader)) readers[file] = reader = SafetensorsReader.Open(file);
                 using var stored = reader.Read(name, CPU);
                 // At least float32 before Gemma's 1 + w, as the families' own code computes it.
-                using var exact = stored.to(dtype == ScalarType.Float64 ? float64 : float32);
-                if (architecture.NormAddsOne && IsNorm(name)) exact.add_(KeptScalars.One, KeptScalars.One);
-                tensors[name] = exact.to(dtype, device);
+                var activations = dtype == ScalarType.Float64 ? float64 : float32;
+                using var exact = stored.to(activations);
+                var norm = IsNorm(name);
+                if (architecture.NormAddsOne && norm) exact.add_(KeptScalars.One, KeptScalars.One);
+                tensors[name] = exact.to(norm ? activations : dtype, device);
             }
         }
         catch

@@ -14,7 +14,11 @@ namespace DistributedAttention.Pipeline;
 /// <param name="Warnings">What the user should know before the run (printed, and in summary.json).</param>
 /// <param name="TokenizeSeconds">Seconds reading and tokenizing took.</param>
 public sealed record PreparedPretrainedBook(string Path, string Name, Book Book, ModelFolder Model, int[] Tokens, IReadOnlyList<SectionRange> Sections, bool ExactOffsets,
-    IReadOnlyList<string> Warnings, double TokenizeSeconds);
+    IReadOnlyList<string> Warnings, double TokenizeSeconds)
+{
+    /// <summary>The shards' weights and matmuls: <c>float32</c> (default) or <c>bfloat16</c> (see <see cref="Abstractions.PretrainedModel.ComputeType"/>).</summary>
+    public string ComputeType { get; init; } = Abstractions.PretrainedModel.Float32;
+}
 
 /// <summary>A finished pretrained book job.</summary>
 /// <param name="Summary">The summary (also in summary.json).</param>

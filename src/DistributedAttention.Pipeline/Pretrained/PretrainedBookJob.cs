@@ -113,7 +113,7 @@ public static class PretrainedBookJob
         var hiddenPath = Path.Combine(folder, BookJobFiles.Hidden);
         using var sink = new HiddenStatesFileSink(hiddenPath, [.. book.Sections.Select(s => (s.TokenStart, s.TokenEnd))], metadata);
         var timed = new TimedSink(sink);
-        var result = await client.RunPretrainedAsync(PretrainedModel.Of(book.Model), book.Tokens, options, timed, progress, cancellationToken, jobId).ConfigureAwait(false);
+        var result = await client.RunPretrainedAsync(PretrainedModel.Of(book.Model, book.ComputeType), book.Tokens, options, timed, progress, cancellationToken, jobId).ConfigureAwait(false);
         phases["upload"] = result.UploadSeconds;
         foreach (var phase in result.Status.Phases) phases[phase.Phase] = phases.GetValueOrDefault(phase.Phase) + phase.Seconds;
         phases["download"] = timed.Seconds;
@@ -158,5 +158,6 @@ public static class PretrainedBookJob
         ["model"] = Path.GetFileName(book.Model.Directory),
         ["model_type"] = book.Model.Architecture.ModelType,
         ["model_fingerprint"] = book.Model.Fingerprint,
+        ["compute_type"] = book.ComputeType,
     };
 }

@@ -38,7 +38,7 @@ internal static class PretrainedSummaries
             Speed: Speed(a, result.Rows, status, matmulGflops),
             Memory: new MemorySummary(status.SiloPeakMemoryBytes ?? [], BookSummaries.PeakMemoryOfThisProcess()))
         {
-            Pretrained = new PretrainedSummary(book.Model.Directory, a.ModelType, a.ParameterCount, "float32", a.Heads, a.KvHeads, a.MaxPositions, book.Model.Fingerprint,
+            Pretrained = new PretrainedSummary(book.Model.Directory, a.ModelType, a.ParameterCount, book.ComputeType, a.Heads, a.KvHeads, a.MaxPositions, book.Model.Fingerprint,
                 book.ExactOffsets, book.Warnings),
         };
     }
