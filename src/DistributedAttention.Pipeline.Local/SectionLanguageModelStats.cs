@@ -25,9 +25,8 @@ internal static class SectionLanguageModelStats
         using var model = TransformerModel.Load(weightsPath);
         using var reader = SafetensorsReader.Open(hiddenPath);
         using var hidden = reader.Read(HiddenStatesFileSink.TensorName);
-        var sums = new double[sections.Count];
-        var counts = new long[sections.Count];
-        var section = 0;
+        // Row i's log-prob of token i + 1; SectionScores gives it to the section holding that token.
+        var logProb = new float[tokens.Length - 1];
         using var targets = tensor(tokens.Skip(1).Select(t => (long)t).ToArray());
         for (long start = 0; start < tokens.Length - 1; start += RowsPerPass)
         {
@@ -36,23 +35,8 @@ internal static class SectionLanguageModelStats
             using var rowsTargets = targets.narrow(0, start, rows);
             using var losses = LanguageModelLoss.TokenLosses(model.TiedHeadWeight, rowsHidden, rowsTargets);
             var values = losses.data<float>().ToArray();
-            for (var r = 0; r < values.Length; r++)
-            {
-                // Row start + r predicts token start + r + 1.
-                var predicted = start + r + 1;
-                while (predicted >= sections[section].TokenEnd) section++;
-                sums[section] += values[r];
-                counts[section]++;
-            }
+            for (var r = 0; r < values.Length; r++) logProb[start + r] = -values[r];
         }
-        var scored = sections.Select((s, i) => counts[i] == 0 ? s : s with
-        {
-            Loss = sums[i] / counts[i],
-            Perplexity = Math.Exp(sums[i] / counts[i]),
-            ScoredTokens = counts[i],
-        }).ToList();
-        var total = counts.Sum();
-        var loss = total == 0 ? double.NaN : sums.Sum() / total;
-        return (scored, new LanguageModelSummary(Path.GetFileName(weightsPath), loss, Math.Exp(loss), total));
+        return SectionScores.Apply(sections, logProb, Path.GetFileName(weightsPath));
     }
 }
